@@ -1,0 +1,65 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "swift-parallax",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Parallax", targets: ["Parallax"]),
+        .executable(name: "parallax", targets: ["parallax"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .target(name: "CParallaxSystem"),
+        .target(
+            name: "Parallax",
+            dependencies: [
+                "CParallaxSystem",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "parallax",
+            dependencies: [
+                "Parallax",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ParallaxTestTasks",
+            dependencies: ["Parallax"],
+            path: "Tests/ParallaxTestTasks",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ParallaxTestWorker",
+            dependencies: ["Parallax", "ParallaxTestTasks"],
+            path: "Tests/ParallaxTestWorker",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ParallaxTests",
+            dependencies: [
+                "Parallax",
+                "ParallaxTestTasks",
+                "ParallaxTestWorker",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

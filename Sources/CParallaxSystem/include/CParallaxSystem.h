@@ -1,0 +1,44 @@
+#ifndef C_PARALLAX_SYSTEM_H
+#define C_PARALLAX_SYSTEM_H
+
+#include <sys/types.h>
+
+/// Spawns `path` with the worker channel at descriptors 3 (requests, read by the child) and 4
+/// (replies, written by the child), stdin from /dev/null, stdout and stderr on the given pipes,
+/// every other descriptor closed, default signal dispositions and an empty signal mask.
+/// Returns 0 and stores the pid, or returns an errno value.
+int cpx_spawn(const char *path, char *const argv[], char *const envp[], int request_read_fd,
+              int reply_write_fd, int stdout_fd, int stderr_fd, pid_t *pid_out);
+
+/// Decodes a wait status: 1 and the exit code if the process exited, 2 and the signal number if a
+/// signal ended it, 0 otherwise.
+int cpx_decode_wait_status(int status, int *value_out, int *core_dumped_out);
+
+/// Opens a pidfd for `pid` (Linux 5.3+). Returns the descriptor or -1 with errno set.
+int cpx_pidfd_open(pid_t pid);
+
+/// Sends `signal` through a pidfd, which cannot hit a recycled pid. Returns 0 or -1 with errno set.
+int cpx_pidfd_send_signal(int pidfd, int signal);
+
+/// Asks the kernel to send `signal` to this process when its parent thread exits.
+int cpx_set_parent_death_signal(int signal);
+
+/// Sets FD_CLOEXEC on `fd`.
+int cpx_set_cloexec(int fd);
+
+/// Creates a pipe whose ends close on exec. Returns 0 or -1 with errno set.
+int cpx_pipe_cloexec(int fds[2]);
+
+/// Names the calling thread (at most 15 bytes are kept).
+void cpx_set_thread_name(const char *name);
+
+/// The number of processors in this process's affinity mask, or 0 if it cannot be read.
+int cpx_active_processor_count(void);
+
+/// Makes stdout line-buffered, so that a worker's prints reach the parent line by line.
+void cpx_line_buffer_stdout(void);
+
+/// Flushes stdout.
+void cpx_flush_stdout(void);
+
+#endif

@@ -1,0 +1,110 @@
+#define _GNU_SOURCE
+#include "CParallaxSystem.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int cpx_spawn(const char *path, char *const argv[], char *const envp[], int request_read_fd,
+              int reply_write_fd, int stdout_fd, int stderr_fd, pid_t *pid_out) {
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attributes;
+    int rc = posix_spawn_file_actions_init(&actions);
+    if (rc != 0) return rc;
+    rc = posix_spawnattr_init(&attributes);
+    if (rc != 0) {
+        posix_spawn_file_actions_destroy(&actions);
+        return rc;
+    }
+    // Copy every source above the target range first, so that no dup2 overwrites a source.
+    int high_request = fcntl(request_read_fd, F_DUPFD_CLOEXEC, 16);
+    int high_reply = fcntl(reply_write_fd, F_DUPFD_CLOEXEC, 16);
+    int high_out = fcntl(stdout_fd, F_DUPFD_CLOEXEC, 16);
+    int high_err = fcntl(stderr_fd, F_DUPFD_CLOEXEC, 16);
+    if (high_request < 0 || high_reply < 0 || high_out < 0 || high_err < 0) rc = errno;
+    if (rc == 0) rc = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, high_out, 1);
+    if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, high_err, 2);
+    if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, high_request, 3);
+    if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, high_reply, 4);
+    if (rc == 0) rc = posix_spawn_file_actions_addclosefrom_np(&actions, 5);
+
+    sigset_t all, none;
+    sigfillset(&all);
+    sigdelset(&all, SIGKILL);
+    sigdelset(&all, SIGSTOP);
+    sigemptyset(&none);
+    if (rc == 0) rc = posix_spawnattr_setsigdefault(&attributes, &all);
+    if (rc == 0) rc = posix_spawnattr_setsigmask(&attributes, &none);
+    if (rc == 0)
+        rc = posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    if (rc == 0) rc = posix_spawn(pid_out, path, &actions, &attributes, argv, envp);
+
+    posix_spawnattr_destroy(&attributes);
+    posix_spawn_file_actions_destroy(&actions);
+    if (high_request >= 0) close(high_request);
+    if (high_reply >= 0) close(high_reply);
+    if (high_out >= 0) close(high_out);
+    if (high_err >= 0) close(high_err);
+    return rc;
+}
+
+int cpx_decode_wait_status(int status, int *value_out, int *core_dumped_out) {
+    *core_dumped_out = 0;
+    if (WIFEXITED(status)) {
+        *value_out = WEXITSTATUS(status);
+        return 1;
+    }
+    if (WIFSIGNALED(status)) {
+        *value_out = WTERMSIG(status);
+#ifdef WCOREDUMP
+        *core_dumped_out = WCOREDUMP(status) ? 1 : 0;
+#endif
+        return 2;
+    }
+    *value_out = 0;
+    return 0;
+}
+
+int cpx_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+int cpx_pidfd_send_signal(int pidfd, int signal) {
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, signal, NULL, 0);
+}
+
+int cpx_set_parent_death_signal(int signal) { return prctl(PR_SET_PDEATHSIG, signal, 0, 0, 0); }
+
+int cpx_set_cloexec(int fd) {
+    int flags = fcntl(fd, F_GETFD);
+    if (flags < 0) return -1;
+    return fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+}
+
+int cpx_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+void cpx_set_thread_name(const char *name) {
+    char truncated[16];
+    strncpy(truncated, name, sizeof(truncated) - 1);
+    truncated[sizeof(truncated) - 1] = 0;
+    pthread_setname_np(pthread_self(), truncated);
+}
+
+int cpx_active_processor_count(void) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) != 0) return 0;
+    return CPU_COUNT(&set);
+}
+
+void cpx_line_buffer_stdout(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
+
+void cpx_flush_stdout(void) { fflush(stdout); }

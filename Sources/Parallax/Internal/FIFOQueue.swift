@@ -1,0 +1,47 @@
+/// A first-in first-out queue with amortised O(1) push and pop.
+package struct FIFOQueue<Element> {
+    private var storage: [Element?] = []
+    private var head = 0
+
+    package init() {}
+
+    package var count: Int { storage.count - head }
+    package var isEmpty: Bool { count == 0 }
+
+    package mutating func append(_ element: Element) {
+        storage.append(element)
+    }
+
+    package mutating func popFirst() -> Element? {
+        guard head < storage.count else { return nil }
+        let element = storage[head]
+        storage[head] = nil
+        head += 1
+        if head > 32, head * 2 >= storage.count {
+            storage.removeSubrange(0..<head)
+            head = 0
+        }
+        return element
+    }
+
+    /// Removes and returns every element that matches, keeping the order of the rest.
+    package mutating func removeAll(where shouldRemove: (Element) -> Bool) -> [Element] {
+        var removed: [Element] = []
+        var kept: [Element?] = []
+        kept.reserveCapacity(count)
+        for index in head..<storage.count {
+            guard let element = storage[index] else { continue }
+            if shouldRemove(element) { removed.append(element) } else { kept.append(element) }
+        }
+        storage = kept
+        head = 0
+        return removed
+    }
+
+    /// Removes and returns every element.
+    package mutating func removeAll() -> [Element] {
+        removeAll { _ in true }
+    }
+}
+
+extension FIFOQueue: Sendable where Element: Sendable {}

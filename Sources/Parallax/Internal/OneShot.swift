@@ -1,0 +1,54 @@
+import Synchronization
+
+/// A value delivered once, awaited by at most one task. Later deliveries are ignored.
+package final class OneShot<Value: Sendable>: Sendable {
+    private enum State {
+        case empty
+        case waiting(CheckedContinuation<Value, Never>)
+        case delivered(Value)
+        case consumed
+    }
+
+    private let state = Mutex<State>(.empty)
+
+    package init() {}
+
+    /// Delivers the value; returns false if one was delivered before.
+    @discardableResult
+    package func deliver(_ value: Value) -> Bool {
+        let continuation: CheckedContinuation<Value, Never>? = state.withLock { state in
+            switch state {
+            case .empty:
+                state = .delivered(value)
+                return nil
+            case .waiting(let continuation):
+                state = .consumed
+                return continuation
+            case .delivered, .consumed:
+                return nil
+            }
+        }
+        guard let continuation else { return false }
+        continuation.resume(returning: value)
+        return true
+    }
+
+    /// Waits for the value. Not cancellable: the producer always delivers.
+    package func wait() async -> Value {
+        await withCheckedContinuation { continuation in
+            let ready: Value? = state.withLock { state in
+                switch state {
+                case .empty:
+                    state = .waiting(continuation)
+                    return nil
+                case .delivered(let value):
+                    state = .consumed
+                    return value
+                case .waiting, .consumed:
+                    preconditionFailure("OneShot awaited twice")
+                }
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import CParallaxSystem
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension WorkerPool {
+    /// How a pool runs its workers. Start from a preset and change what you need.
+    ///
+    /// ```swift
+    /// var configuration = WorkerPool.Configuration.cpuBound
+    /// configuration.taskTimeout = .seconds(30)
+    /// ```
+    public struct Configuration: Sendable {
+        /// How many worker processes run at once.
+        public var workerCount: Int
+        /// The program started as a worker.
+        public var executable: WorkerExecutable
+        /// Variables added to the environment the workers inherit from the parent.
+        public var environment: [String: String]
+        /// The largest frame the parent accepts from a worker; a larger one fails the task with a
+        /// protocol violation and replaces the worker.
+        public var maximumFrameSize: Int
+        /// The time limit of a task that sets none; `nil` for no limit. On expiry the worker is
+        /// killed, the task reports ``TaskError/Kind/timedOut`` and a new worker starts.
+        public var taskTimeout: Duration?
+        /// The first delay before restarting a worker that failed to start; it doubles with each
+        /// failure in a row up to ``maximumRestartDelay``.
+        public var restartDelay: Duration
+        /// The longest delay between restarts of a worker that keeps failing to start.
+        public var maximumRestartDelay: Duration
+        /// How long shutdown waits for running tasks before closing the workers' channels.
+        public var gracefulShutdownTimeout: Duration
+        /// How long shutdown waits for workers to exit after their channel closed before killing them.
+        public var forceShutdownTimeout: Duration
+
+        /// Creates a configuration.
+        /// - Parameters:
+        ///   - workerCount: How many worker processes run at once; at least 1.
+        ///   - executable: The program started as a worker.
+        public init(workerCount: Int, executable: WorkerExecutable = .current) {
+            precondition(workerCount > 0, "a pool needs at least one worker")
+            self.workerCount = workerCount
+            self.executable = executable
+            self.environment = [:]
+            self.maximumFrameSize = 256 * 1024 * 1024
+            self.taskTimeout = nil
+            self.restartDelay = .milliseconds(10)
+            self.maximumRestartDelay = .seconds(2)
+            self.gracefulShutdownTimeout = .seconds(10)
+            self.forceShutdownTimeout = .seconds(2)
+        }
+
+        /// Four workers.
+        public static var `default`: Configuration { Configuration(workerCount: 4) }
+
+        /// One worker, for work that must run in order.
+        public static var singleWorker: Configuration { Configuration(workerCount: 1) }
+
+        /// One worker per processor this process may run on.
+        public static var cpuBound: Configuration { Configuration(workerCount: activeProcessorCount) }
+
+        /// The processors this process may run on (its affinity mask), at least 1.
+        public static var activeProcessorCount: Int {
+            let count = Int(cpx_active_processor_count())
+            if count > 0 { return count }
+            return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        }
+    }
+}

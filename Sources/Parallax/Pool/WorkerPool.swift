@@ -1,0 +1,515 @@
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A supervised pool of warm worker processes.
+///
+/// The pool starts its workers when ``run()`` starts and keeps each slot filled: a worker that
+/// crashes, is killed, or breaks the protocol fails only the task it was running, with the reason
+/// in the ``TaskError``, and a new worker takes its place. Tasks wait in a queue for a free worker.
+///
+/// `WorkerPool` is a swift-service-lifecycle `Service`: run it in a `ServiceGroup`, or scope it
+/// with ``withPool(configuration:tasks:logger:_:)``. Graceful shutdown stops intake, rejects
+/// queued tasks, lets running tasks finish within the graceful timeout, closes the channels and
+/// kills what is left after the force timeout; it always ends and leaves no process behind.
+///
+/// ```swift
+/// let tasks = TaskRegistry(Resize.self)
+/// try await WorkerPool.withPool(configuration: .cpuBound, tasks: tasks) { pool in
+///     let thumbnail = try await pool.submit(Resize(path: path, width: 200))
+/// }
+/// ```
+public final class WorkerPool: Service, Sendable {
+    /// The pool's configuration.
+    public let configuration: Configuration
+    /// The tasks the workers can run.
+    public let tasks: TaskRegistry
+    private let logger: Logger
+    private let state: Mutex<PoolStateMachine<WorkerProcess>>
+    private let nextJobID = Atomic<UInt64>(1)
+    private let started = Atomic<Bool>(false)
+    private let shutdownRequested = Latch()
+    private let drained = Latch()
+    private let stoppedSlots = Atomic<Int>(0)
+    private let allSlotsStopped = Latch()
+
+    /// Creates a pool. No worker starts before ``run()``.
+    ///
+    /// - Parameters:
+    ///   - configuration: Worker count, executable, timeouts.
+    ///   - tasks: The tasks the workers can run; the workers must build the same registry.
+    ///   - logger: Receives lifecycle events and the workers' output lines.
+    public init(
+        configuration: Configuration = .default, tasks: TaskRegistry,
+        logger: Logger = Logger(label: "parallax.pool")
+    ) {
+        self.configuration = configuration
+        self.tasks = tasks
+        self.logger = logger
+        self.state = Mutex(PoolStateMachine(slotCount: configuration.workerCount))
+    }
+
+    // MARK: Running
+
+    /// Starts the workers and supervises them until shutdown.
+    ///
+    /// Returns after a graceful shutdown (``shutdown()``, the service group's graceful shutdown)
+    /// or a cancellation has stopped every worker.
+    ///
+    /// - Throws: ``WorkerPoolError`` with code ``WorkerPoolError/Code/alreadyRunning`` when called
+    ///   a second time.
+    public func run() async throws {
+        guard
+            started.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing)
+                .exchanged
+        else {
+            throw WorkerPoolError(code: .alreadyRunning, message: "a WorkerPool runs once; create a new pool")
+        }
+        signal(SIGPIPE, SIG_IGN)
+        logger.debug("starting pool", metadata: ["parallax.pool.workers": "\(configuration.workerCount)"])
+        await withTaskCancellationOrGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                for slot in 0..<configuration.workerCount {
+                    group.addTask { await self.supervise(slot: slot) }
+                }
+                group.addTask { await self.coordinateShutdown() }
+            }
+        } onCancelOrGracefulShutdown: {
+            self.shutdown()
+        }
+        logger.debug("pool stopped")
+    }
+
+    /// Starts a graceful shutdown; ``run()`` returns when it is complete.
+    ///
+    /// Queued tasks are rejected with a ``TaskError/Kind/rejected`` error; running tasks get the
+    /// configured graceful timeout to finish.
+    public func shutdown() {
+        shutdownRequested.set()
+    }
+
+    /// Runs `body` with a running pool, then shuts the pool down gracefully.
+    ///
+    /// - Parameters:
+    ///   - configuration: Worker count, executable, timeouts.
+    ///   - tasks: The tasks the workers can run.
+    ///   - logger: Receives lifecycle events and the workers' output lines.
+    ///   - body: Work that uses the pool.
+    /// - Returns: What `body` returns.
+    /// - Throws: What `body` throws.
+    public static func withPool<Result>(
+        configuration: Configuration = .default, tasks: TaskRegistry,
+        logger: Logger = Logger(label: "parallax.pool"),
+        _ body: (WorkerPool) async throws -> Result
+    ) async throws -> Result {
+        let pool = WorkerPool(configuration: configuration, tasks: tasks, logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await pool.run() }
+            let result: Swift.Result<Result, any Error>
+            do {
+                result = .success(try await body(pool))
+            } catch {
+                result = .failure(error)
+            }
+            pool.shutdown()
+            try await group.waitForAll()
+            return try result.get()
+        }
+    }
+
+    // MARK: Submitting
+
+    /// Runs a task in a worker and returns its output.
+    ///
+    /// Cancelling the calling task answers it with a ``TaskError/Kind/cancelled`` error: a queued
+    /// task never runs; a running task's worker is stopped and replaced.
+    ///
+    /// - Parameters:
+    ///   - task: The task; its input is encoded before this call suspends.
+    ///   - timeout: The task's time limit, or the configuration's ``Configuration/taskTimeout``.
+    /// - Returns: The task's output.
+    /// - Throws: ``SpawnError`` for an unregistered task, ``CaptureError`` for an input that
+    ///   cannot be encoded, ``TaskError`` when the task fails.
+    public func submit<Task: WorkerTask>(_ task: Task, timeout: Duration? = nil) async throws -> Task.Output {
+        let input = try encode(task)
+        return try await submitEncoded(
+            name: Task.taskName, input: input, timeout: timeout, as: Task.Output.self)
+    }
+
+    /// Runs a registered function in a worker and returns its output.
+    ///
+    /// - Parameters:
+    ///   - function: The function.
+    ///   - input: Its input, encoded before this call suspends.
+    ///   - timeout: The task's time limit, or the configuration's ``Configuration/taskTimeout``.
+    /// - Returns: The function's output.
+    /// - Throws: ``SpawnError``, ``CaptureError`` or ``TaskError``, as for ``submit(_:timeout:)``.
+    public func submit<Input, Output>(
+        _ function: TaskFunction<Input, Output>, _ input: Input, timeout: Duration? = nil
+    ) async throws -> Output {
+        let bytes = try encode(function, input)
+        return try await submitEncoded(name: function.name, input: bytes, timeout: timeout, as: Output.self)
+    }
+
+    private func submitEncoded<Output: Decodable>(
+        name: String, input: [UInt8], timeout: Duration?, as _: Output.Type
+    ) async throws -> Output {
+        let answer = OneShot<Result<[UInt8], TaskError>>()
+        let id = nextJobID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let bytes = try await withTaskCancellationHandler {
+            enqueue(id: id, name: name, input: input, timeout: timeout) { answer.deliver($0) }
+            return try await answer.wait().get()
+        } onCancel: {
+            self.cancel(jobID: id)
+        }
+        return try Self.decodeOutput(Output.self, from: bytes, name: name)
+    }
+
+    // MARK: Package interface, shared with WaitGroup
+
+    /// Checks a task against the registry and snapshots its input.
+    package func encode<Task: WorkerTask>(_ task: Task) throws -> [UInt8] {
+        try checkRegistered(Task.taskName)
+        do {
+            return try WireCodec.encode(task)
+        } catch {
+            throw CaptureError(taskName: Task.taskName, underlying: error)
+        }
+    }
+
+    /// Checks a function against the registry and snapshots its input.
+    package func encode<Input, Output>(_ function: TaskFunction<Input, Output>, _ input: Input) throws
+        -> [UInt8]
+    {
+        try checkRegistered(function.name)
+        do {
+            return try WireCodec.encode(input)
+        } catch {
+            throw CaptureError(taskName: function.name, underlying: error)
+        }
+    }
+
+    private func checkRegistered(_ name: String) throws(SpawnError) {
+        guard tasks.contains(name) else {
+            throw SpawnError(
+                code: .unregisteredTask,
+                message:
+                    "no task named '\(name)' is registered; add it to the TaskRegistry of the pool and its workers"
+            )
+        }
+    }
+
+    package static func decodeOutput<Output: Decodable>(
+        _: Output.Type, from bytes: [UInt8], name: String
+    ) throws(TaskError) -> Output {
+        do {
+            return try WireCodec.decode(Output.self, from: bytes)
+        } catch {
+            throw TaskError(
+                kind: .threw, type: "Parallax.ResultDecodingError",
+                message: "the result of '\(name)' could not be decoded as \(Output.self): \(error)",
+                trace: String(reflecting: error))
+        }
+    }
+
+    /// A fresh job id.
+    package func makeJobID() -> UInt64 {
+        nextJobID.wrappingAdd(1, ordering: .relaxed).oldValue
+    }
+
+    /// Queues an encoded task; `completion` is called exactly once, on any thread.
+    package func enqueue(
+        id: UInt64, name: String, input: [UInt8], timeout: Duration?, completion: @escaping Job.Completion
+    ) {
+        let job = Job(
+            id: id, name: name, input: input, timeout: timeout ?? configuration.taskTimeout,
+            completion: completion)
+        switch state.withLock({ $0.submit(job) }) {
+        case .send(let send): dispatch(send)
+        case .queued: break
+        case .reject(let job, let error): job.completion(.failure(error))
+        }
+    }
+
+    /// Cancels a job: a queued job never runs; a running job's worker is stopped.
+    package func cancel(jobID: UInt64) {
+        switch state.withLock({ $0.cancel(jobID: jobID) }) {
+        case .removedFromQueue(let job):
+            job.completion(.failure(Self.cancelledError(job, running: false)))
+        case .stopWorker(let job, let process):
+            job.completion(.failure(Self.cancelledError(job, running: true)))
+            process.signal(SIGKILL)
+        case .none:
+            break
+        }
+        checkDrained()
+    }
+
+    // MARK: Dispatch
+
+    private func dispatch(_ send: PoolStateMachine<WorkerProcess>.Send) {
+        let job = send.job
+        do {
+            try send.handle.send(RunRequest(name: job.name, input: job.input).frame(id: job.id))
+        } catch {
+            // The worker is gone; its exit report fails the job.
+            logger.debug("could not send to worker", metadata: ["parallax.error": "\(error)"])
+            return
+        }
+        if let timeout = job.timeout {
+            let generation = send.generation
+            Timer.after(timeout) { [weak self] in
+                self?.expire(jobID: job.id, generation: generation, timeout: timeout)
+            }
+        }
+    }
+
+    private func expire(jobID: UInt64, generation: UInt64, timeout: Duration) {
+        guard let (job, process) = state.withLock({ $0.timeoutExpired(jobID: jobID, generation: generation) })
+        else { return }
+        logger.info(
+            "task timed out, stopping its worker",
+            metadata: ["parallax.task": "\(job.name)", "parallax.worker.pid": "\(process.pid)"])
+        job.completion(
+            .failure(
+                TaskError(
+                    kind: .timedOut, type: "Parallax.TaskTimeout",
+                    message:
+                        "task '\(job.name)' ran past its timeout of \(timeout); worker pid \(process.pid) was killed",
+                    termination: .signaled(SIGKILL), workerPID: process.pid)))
+        process.signal(SIGKILL)
+    }
+
+    private func checkDrained() {
+        if state.withLock({ $0.lifecycle == .draining && $0.isDrained }) { drained.set() }
+    }
+
+    // MARK: Supervision
+
+    private enum StartOutcome: Sendable {
+        case ready(Handshake)
+        case failed(TaskError)
+    }
+
+    /// Keeps one slot filled with a worker until shutdown.
+    private func supervise(slot: Int) async {
+        var failuresInARow = 0
+        var logger = logger
+        logger[metadataKey: "parallax.worker.slot"] = "\(slot)"
+        while let generation = state.withLock({ $0.workerSpawning(slot: slot) }) {
+            let outcome = await runWorker(slot: slot, generation: generation, logger: logger)
+            guard let startFailure = outcome else {
+                failuresInARow = 0
+                continue
+            }
+            failuresInARow += 1
+            let rejected = state.withLock {
+                $0.workerFailedToStart(slot: slot, generation: generation, error: startFailure)
+            }
+            for job in rejected {
+                job.completion(.failure(PoolStateMachine<WorkerProcess>.unavailableError(job, startFailure)))
+            }
+            let delay = restartDelay(afterFailures: failuresInARow)
+            logger.error(
+                "worker failed to start, retrying in \(delay)",
+                metadata: [
+                    "parallax.error": "\(startFailure.message)",
+                    "parallax.worker.failures": "\(failuresInARow)",
+                ])
+            if await shutdownRequested.wait(timeout: delay) { break }
+        }
+        state.withLock { _ = $0.workerSpawning(slot: slot) }  // marks the slot stopped
+        checkDrained()
+        if stoppedSlots.add(1, ordering: .acquiringAndReleasing).newValue == configuration.workerCount {
+            allSlotsStopped.set()
+        }
+    }
+
+    private func restartDelay(afterFailures failures: Int) -> Duration {
+        var delay = configuration.restartDelay
+        for _ in 1..<max(1, failures) where delay < configuration.maximumRestartDelay { delay *= 2 }
+        return min(delay, configuration.maximumRestartDelay)
+    }
+
+    /// Runs one worker process from spawn to exit. Returns the reason when it never became ready.
+    private func runWorker(slot: Int, generation: UInt64, logger: Logger) async -> TaskError? {
+        let startup = OneShot<StartOutcome>()
+        let exit = OneShot<ExitReport>()
+        let process: WorkerProcess
+        do {
+            process = try WorkerProcess(
+                launch: configuration.executable.launch(environment: configuration.environment),
+                slot: slot, maximumFrameSize: configuration.maximumFrameSize, logger: logger,
+                onFrame: { [weak self] frame in
+                    self?.received(frame, slot: slot, generation: generation, startup: startup)
+                },
+                onExit: { report in
+                    startup.deliver(.failed(Self.startFailure(report)))
+                    exit.deliver(report)
+                })
+        } catch {
+            return TaskError(
+                kind: .rejected, type: "Parallax.SpawnFailure", message: "could not start a worker: \(error)")
+        }
+        state.withLock { $0.workerSpawned(slot: slot, generation: generation, handle: process) }
+
+        switch await startup.wait() {
+        case .ready(let handshake):
+            guard handshake.registryFingerprint == tasks.fingerprint else {
+                process.signal(SIGKILL)
+                _ = await exit.wait()
+                return TaskError(
+                    kind: .rejected, type: "Parallax.RegistryMismatch",
+                    message: "worker pid \(process.pid) serves a different task registry than the pool; "
+                        + "build the same TaskRegistry in the parent and the worker")
+            }
+            logger.debug("worker ready", metadata: ["parallax.worker.pid": "\(process.pid)"])
+            if let send = state.withLock({ $0.workerStarted(slot: slot, generation: generation) }) {
+                dispatch(send)
+            }
+            if state.withLock({ $0.lifecycle == .draining }) { process.closeRequests() }
+        case .failed(let error):
+            process.signal(SIGKILL)
+            _ = await exit.wait()
+            return error
+        }
+
+        let report = await exit.wait()
+        let failed = state.withLock { $0.workerExited(slot: slot, generation: generation) }
+        if let job = failed {
+            let error = Self.crashError(job: job, report: report)
+            logger.info(
+                "worker crashed while running a task",
+                metadata: [
+                    "parallax.worker.pid": "\(report.pid)", "parallax.task": "\(job.name)",
+                    "parallax.termination": "\(report.termination)",
+                ])
+            job.completion(.failure(error))
+        } else if !shutdownRequested.isSet {
+            logger.info(
+                "worker exited while idle, replacing it",
+                metadata: [
+                    "parallax.worker.pid": "\(report.pid)", "parallax.termination": "\(report.termination)",
+                ])
+        }
+        checkDrained()
+        return nil
+    }
+
+    private func received(
+        _ frame: Frame, slot: Int, generation: UInt64, startup: OneShot<StartOutcome>
+    ) {
+        switch frame.kind {
+        case .hello:
+            do {
+                startup.deliver(.ready(try Handshake(frame: frame)))
+            } catch {
+                startup.deliver(
+                    .failed(
+                        TaskError(
+                            kind: .protocolViolation, type: "Parallax.ProtocolError", message: "\(error)")))
+            }
+        case .bootstrapFailed:
+            let error =
+                (try? WireCodec.decode(TaskError.self, from: frame.payload))
+                ?? TaskError(
+                    kind: .threw, type: "Parallax.BootstrapFailure", message: "the worker bootstrap failed")
+            var failure = error
+            failure.message = "worker bootstrap failed: \(error.type): \(error.message)"
+            startup.deliver(.failed(failure))
+        case .result, .failure:
+            let (job, next) = state.withLock {
+                $0.taskFinished(slot: slot, generation: generation, jobID: frame.id)
+            }
+            if let next { dispatch(next) }
+            if let job {
+                if frame.kind == .result {
+                    job.completion(.success(frame.payload))
+                } else {
+                    let error =
+                        (try? WireCodec.decode(TaskError.self, from: frame.payload))
+                        ?? TaskError(
+                            kind: .protocolViolation, type: "Parallax.ProtocolError",
+                            message:
+                                "the worker sent a failure of task '\(job.name)' that could not be decoded")
+                    job.completion(.failure(error))
+                }
+            }
+            checkDrained()
+        case .run, .cancel:
+            logger.error("worker sent a \(frame.kind) frame, which only the parent sends; stopping it")
+            // Killing the worker fails its running task through the exit report.
+            state.withLock { $0.slots[slot].generation == generation ? $0.slots[slot].handle : nil }?
+                .signal(SIGKILL)
+        }
+    }
+
+    // MARK: Shutdown
+
+    private func coordinateShutdown() async {
+        _ = await shutdownRequested.wait()
+        let rejected = state.withLock { $0.beginShutdown() }
+        logger.debug("pool shutting down", metadata: ["parallax.pool.rejected": "\(rejected.count)"])
+        for job in rejected {
+            job.completion(.failure(PoolStateMachine<WorkerProcess>.shuttingDownError(job)))
+        }
+        checkDrained()
+        if await !drained.wait(timeout: configuration.gracefulShutdownTimeout) {
+            let abandoned = state.withLock { $0.abandonRunningJobs() }
+            for job in abandoned {
+                job.completion(
+                    .failure(
+                        TaskError(
+                            kind: .cancelled, type: "Parallax.PoolShuttingDown",
+                            message:
+                                "task '\(job.name)' did not finish within the pool's graceful shutdown timeout"
+                        )))
+            }
+        }
+        let running = state.withLock { $0.handles }
+        for process in running { process.closeRequests() }
+        if await !allSlotsStopped.wait(timeout: configuration.forceShutdownTimeout) {
+            for process in state.withLock({ $0.handles }) { process.signal(SIGKILL) }
+        }
+    }
+
+    // MARK: Errors
+
+    private static func startFailure(_ report: ExitReport) -> TaskError {
+        TaskError(
+            kind: .crashed, type: "Parallax.WorkerStartFailure",
+            message: "worker pid \(report.pid) ended before its handshake with \(report.termination)"
+                + (report.crashMessage.map { ": \($0)" } ?? ""),
+            trace: report.stderrTail.joined(separator: "\n"), termination: report.termination,
+            workerPID: report.pid)
+    }
+
+    static func crashError(job: Job, report: ExitReport) -> TaskError {
+        let trace = report.stderrTail.joined(separator: "\n")
+        if let protocolError = report.protocolError {
+            return TaskError(
+                kind: .protocolViolation, type: "Parallax.ProtocolError",
+                message:
+                    "worker pid \(report.pid) broke the channel protocol while running '\(job.name)': \(protocolError)",
+                trace: trace, termination: report.termination, workerPID: report.pid)
+        }
+        var message =
+            "worker pid \(report.pid) crashed with \(report.termination) while running '\(job.name)'"
+        if let reason = report.crashMessage { message += ": \(reason)" }
+        return TaskError(
+            kind: .crashed, type: "Parallax.WorkerCrash", message: message, trace: trace,
+            termination: report.termination, workerPID: report.pid)
+    }
+
+    static func cancelledError(_ job: Job, running: Bool) -> TaskError {
+        TaskError(
+            kind: .cancelled, type: "Swift.CancellationError",
+            message: running
+                ? "task '\(job.name)' was cancelled while running; its worker was stopped"
+                : "task '\(job.name)' was cancelled before it ran")
+    }
+}

@@ -1,0 +1,30 @@
+/// A misuse of a ``WorkerPool`` itself, as opposed to the failure of one task (``TaskError``).
+public struct WorkerPoolError: Error, Sendable, CustomStringConvertible {
+    /// Which error this is.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private let name: String
+
+        private init(_ name: String) {
+            self.name = name
+        }
+
+        /// ``WorkerPool/run()`` was called a second time; a pool runs once.
+        public static let alreadyRunning = Code("alreadyRunning")
+
+        /// The code's name.
+        public var description: String { name }
+    }
+
+    /// Which error this is.
+    public var code: Code
+    /// What went wrong, for a person.
+    public var message: String
+
+    package init(code: Code, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// The message.
+    public var description: String { "WorkerPoolError(\(code)): \(message)" }
+}

@@ -1,0 +1,49 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Everything needed to start one worker process.
+package struct WorkerLaunch: Sendable {
+    /// Set in a worker's environment: the descriptors of its channel, requests then replies.
+    package static let channelVariable = "PARALLAX_WORKER_CHANNEL"
+    /// Set in a worker's environment: the pid of the parent that started it.
+    package static let parentVariable = "PARALLAX_PARENT_PID"
+    /// Set in a worker's environment: the worker's slot number in its pool.
+    package static let slotVariable = "PARALLAX_WORKER_SLOT"
+    /// The Swift runtime's backtracer settings used when the parent's environment sets none:
+    /// no colours, no interaction, only the crashed thread, so the report fits a stderr tail.
+    package static let backtraceSettings =
+        "enable=yes,interactive=no,color=no,registers=none,images=none,threads=crashed,limit=24,sanitize=yes"
+
+    package var path: String
+    package var arguments: [String]
+    package var environment: [String: String]
+
+    package init(path: String, arguments: [String], environment: [String: String]) {
+        self.path = path
+        self.arguments = arguments
+        self.environment = environment
+    }
+
+    /// The environment for the worker in `slot`, with the channel variables added.
+    package func environment(slot: Int) -> [String: String] {
+        var environment = environment
+        environment[Self.channelVariable] = "3,4"
+        environment[Self.parentVariable] = String(getpid())
+        environment[Self.slotVariable] = String(slot)
+        if environment["SWIFT_BACKTRACE"] == nil {
+            environment["SWIFT_BACKTRACE"] = Self.backtraceSettings
+        }
+        return environment
+    }
+
+    /// The path of the running executable.
+    package static var currentExecutablePath: String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        if count > 0 {
+            return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        return CommandLine.arguments[0]
+    }
+}

@@ -1,0 +1,142 @@
+import CParallaxSystem
+package import Logging
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The parent's handle on one running worker process.
+///
+/// A worker process owns four pipes: requests (parent to worker, fd 3 in the worker), replies
+/// (worker to parent, fd 4), stdout and stderr. One I/O thread per worker polls the replies and
+/// both output streams: it decodes frames and hands them to `onFrame`, logs output lines and keeps
+/// the stderr tail. When the reply pipe closes it drains the output streams (bounded), reaps the
+/// process and calls `onExit` once. The process is signalled through a pidfd, so a signal can never
+/// reach a recycled pid.
+package final class WorkerProcess: Sendable {
+    package let pid: Int32
+    package let slot: Int
+    private let requestFD: Int32
+    private let pidFD: Int32
+    private let writer: Mutex<Bool>  // true once the request pipe is closed
+
+    /// Lines of stderr kept for a crash report.
+    package static let stderrTailLines = 64
+    /// How long output may keep flowing after the channel closed before the process is reaped.
+    package static let outputDrainLimit: Duration = .seconds(1)
+
+    /// Starts a worker process.
+    ///
+    /// - Parameters:
+    ///   - launch: What to run.
+    ///   - slot: The pool slot, passed to the worker and used in log metadata.
+    ///   - maximumFrameSize: The largest frame accepted from the worker.
+    ///   - logger: Receives the worker's output lines.
+    ///   - onFrame: Called on the I/O thread for every frame the worker sends.
+    ///   - onExit: Called once on the I/O thread after the process was reaped.
+    /// - Throws: ``FileDescriptorIO/SystemError`` when pipes or the process cannot be created.
+    package init(
+        launch: WorkerLaunch, slot: Int, maximumFrameSize: Int, logger: Logger,
+        onFrame: @escaping @Sendable (Frame) -> Void,
+        onExit: @escaping @Sendable (ExitReport) -> Void
+    ) throws(FileDescriptorIO.SystemError) {
+        let requests = try FileDescriptorIO.makePipe()
+        var opened = [requests.read, requests.write]
+        func closeAll() { for fd in opened { FileDescriptorIO.close(fd) } }
+        let replies: (read: Int32, write: Int32)
+        let output: (read: Int32, write: Int32)
+        let errors: (read: Int32, write: Int32)
+        do {
+            replies = try FileDescriptorIO.makePipe()
+            opened += [replies.read, replies.write]
+            output = try FileDescriptorIO.makePipe()
+            opened += [output.read, output.write]
+            errors = try FileDescriptorIO.makePipe()
+            opened += [errors.read, errors.write]
+        } catch {
+            closeAll()
+            throw error
+        }
+
+        var pid: pid_t = 0
+        let argv = [launch.path] + launch.arguments
+        let environment = launch.environment(slot: slot).map { "\($0.key)=\($0.value)" }
+        let rc = withCStrings(argv) { argvPointers in
+            withCStrings(environment) { envPointers in
+                cpx_spawn(
+                    launch.path, argvPointers, envPointers, requests.read, replies.write, output.write,
+                    errors.write, &pid)
+            }
+        }
+        // The child holds its own copies now; keep only the parent's ends.
+        for fd in [requests.read, replies.write, output.write, errors.write] { FileDescriptorIO.close(fd) }
+        guard rc == 0 else {
+            for fd in [requests.write, replies.read, output.read, errors.read] { FileDescriptorIO.close(fd) }
+            throw FileDescriptorIO.SystemError("posix_spawn \(launch.path)", errno: rc)
+        }
+        self.pid = pid
+        self.slot = slot
+        self.requestFD = requests.write
+        self.pidFD = cpx_pidfd_open(pid)
+        self.writer = Mutex(false)
+
+        var logger = logger
+        logger[metadataKey: "parallax.worker.pid"] = "\(pid)"
+        logger[metadataKey: "parallax.worker.slot"] = "\(slot)"
+        let pidFD = self.pidFD
+        let io = WorkerIOLoop(
+            pid: pid, exitFD: pidFD >= 0 ? fcntl(pidFD, F_DUPFD_CLOEXEC, 0) : -1, replyFD: replies.read,
+            stdoutFD: output.read, stderrFD: errors.read,
+            maximumFrameSize: maximumFrameSize, logger: logger, onFrame: onFrame)
+        OSThread.detach(name: "px-io-\(pid)") {
+            onExit(io.run())
+        }
+    }
+
+    deinit {
+        closeRequests()
+        // Closed here, not by the I/O thread, so that `signal` can never use a descriptor number
+        // that was reused for another worker's pidfd.
+        if pidFD >= 0 { FileDescriptorIO.close(pidFD) }
+    }
+
+    /// Writes a frame to the worker.
+    /// - Throws: ``FileDescriptorIO/SystemError`` when the worker is gone (`EPIPE`) or the channel
+    ///   was closed.
+    package func send(_ frame: Frame) throws(FileDescriptorIO.SystemError) {
+        let bytes = frame.encoded()
+        try writer.withLock { (closed: inout Bool) throws(FileDescriptorIO.SystemError) in
+            guard !closed else { throw FileDescriptorIO.SystemError("write", errno: EPIPE) }
+            try FileDescriptorIO.writeAll(requestFD, bytes)
+        }
+    }
+
+    /// Closes the request pipe: the worker reads end of file and exits when it is idle.
+    package func closeRequests() {
+        writer.withLock { closed in
+            guard !closed else { return }
+            closed = true
+            FileDescriptorIO.close(requestFD)
+        }
+    }
+
+    /// Sends a signal to the process, if it still exists.
+    package func signal(_ signal: Int32) {
+        // After the process was reaped the pidfd still names it, and the send fails with ESRCH.
+        if pidFD >= 0 {
+            _ = cpx_pidfd_send_signal(pidFD, signal)
+        } else {
+            _ = kill(pid, signal)
+        }
+    }
+}
+
+private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R)
+    -> R
+{
+    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+    pointers.append(nil)
+    defer { for pointer in pointers { free(pointer) } }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}

@@ -1,0 +1,46 @@
+/// The outcome of one task in a ``WaitGroup``: a value, or a ``TaskError``.
+///
+/// ```swift
+/// for (index, slot) in await group.wait().enumerated() {
+///     if slot.ok {
+///         print("slot \(index): \(slot.value!)")
+///     } else {
+///         print("slot \(index) failed: \(slot.error!.message)")
+///     }
+/// }
+/// ```
+public struct TaskResult<Value: Sendable>: Sendable {
+    /// The outcome as a `Result`, for `switch` and `get()`.
+    public var result: Result<Value, TaskError>
+
+    /// Wraps an outcome.
+    /// - Parameter result: The value or the error.
+    public init(_ result: Result<Value, TaskError>) {
+        self.result = result
+    }
+
+    /// Whether the task produced a value.
+    public var ok: Bool {
+        if case .success = result { return true }
+        return false
+    }
+
+    /// The value, when the task produced one.
+    public var value: Value? {
+        if case .success(let value) = result { return value }
+        return nil
+    }
+
+    /// The error, when the task failed.
+    public var error: TaskError? {
+        if case .failure(let error) = result { return error }
+        return nil
+    }
+
+    /// Returns the value or throws the ``TaskError``.
+    /// - Returns: The task's value.
+    /// - Throws: ``TaskError`` when the task failed.
+    public func get() throws(TaskError) -> Value {
+        try result.get()
+    }
+}

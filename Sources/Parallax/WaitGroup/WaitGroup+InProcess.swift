@@ -1,0 +1,39 @@
+extension WaitGroup where Isolation == InProcessIsolation {
+    /// Creates a group whose tasks run as Swift tasks in this process.
+    ///
+    /// - Parameters:
+    ///   - type: The type of the tasks' values.
+    ///   - isolation: `.inProcess`, the default.
+    ///   - limit: How many tasks run at once; unlimited by default.
+    public convenience init(
+        of type: Value.Type = Value.self, isolation: Isolation = .inProcess, limit: Int? = nil
+    ) {
+        self.init(isolation: isolation, limit: limit ?? Int.max)
+    }
+
+    /// Starts `body` as a Swift task and returns at once.
+    ///
+    /// The closure is `@Sendable`: it can capture only values the compiler knows are safe to
+    /// share, and a captured `var` must be listed (`[x]`), which copies it now: the snapshot rule.
+    /// An error it throws fills its slot; it never reaches the other slots.
+    ///
+    /// ```swift
+    /// var counter = 0
+    /// group.go { [counter] in counter + 1 }   // sees 0, whatever happens to counter later
+    /// ```
+    /// - Parameter body: The work.
+    public func go(_ body: @escaping @Sendable () async throws -> Value) {
+        spawn { [self] slot in
+            let task = Task {
+                let result: Result<Value, TaskError>
+                do {
+                    result = .success(try await body())
+                } catch {
+                    result = .failure(TaskError(describing: error))
+                }
+                self.complete(slot, result)
+            }
+            self.setCanceller(slot) { task.cancel() }
+        }
+    }
+}

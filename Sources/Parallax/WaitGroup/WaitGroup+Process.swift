@@ -1,0 +1,59 @@
+extension WaitGroup where Isolation == ProcessIsolation {
+    /// Creates a group whose tasks run in the worker processes of a pool.
+    ///
+    /// - Parameters:
+    ///   - type: The type of the tasks' values.
+    ///   - isolation: `.process(pool)`.
+    ///   - limit: How many of this group's tasks are handed to the pool at once; unlimited by
+    ///     default (the pool's workers bound the parallelism).
+    public convenience init(of type: Value.Type = Value.self, isolation: Isolation, limit: Int? = nil) {
+        self.init(isolation: isolation, limit: limit ?? Int.max)
+    }
+
+    /// Sends a task to a worker process and returns at once.
+    ///
+    /// The task is encoded here: that is the snapshot the worker sees, whatever happens to the
+    /// caller's variables afterwards.
+    ///
+    /// - Parameters:
+    ///   - task: The task.
+    ///   - timeout: The task's time limit, or the pool's default.
+    /// - Throws: ``SpawnError`` when the task type is not registered; ``CaptureError`` when its
+    ///   input cannot be encoded. Nothing reaches a worker then, and ``count`` does not change.
+    public func go<Task: WorkerTask>(_ task: Task, timeout: Duration? = nil) throws
+    where Task.Output == Value {
+        let input = try isolation.pool.encode(task)
+        submit(name: Task.taskName, input: input, timeout: timeout)
+    }
+
+    /// Sends a registered function call to a worker process and returns at once.
+    ///
+    /// - Parameters:
+    ///   - function: The registered function.
+    ///   - input: Its input, encoded here.
+    ///   - timeout: The task's time limit, or the pool's default.
+    /// - Throws: ``SpawnError`` or ``CaptureError``, as for ``go(_:timeout:)-(Task,_)``.
+    public func go<Input>(_ function: TaskFunction<Input, Value>, _ input: Input, timeout: Duration? = nil)
+        throws
+    {
+        let bytes = try isolation.pool.encode(function, input)
+        submit(name: function.name, input: bytes, timeout: timeout)
+    }
+
+    private func submit(name: String, input: [UInt8], timeout: Duration?) where Value: Decodable {
+        let pool = isolation.pool
+        spawn { [self] slot in
+            let id = pool.makeJobID()
+            self.setCanceller(slot) { pool.cancel(jobID: id) }
+            pool.enqueue(id: id, name: name, input: input, timeout: timeout) { outcome in
+                self.complete(
+                    slot,
+                    outcome.flatMap { bytes in
+                        Result { () throws(TaskError) in
+                            try WorkerPool.decodeOutput(Value.self, from: bytes, name: name)
+                        }
+                    })
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+/// The bookkeeping of a ``WaitGroup``: slots, the concurrency limit, and waiters. Pure; the
+/// group holds it under a lock and runs the returned starters and continuations outside it.
+struct WaitGroupState<Value: Sendable> {
+    typealias Starter = @Sendable () -> Void
+
+    private(set) var results: [TaskResult<Value>?] = []
+    private var cancellers: [Int: @Sendable () -> Void] = [:]
+    private var waiting = FIFOQueue<(index: Int, start: Starter)>()
+    private var running = 0
+    private var finished = 0
+    private var waiters: [CheckedContinuation<[TaskResult<Value>], Never>] = []
+    let limit: Int
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    var count: Int { results.count }
+    var isComplete: Bool { finished == results.count }
+
+    /// Adds a slot. Returns the starter to run now, or nil when the limit makes it wait.
+    mutating func add(start: @escaping Starter) -> (index: Int, startNow: Bool) {
+        let index = results.count
+        results.append(nil)
+        if running < limit {
+            running += 1
+            return (index, true)
+        }
+        waiting.append((index, start))
+        return (index, false)
+    }
+
+    mutating func setCanceller(_ cancel: @escaping @Sendable () -> Void, for index: Int) {
+        if results[index] == nil { cancellers[index] = cancel }
+    }
+
+    /// Records a result. Returns the next starter to run and the waiters to resume.
+    mutating func complete(
+        _ index: Int, _ result: TaskResult<Value>
+    ) -> (next: Starter?, resume: [CheckedContinuation<[TaskResult<Value>], Never>]) {
+        guard results[index] == nil else { return (nil, []) }
+        results[index] = result
+        cancellers[index] = nil
+        finished += 1
+        running -= 1
+        var next: Starter?
+        if let waiter = waiting.popFirst() {
+            running += 1
+            next = waiter.start
+        }
+        guard isComplete else { return (next, []) }
+        defer { waiters = [] }
+        return (next, waiters)
+    }
+
+    /// Returns the results when every slot has one; otherwise keeps the continuation.
+    mutating func wait(_ continuation: CheckedContinuation<[TaskResult<Value>], Never>) -> [TaskResult<
+        Value
+    >]? {
+        guard isComplete else {
+            waiters.append(continuation)
+            return nil
+        }
+        return completedResults
+    }
+
+    var completedResults: [TaskResult<Value>] { results.map { $0! } }
+
+    /// Answers the slots that have not started with `cancelled` and returns the cancellers of the
+    /// running ones, with the waiters to resume if that completed the group.
+    mutating func cancelAll(
+        _ cancelled: TaskResult<Value>
+    ) -> (cancellers: [@Sendable () -> Void], resume: [CheckedContinuation<[TaskResult<Value>], Never>]) {
+        for waiter in waiting.removeAll() {
+            results[waiter.index] = cancelled
+            finished += 1
+        }
+        let running = Array(cancellers.values)
+        guard isComplete else { return (running, []) }
+        defer { waiters = [] }
+        return (running, waiters)
+    }
+}

@@ -1,0 +1,46 @@
+/// One message on a worker channel.
+///
+/// On the wire a frame is a little-endian `UInt32` length, then the kind byte, the
+/// little-endian `UInt64` id and the payload; the length counts the kind, id and payload.
+package struct Frame: Sendable, Equatable {
+    /// What a frame carries.
+    package enum Kind: UInt8, Sendable, CaseIterable {
+        /// Worker to parent, once, when the worker is ready: protocol version, pid, registry.
+        case hello = 1
+        /// Parent to worker: run a registered task (name and encoded input).
+        case run = 2
+        /// Worker to parent: the encoded output of the task with the frame's id.
+        case result = 3
+        /// Worker to parent: the task with the frame's id failed (an encoded ``TaskError``).
+        case failure = 4
+        /// Worker to parent, instead of hello: the bootstrap failed (an encoded ``TaskError``).
+        case bootstrapFailed = 5
+        /// Parent to worker: cancel the task with the frame's id.
+        case cancel = 6
+    }
+
+    /// Bytes before the payload: length, kind and id.
+    package static let headerSize = 4 + 1 + 8
+
+    package var kind: Kind
+    package var id: UInt64
+    package var payload: [UInt8]
+
+    package init(kind: Kind, id: UInt64, payload: [UInt8] = []) {
+        self.kind = kind
+        self.id = id
+        self.payload = payload
+    }
+
+    /// The frame's bytes as written to the channel.
+    package func encoded() -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Self.headerSize + payload.count)
+        let length = UInt32(truncatingIfNeeded: 1 + 8 + payload.count)
+        withUnsafeBytes(of: length.littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(kind.rawValue)
+        withUnsafeBytes(of: id.littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: payload)
+        return bytes
+    }
+}

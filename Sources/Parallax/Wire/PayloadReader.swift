@@ -1,0 +1,59 @@
+/// Reads the fields that ``PayloadWriter`` wrote, failing with a ``ProtocolError`` on short or
+/// invalid input instead of trapping.
+package struct PayloadReader {
+    private let bytes: [UInt8]
+    private var offset = 0
+
+    package init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    package var isAtEnd: Bool { offset == bytes.count }
+
+    package mutating func read<T: FixedWidthInteger>(_: T.Type) throws(ProtocolError) -> T {
+        let size = MemoryLayout<T>.size
+        guard bytes.count - offset >= size else {
+            throw ProtocolError(.malformedPayload("expected \(size) more bytes at offset \(offset)"))
+        }
+        var value: T = 0
+        withUnsafeMutableBytes(of: &value) { target in
+            bytes.withUnsafeBytes { source in
+                target.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[offset..<offset + size]))
+            }
+        }
+        offset += size
+        return T(littleEndian: value)
+    }
+
+    package mutating func readString() throws(ProtocolError) -> String {
+        let count = Int(try read(UInt32.self))
+        guard bytes.count - offset >= count else {
+            throw ProtocolError(.malformedPayload("string of \(count) bytes runs past the payload"))
+        }
+        let slice = bytes[offset..<offset + count]
+        offset += count
+        guard let string = String(validating: slice, as: UTF8.self) else {
+            throw ProtocolError(.malformedPayload("string is not valid UTF-8"))
+        }
+        return string
+    }
+
+    package mutating func readOptionalInt() throws(ProtocolError) -> Int? {
+        switch try read(UInt8.self) {
+        case 0: return nil
+        case 1: return Int(truncatingIfNeeded: try read(Int64.self))
+        case let flag: throw ProtocolError(.malformedPayload("optional flag \(flag)"))
+        }
+    }
+
+    package mutating func readRemainder() -> [UInt8] {
+        defer { offset = bytes.count }
+        return Array(bytes[offset...])
+    }
+
+    package func expectEnd(_ what: String) throws(ProtocolError) {
+        guard isAtEnd else {
+            throw ProtocolError(.malformedPayload("\(bytes.count - offset) trailing bytes after \(what)"))
+        }
+    }
+}

@@ -1,0 +1,176 @@
+import CParallaxSystem
+import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The worker side: the entry call that turns a copy of your executable into a warm worker.
+///
+/// A pool starts workers by running an executable again in worker mode, by default the very
+/// executable that created the pool. Call ``serveIfWorker(_:bootstrap:)`` first thing in `main`:
+/// in the parent it returns at once; in a worker it serves tasks until the parent closes the
+/// channel or dies, then exits the process, so it never returns there.
+///
+/// ```swift
+/// @main struct App {
+///     static func main() async throws {
+///         await Worker.serveIfWorker(tasks)   // in a worker: serves, then exits
+///         // ... the parent's code
+///     }
+/// }
+/// ```
+///
+/// Code that runs before this call runs in every worker too: keep it to what both need.
+public enum Worker {
+    /// Whether this process was started as a worker by a pool.
+    public static var isWorkerProcess: Bool {
+        getenv(WorkerLaunch.channelVariable) != nil
+    }
+
+    /// Serves tasks when this process is a worker; returns at once otherwise.
+    ///
+    /// In a worker it runs `bootstrap` once (a failure is reported to the parent and the worker
+    /// exits), sends the handshake, then runs one task at a time until the channel closes. The
+    /// worker's stdout is made line-buffered so that what tasks print reaches the parent's log
+    /// promptly; it never mixes with the protocol, which has descriptors of its own.
+    ///
+    /// - Parameters:
+    ///   - registry: The tasks this worker can run; the same registry as the parent's.
+    ///   - bootstrap: Set-up run once per worker process before it takes work, such as opening a
+    ///     connection or warming a cache.
+    public static func serveIfWorker(
+        _ registry: TaskRegistry, bootstrap: (@Sendable () async throws -> Void)? = nil
+    ) async {
+        guard isWorkerProcess else { return }
+        await WorkerServer(registry: registry).serve(bootstrap: bootstrap)
+        exit(0)
+    }
+}
+
+/// The loop of a worker process. See ``Worker``.
+struct WorkerServer {
+    static let requestFD: Int32 = 3
+    static let replyFD: Int32 = 4
+
+    let registry: TaskRegistry
+    let slot = Int(String(cString: getenv(WorkerLaunch.slotVariable) ?? strdup("0"))) ?? 0
+    let pid = getpid()
+
+    func serve(bootstrap: (@Sendable () async throws -> Void)?) async {
+        cpx_line_buffer_stdout()
+        signal(SIGPIPE, SIG_IGN)
+        // The channel must not leak into processes that tasks start: a grandchild holding the
+        // reply pipe would keep the parent from seeing this worker end.
+        _ = cpx_set_cloexec(Self.requestFD)
+        _ = cpx_set_cloexec(Self.replyFD)
+        if let expected = getenv(WorkerLaunch.parentVariable).flatMap({ Int32(String(cString: $0)) }),
+            getppid() != expected
+        {
+            exit(0)  // the parent died before this worker started
+        }
+
+        var logger = Logger(label: "parallax.worker")
+        logger[metadataKey: "parallax.worker.pid"] = "\(pid)"
+        logger[metadataKey: "parallax.worker.slot"] = "\(slot)"
+
+        if let bootstrap {
+            do {
+                try await bootstrap()
+            } catch {
+                var failure = TaskError(describing: error, context: "in the bootstrap of worker pid \(pid)")
+                failure.workerPID = pid
+                send(Frame(kind: .bootstrapFailed, id: 0, payload: (try? WireCodec.encode(failure)) ?? []))
+                exit(78)
+            }
+        }
+
+        let (inbox, continuation) = AsyncStream<Frame>.makeStream()
+        let handshake = Handshake(pid: pid, registryFingerprint: registry.fingerprint)
+        send(handshake.frame())
+        OSThread.detach(name: "px-worker-rx") {
+            Self.readRequests(into: continuation)
+        }
+
+        for await frame in inbox {
+            switch frame.kind {
+            case .run:
+                await run(frame, logger: logger)
+            case .cancel:
+                break  // tasks run one at a time; a cancel for a task already answered is moot
+            default:
+                Self.complain("unexpected \(frame.kind) frame from the parent")
+                exit(76)
+            }
+        }
+    }
+
+    private func run(_ frame: Frame, logger: Logger) async {
+        let request: RunRequest
+        do {
+            request = try RunRequest(frame: frame)
+        } catch {
+            Self.complain("\(error)")
+            exit(76)
+        }
+        var logger = logger
+        logger[metadataKey: "parallax.task.id"] = "\(frame.id)"
+        let context = WorkerContext(slot: slot, pid: pid, taskID: frame.id, logger: logger)
+        let outcome: Result<[UInt8], TaskError>
+        if let handler = registry.handler(named: request.name) {
+            outcome = await handler(request.input, context)
+        } else {
+            outcome = .failure(
+                TaskError(
+                    kind: .rejected, type: "Parallax.UnregisteredTask",
+                    message: "this worker has no task named '\(request.name)'", workerPID: pid))
+        }
+        switch outcome {
+        case .success(let bytes):
+            send(Frame(kind: .result, id: frame.id, payload: bytes))
+        case .failure(var error):
+            error.workerPID = pid
+            let payload: [UInt8]
+            do {
+                payload = try WireCodec.encode(error)
+            } catch {
+                payload = (try? WireCodec.encode(TaskError(describing: error))) ?? []
+            }
+            send(Frame(kind: .failure, id: frame.id, payload: payload))
+        }
+    }
+
+    private func send(_ frame: Frame) {
+        do {
+            try FileDescriptorIO.writeAll(Self.replyFD, frame.encoded())
+        } catch {
+            cpx_flush_stdout()
+            _exit(0)  // the parent is gone
+        }
+    }
+
+    /// Writes a line to stderr, which the parent keeps for the worker's exit report.
+    private static func complain(_ message: String) {
+        try? FileDescriptorIO.writeAll(2, Array("parallax worker: \(message)\n".utf8))
+    }
+
+    private static func readRequests(into continuation: AsyncStream<Frame>.Continuation) {
+        var decoder = FrameDecoder(maximumFrameSize: Int(UInt32.max))
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+        while true {
+            let count = (try? FileDescriptorIO.read(requestFD, into: buffer)) ?? 0
+            if count == 0 {
+                // The parent closed the channel or died: nothing more will come.
+                cpx_flush_stdout()
+                _exit(0)
+            }
+            decoder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            do {
+                while let frame = try decoder.next() { continuation.yield(frame) }
+            } catch {
+                Self.complain("\(error)")
+                _exit(76)
+            }
+        }
+    }
+}

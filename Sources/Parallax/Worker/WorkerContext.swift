@@ -1,0 +1,20 @@
+public import Logging
+
+/// What a task knows about the worker it runs in.
+public struct WorkerContext: Sendable {
+    /// The worker's slot in its pool, from 0.
+    public let slot: Int
+    /// The worker's process id.
+    public let pid: Int32
+    /// The id of the running task, unique within the pool.
+    public let taskID: UInt64
+    /// A logger whose output reaches the parent through the worker's stderr.
+    public let logger: Logger
+
+    package init(slot: Int, pid: Int32, taskID: UInt64, logger: Logger) {
+        self.slot = slot
+        self.pid = pid
+        self.taskID = taskID
+        self.logger = logger
+    }
+}

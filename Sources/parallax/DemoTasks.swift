@@ -1,0 +1,5 @@
+import Parallax
+
+enum DemoTasks {
+    static let registry = TaskRegistry()
+}

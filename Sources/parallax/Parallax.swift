@@ -1,0 +1,24 @@
+import ArgumentParser
+import Parallax
+
+@main
+struct ParallaxCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parallax",
+        abstract: "Isolated parallel tasks for Swift: warm worker processes, per-slot results.",
+        subcommands: [Demo.self])
+
+    static func main() async {
+        await Worker.serveIfWorker(DemoTasks.registry)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+}

@@ -1,0 +1,332 @@
+public import Parallax
+public import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The tasks the test suite runs in real worker processes. The test worker executable serves
+/// exactly this registry.
+public enum TestTasks {
+    public static let registry: TaskRegistry = {
+        var registry = TaskRegistry(
+            Add.self, SumRange.self, Echo.self, Fail.self, FailDifferently.self, Crash.self, Sleep.self,
+            Spin.self, Hang.self, Chatter.self, Rows.self, Text.self, Nest.self, NotANumber.self,
+            WhoAmI.self, Increment.self, Snapshot.self, BootstrapCount.self, Fill.self, UseResource.self,
+            Scale.self, WhoAmISlowly.self)
+        registry.register(square)
+        registry.register(userStats)
+        registry.register(reversed)
+        return registry
+    }()
+
+    /// A closure-style function.
+    public static let square = TaskFunction("test.square") { (x: Int) in x * x }
+    /// A static-method-style function.
+    public static let userStats = TaskFunction("Report.userStats", Report.userStats)
+    /// A function that needs nothing but the standard library.
+    public static let reversed = TaskFunction("stdlib.reversed") { (text: String) in String(text.reversed()) }
+
+    /// Set in the worker environment to make the bootstrap throw.
+    public static let failBootstrapVariable = "PARALLAX_TEST_FAIL_BOOTSTRAP"
+
+    /// How many times the bootstrap ran in this process.
+    public static let bootstrapRuns = Atomic<Int>(0)
+
+    /// The bootstrap of the test worker: counts its runs, and fails on request.
+    public static func bootstrap() async throws {
+        bootstrapRuns.add(1, ordering: .relaxed)
+        if getenv(failBootstrapVariable) != nil {
+            throw BootstrapError(reason: "the test asked the bootstrap to fail")
+        }
+    }
+}
+
+public struct BootstrapError: Error, CustomStringConvertible {
+    public var reason: String
+    public var description: String { "bootstrap refused: \(reason)" }
+}
+
+public enum Report {
+    public struct Stats: Codable, Sendable, Equatable {
+        public var userID: Int
+        public var orders: Int
+    }
+
+    public static func userStats(_ userID: Int) async throws -> Stats {
+        Stats(userID: userID, orders: userID * 3)
+    }
+}
+
+public struct Add: WorkerTask {
+    public var a: Int
+    public var b: Int
+    public init(_ a: Int, _ b: Int) {
+        self.a = a
+        self.b = b
+    }
+    public func run(in context: WorkerContext) async throws -> Int { a + b }
+}
+
+public struct SumRange: WorkerTask {
+    public var upperBound: Int
+    public init(_ upperBound: Int) { self.upperBound = upperBound }
+    public func run(in context: WorkerContext) async throws -> Int { (0..<upperBound).reduce(0, +) }
+}
+
+public struct Echo: WorkerTask {
+    public var value: Int
+    public init(_ value: Int) { self.value = value }
+    public func run(in context: WorkerContext) async throws -> Int { value }
+}
+
+public struct QuotaExceeded: CodedError, CustomStringConvertible {
+    public var code: Int
+    public var detail: String
+    public var description: String { "quota exceeded: \(detail)" }
+}
+
+public struct Fail: WorkerTask {
+    public var detail: String
+    public var code: Int
+    public init(_ detail: String, code: Int) {
+        self.detail = detail
+        self.code = code
+    }
+    public func run(in context: WorkerContext) async throws -> Int {
+        throw QuotaExceeded(code: code, detail: detail)
+    }
+}
+
+public enum ShardError: Int, Error {
+    case offline = 12
+    case corrupt = 13
+}
+
+public struct FailDifferently: WorkerTask {
+    public init() {}
+    public func run(in context: WorkerContext) async throws -> Int { throw ShardError.corrupt }
+}
+
+public struct Crash: WorkerTask {
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        case fatalError, forceUnwrapNil, indexOutOfRange, abort, segfault, exit3
+    }
+    public var kind: Kind
+    public init(_ kind: Kind) { self.kind = kind }
+
+    public func run(in context: WorkerContext) async throws -> Int {
+        switch kind {
+        case .fatalError:
+            fatalError("the task gave up on purpose")
+        case .forceUnwrapNil:
+            let missing: Int? = Int("not a number")
+            return missing!
+        case .indexOutOfRange:
+            let values = [1, 2, 3]
+            return values[Int(getpid() % 1 + 7)]
+        case .abort:
+            abort()
+        case .segfault:
+            let pointer = UnsafeMutablePointer<Int>(bitPattern: 0x8)!
+            pointer.pointee = 42
+            return pointer.pointee
+        case .exit3:
+            exit(3)
+        }
+    }
+}
+
+public struct Sleep: WorkerTask {
+    public var milliseconds: Int
+    public init(milliseconds: Int) { self.milliseconds = milliseconds }
+    public func run(in context: WorkerContext) async throws -> Int {
+        try await Task.sleep(for: .milliseconds(milliseconds))
+        return milliseconds
+    }
+}
+
+/// CPU work of a fixed size, so serial and parallel runs do the same work.
+public struct Spin: WorkerTask {
+    public var iterations: Int
+    public init(iterations: Int) { self.iterations = iterations }
+    public func run(in context: WorkerContext) async throws -> UInt64 { Spin.work(iterations) }
+
+    public static func work(_ iterations: Int) -> UInt64 {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<iterations {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+        }
+        return state
+    }
+}
+
+/// Never returns: blocks its worker until the worker is killed.
+public struct Hang: WorkerTask {
+    public init() {}
+    public func run(in context: WorkerContext) async throws -> Int {
+        while true { pause() }
+    }
+}
+
+/// Prints to stdout and stderr, including text that looks like a frame.
+public struct Chatter: WorkerTask {
+    public var marker: String
+    public init(marker: String) { self.marker = marker }
+    public func run(in context: WorkerContext) async throws -> String {
+        print("stdout \(marker)")
+        print("\u{0}\u{0}\u{0}\u{9}\u{3}garbage that looks like a frame header")
+        let line = Array("stderr \(marker)\n".utf8)
+        _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        return marker
+    }
+}
+
+public struct Row: Codable, Sendable, Equatable {
+    public var id: Int
+    public var name: String
+    public var score: Double
+}
+
+public struct Rows: WorkerTask {
+    public var count: Int
+    public init(count: Int) { self.count = count }
+    public func run(in context: WorkerContext) async throws -> [Row] {
+        (0..<count).map { Row(id: $0, name: "row-\($0)", score: Double($0) / 4) }
+    }
+}
+
+/// Returns a string of `length` bytes built from `seed`.
+public struct Text: WorkerTask {
+    public var length: Int
+    public var seed: Int
+    public init(length: Int, seed: Int) {
+        self.length = length
+        self.seed = seed
+    }
+    public func run(in context: WorkerContext) async throws -> String {
+        Text.make(length: length, seed: seed)
+    }
+
+    public static func make(length: Int, seed: Int) -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789 ".utf8)
+        var state = UInt64(truncatingIfNeeded: seed) &+ 1
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(length)
+        for _ in 0..<length {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            bytes.append(alphabet[Int(state >> 33) % alphabet.count])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+public indirect enum Tree: Codable, Sendable, Equatable {
+    case leaf(Int)
+    case node(level: Int, child: Tree)
+
+    public static func chain(depth: Int) -> Tree {
+        (0..<depth).reduce(Tree.leaf(depth)) { tree, level in .node(level: level, child: tree) }
+    }
+}
+
+public struct Nest: WorkerTask {
+    public var depth: Int
+    public init(depth: Int) { self.depth = depth }
+    public func run(in context: WorkerContext) async throws -> Tree { Tree.chain(depth: depth) }
+}
+
+/// Returns a value the coder cannot encode.
+public struct NotANumber: WorkerTask {
+    public init() {}
+    public func run(in context: WorkerContext) async throws -> Double { .nan }
+}
+
+public struct WhoAmI: WorkerTask {
+    public init() {}
+    public func run(in context: WorkerContext) async throws -> Int32 { getpid() }
+}
+
+/// Returns the worker's pid after a pause, so that concurrent calls land on different workers.
+public struct WhoAmISlowly: WorkerTask {
+    public init() {}
+    public func run(in context: WorkerContext) async throws -> Int32 {
+        try await Task.sleep(for: .milliseconds(300))
+        return getpid()
+    }
+}
+
+public struct Increment: WorkerTask {
+    public var counter: Int
+    public init(counter: Int) { self.counter = counter }
+    public func run(in context: WorkerContext) async throws -> Int {
+        var counter = counter
+        counter += 1
+        return counter
+    }
+}
+
+public struct Snapshot: WorkerTask {
+    public var number: Int
+    public var values: [Int]
+    public var tag: String
+    public init(number: Int, values: [Int], tag: String) {
+        self.number = number
+        self.values = values
+        self.tag = tag
+    }
+    public func run(in context: WorkerContext) async throws -> [String] {
+        ["\(tag)=\(number)", values.map(String.init).joined(separator: ",")]
+    }
+}
+
+public struct BootstrapCount: WorkerTask {
+    public init() {}
+    public func run(in context: WorkerContext) async throws -> Int {
+        TestTasks.bootstrapRuns.load(ordering: .relaxed)
+    }
+}
+
+/// Allocates and touches `megabytes` of memory, then returns how many it touched.
+public struct Fill: WorkerTask {
+    public var megabytes: Int
+    public init(megabytes: Int) { self.megabytes = megabytes }
+    public func run(in context: WorkerContext) async throws -> Int {
+        var blocks: [[UInt8]] = []
+        for _ in 0..<megabytes { blocks.append([UInt8](repeating: 1, count: 1 << 20)) }
+        return blocks.count
+    }
+}
+
+/// Never registered: the parent must refuse it at `go`.
+public struct Unregistered: WorkerTask {
+    public init() {}
+    public func run(in context: WorkerContext) async throws -> Int { 0 }
+}
+
+/// An input that has no wire form, like a live file handle.
+public struct LiveResource: Codable, Sendable {
+    public var descriptor: Int32
+    public init(descriptor: Int32) { self.descriptor = descriptor }
+    public func encode(to encoder: any Encoder) throws {
+        throw EncodingError.invalidValue(
+            descriptor,
+            EncodingError.Context(
+                codingPath: [], debugDescription: "an open file descriptor has no wire form"))
+    }
+}
+
+public struct UseResource: WorkerTask {
+    public var resource: LiveResource
+    public init(resource: LiveResource) { self.resource = resource }
+    public func run(in context: WorkerContext) async throws -> Int { Int(resource.descriptor) }
+}
+
+/// A task whose input holds a float the coder refuses.
+public struct Scale: WorkerTask {
+    public var factor: Double
+    public init(factor: Double) { self.factor = factor }
+    public func run(in context: WorkerContext) async throws -> Double { factor * 2 }
+}

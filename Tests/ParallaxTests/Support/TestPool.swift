@@ -1,0 +1,78 @@
+import Logging
+import Parallax
+import ParallaxTestTasks
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Runs test bodies against a real pool of the test worker executable.
+enum TestPool {
+    /// The test worker executable, built beside the test bundle.
+    static var workerPath: String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        let exe = String(decoding: buffer[..<max(0, count)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var directory = exe
+        while let last = directory.last, last != "/" { directory.removeLast() }
+        return directory + "ParallaxTestWorker"
+    }
+
+    static func configuration(workers: Int, timeout: Duration? = nil) -> WorkerPool.Configuration {
+        var configuration = WorkerPool.Configuration(workerCount: workers, executable: .path(workerPath))
+        configuration.taskTimeout = timeout
+        configuration.forceShutdownTimeout = .seconds(2)
+        return configuration
+    }
+
+    static func with<Result>(
+        workers: Int = 2, configure: (inout WorkerPool.Configuration) -> Void = { _ in },
+        logger: Logger = Logger(label: "parallax.test", factory: { _ in SwiftLogNoOpLogHandler() }),
+        _ body: (WorkerPool) async throws -> Result
+    ) async throws -> Result {
+        var configuration = configuration(workers: workers)
+        configure(&configuration)
+        return try await WorkerPool.withPool(
+            configuration: configuration, tasks: TestTasks.registry, logger: logger, body)
+    }
+}
+
+/// A log handler that keeps every message, for asserting what reached the parent's log.
+final class CapturingLogHandler: LogHandler, @unchecked Sendable {
+    struct Entry: Sendable {
+        var level: Logger.Level
+        var message: String
+        var metadata: Logger.Metadata
+    }
+
+    final class Store: Sendable {
+        let entries = Mutex<[Entry]>([])
+        var messages: [String] { entries.withLock { $0.map(\.message) } }
+    }
+
+    let store: Store
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    init(store: Store) {
+        self.store = store
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        store.entries.withLock {
+            $0.append(Entry(level: event.level, message: "\(event.message)", metadata: merged))
+        }
+    }
+
+    static func logger() -> (Logger, Store) {
+        let store = Store()
+        return (Logger(label: "parallax.test") { _ in CapturingLogHandler(store: store) }, store)
+    }
+}
