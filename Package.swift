@@ -54,6 +54,7 @@ let package = Package(
         .testTarget(
             name: "ParallaxTests",
             dependencies: [
+                "CParallaxSystem",
                 "Parallax",
                 "ParallaxTestTasks",
                 "ParallaxTestWorker",

@@ -13,7 +13,7 @@ public enum TestTasks {
             Add.self, SumRange.self, Echo.self, Fail.self, FailDifferently.self, Crash.self, Sleep.self,
             Spin.self, Hang.self, Chatter.self, Rows.self, Text.self, Nest.self, NotANumber.self,
             WhoAmI.self, Increment.self, Snapshot.self, BootstrapCount.self, Fill.self, UseResource.self,
-            Scale.self, WhoAmISlowly.self)
+            Scale.self, WhoAmISlowly.self, CorruptChannel.self)
         registry.register(square)
         registry.register(userStats)
         registry.register(reversed)
@@ -51,6 +51,10 @@ public enum Report {
     public struct Stats: Codable, Sendable, Equatable {
         public var userID: Int
         public var orders: Int
+        public init(userID: Int, orders: Int) {
+            self.userID = userID
+            self.orders = orders
+        }
     }
 
     public static func userStats(_ userID: Int) async throws -> Stats {
@@ -188,6 +192,11 @@ public struct Row: Codable, Sendable, Equatable {
     public var id: Int
     public var name: String
     public var score: Double
+    public init(id: Int, name: String, score: Double) {
+        self.id = id
+        self.name = name
+        self.score = score
+    }
 }
 
 public struct Rows: WorkerTask {
@@ -329,4 +338,15 @@ public struct Scale: WorkerTask {
     public var factor: Double
     public init(factor: Double) { self.factor = factor }
     public func run(in context: WorkerContext) async throws -> Double { factor * 2 }
+}
+
+/// Writes bytes that are not a frame to the worker's reply channel, as a broken worker would.
+public struct CorruptChannel: WorkerTask {
+    public init() {}
+    public func run(in context: WorkerContext) async throws -> Int {
+        let garbage: [UInt8] = [0xFF, 0xFF, 0xFF, 0x7F, 0x63] + Array("not a frame".utf8)
+        _ = garbage.withUnsafeBytes { write(4, $0.baseAddress, $0.count) }
+        try await Task.sleep(for: .seconds(30))
+        return 0
+    }
 }

@@ -12,6 +12,16 @@ package struct FIFOQueue<Element> {
         storage.append(element)
     }
 
+    /// Puts an element back at the front, to be popped next.
+    package mutating func prepend(_ element: Element) {
+        if head > 0 {
+            head -= 1
+            storage[head] = element
+        } else {
+            storage.insert(element, at: 0)
+        }
+    }
+
     package mutating func popFirst() -> Element? {
         guard head < storage.count else { return nil }
         let element = storage[head]

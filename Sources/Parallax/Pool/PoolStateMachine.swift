@@ -180,6 +180,21 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         return (running.job, dispatchNext(to: slot))
     }
 
+    /// Writing the job to its worker failed: the worker is already gone and never saw the job.
+    /// The job goes back to the front of the queue, and nothing more is sent to that worker.
+    /// Returns the job to send to another idle worker, if there is one.
+    package mutating func sendFailed(slot: Int, generation: UInt64, jobID: UInt64) -> Send? {
+        guard let running = inFlight[jobID], running.slot == slot, running.generation == generation,
+            slots[slot].generation == generation
+        else { return nil }
+        inFlight[jobID] = nil
+        slots[slot].state = .starting
+        if running.answered { return nil }
+        queue.prepend(running.job)
+        guard let idle = nextIdleSlot() else { return nil }
+        return dispatchNext(to: idle)
+    }
+
     /// The process of `slot` ended. Returns the job it was running, unless that was answered.
     package mutating func workerExited(slot: Int, generation: UInt64) -> Job? {
         guard slots[slot].generation == generation else { return nil }

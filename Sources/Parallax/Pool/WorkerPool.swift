@@ -256,8 +256,12 @@ public final class WorkerPool: Service, Sendable {
         do {
             try send.handle.send(RunRequest(name: job.name, input: job.input).frame(id: job.id))
         } catch {
-            // The worker is gone; its exit report fails the job.
-            logger.debug("could not send to worker", metadata: ["parallax.error": "\(error)"])
+            // The worker is gone and never saw the job: it goes to another worker.
+            logger.debug("could not send to worker, requeueing", metadata: ["parallax.error": "\(error)"])
+            let retry = state.withLock {
+                $0.sendFailed(slot: send.slot, generation: send.generation, jobID: job.id)
+            }
+            if let retry { dispatch(retry) }
             return
         }
         if let timeout = job.timeout {

@@ -109,10 +109,11 @@ public struct TaskError: Error, Sendable, Hashable, Codable, CustomStringConvert
             self = existing
             return
         }
-        let reflection = String(reflecting: error)
+        let typeName = String(reflecting: Swift.type(of: error))
+        let reflection = "\(typeName): \(String(reflecting: error))"
         self.init(
             kind: error is CancellationError ? .cancelled : .threw,
-            type: String(reflecting: Swift.type(of: error)),
+            type: typeName,
             message: String(describing: error),
             code: Self.numericCode(of: error),
             trace: context.isEmpty ? reflection : "\(reflection)\n\(context)"

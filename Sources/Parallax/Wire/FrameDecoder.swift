@@ -42,6 +42,7 @@ package struct FrameDecoder: Sendable {
         guard length <= maximumFrameSize else {
             throw ProtocolError(.frameTooLarge(announced: length, limit: maximumFrameSize))
         }
+        guard available >= 5 else { return nil }
         guard let kind = Frame.Kind(rawValue: buffer[readIndex + 4]) else {
             throw ProtocolError(.unknownKind(buffer[readIndex + 4]))
         }

@@ -1,0 +1,129 @@
+import Parallax
+import ParallaxTestTasks
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite(.timeLimit(.minutes(2)))
+struct CrashIsolationTests {
+    struct Expectation: Sendable, CustomTestStringConvertible {
+        var kind: Crash.Kind
+        var termination: ProcessTermination
+        /// Text the slot's message must carry: the runtime's crash reason.
+        var message: String?
+        var testDescription: String { kind.rawValue }
+    }
+
+    static let cases: [Expectation] = [
+        Expectation(
+            kind: .fatalError, termination: .signaled(SIGILL),
+            message: "Fatal error: the task gave up on purpose"),
+        Expectation(
+            kind: .forceUnwrapNil, termination: .signaled(SIGILL),
+            message: "Fatal error: Unexpectedly found nil while unwrapping an Optional value"),
+        Expectation(
+            kind: .indexOutOfRange, termination: .signaled(SIGILL), message: "Fatal error: Index out of range"
+        ),
+        Expectation(kind: .abort, termination: .signaled(SIGABRT), message: "Program crashed"),
+        Expectation(kind: .segfault, termination: .signaled(SIGSEGV), message: "Program crashed"),
+        Expectation(kind: .exit3, termination: .exited(3), message: nil),
+    ]
+
+    @Test(arguments: cases)
+    func aCrashFailsOneSlotAndTheSiblingsAndTheNextTaskAreFine(_ expected: Expectation) async throws {
+        try await TestPool.with(workers: 2) { pool in
+            let group = WaitGroup(of: Int.self, isolation: .process(pool))
+            try group.go(Echo(1))
+            try group.go(Crash(expected.kind))
+            try group.go(Echo(3))
+            try group.go(Echo(4))
+            let results = await group.wait()
+            #expect(results[0].value == 1)
+            #expect(results[2].value == 3)
+            #expect(results[3].value == 4)
+
+            let error = try #require(results[1].error)
+            #expect(error.kind == .crashed)
+            #expect(error.type == "Parallax.WorkerCrash")
+            #expect(error.termination == expected.termination)
+            #expect(error.message.contains(expected.termination.description))
+            if let text = expected.message {
+                #expect(error.message.contains(text), "message: \(error.message)")
+                #expect(error.trace.contains(text), "trace: \(error.trace)")
+            }
+
+            // The pool replaced the worker: the next tasks all run.
+            let after = WaitGroup(of: Int.self, isolation: .process(pool))
+            for value in 0..<4 { try after.go(Echo(value)) }
+            #expect(await after.wait().map(\.value) == [0, 1, 2, 3])
+        }
+    }
+
+    @Test func theRuntimeBacktraceReachesTheTrace() async throws {
+        try await TestPool.with(workers: 1) { pool in
+            let error = await #expect(throws: TaskError.self) {
+                try await pool.submit(Crash(.indexOutOfRange))
+            }
+            #expect(error?.trace.contains("Fatal error: Index out of range") == true)
+            #expect(error?.trace.contains("Program crashed") == true)
+            #expect(error?.trace.contains("Crash.run(in:)") == true, "trace: \(error?.trace ?? "")")
+        }
+    }
+
+    @Test func afterACrashTheNextTasksOnASingleWorkerPoolAllSucceed() async throws {
+        try await TestPool.with(workers: 1) { pool in
+            await #expect(throws: TaskError.self) { try await pool.submit(Crash(.fatalError)) }
+            for value in 0..<5 {
+                let echoed = try await pool.submit(Echo(value))
+                #expect(echoed == value)
+            }
+        }
+    }
+
+    @Test func aWorkerKilledWhileIdleIsReplacedAndTheNextTaskSucceeds() async throws {
+        try await TestPool.with(workers: 1) { pool in
+            let pid = try await pool.submit(WhoAmI())
+            let exited = try ProcessWatch(pid: pid)
+            kill(pid, SIGKILL)
+            #expect(exited.wait(timeout: .seconds(10)))
+            // The pool may not have seen the death yet: the task must still reach a live worker.
+            let next = try await pool.submit(WhoAmI())
+            #expect(next != pid)
+        }
+    }
+
+    @Test func aTaskThatNeverReturnsTimesOutAndItsWorkerIsReplaced() async throws {
+        try await TestPool.with(workers: 1, configure: { $0.taskTimeout = .milliseconds(300) }) { pool in
+            let group = WaitGroup(of: Int.self, isolation: .process(pool))
+            try group.go(Hang())
+            try group.go(Echo(2))
+            let results = await group.wait()
+            let error = try #require(results[0].error)
+            #expect(error.kind == .timedOut)
+            #expect(error.message.contains("timeout"))
+            #expect(results[1].value == 2)
+        }
+    }
+
+    @Test func aPerTaskTimeoutOverridesThePoolDefault() async throws {
+        try await TestPool.with(workers: 1) { pool in
+            let group = WaitGroup(of: Int.self, isolation: .process(pool))
+            try group.go(Sleep(milliseconds: 10_000), timeout: .milliseconds(200))
+            try group.go(Sleep(milliseconds: 10))
+            let results = await group.wait()
+            #expect(results[0].error?.kind == .timedOut)
+            #expect(results[1].value == 10)
+        }
+    }
+
+    @Test func aWorkerThatCorruptsTheChannelFailsItsTaskWithAProtocolErrorAndIsReplaced() async throws {
+        try await TestPool.with(workers: 1) { pool in
+            let error = await #expect(throws: TaskError.self) { try await pool.submit(CorruptChannel()) }
+            #expect(error?.kind == .protocolViolation)
+            let echoed = try await pool.submit(Echo(9))
+            #expect(echoed == 9)
+        }
+    }
+}

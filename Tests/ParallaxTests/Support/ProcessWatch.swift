@@ -1,0 +1,35 @@
+import CParallaxSystem
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Waits for any process (not only a child) to end, through a pidfd: an event, not polling.
+struct ProcessWatch {
+    struct OpenError: Error {
+        var errno: Int32
+    }
+
+    let pidFD: Int32
+
+    init(pid: Int32) throws {
+        pidFD = cpx_pidfd_open(pid)
+        guard pidFD >= 0 else { throw OpenError(errno: errno) }
+    }
+
+    /// Whether the process ended within `timeout`. Closes the pidfd.
+    func wait(timeout: Duration) -> Bool {
+        defer { close(pidFD) }
+        var fds = [pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0)]
+        let milliseconds = Int32(
+            timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        var ready: Int32
+        repeat { ready = poll(&fds, 1, milliseconds) } while ready < 0 && errno == EINTR
+        return ready == 1
+    }
+
+    /// Whether a process with this pid exists now.
+    static func isAlive(_ pid: Int32) -> Bool {
+        kill(pid, 0) == 0 || errno == EPERM
+    }
+}

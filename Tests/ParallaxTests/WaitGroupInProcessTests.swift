@@ -1,0 +1,202 @@
+import Parallax
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+struct Oops: Error, CustomStringConvertible {
+    var description: String { "oops in slot" }
+}
+
+enum Lettered: Int, Error {
+    case seven = 7
+}
+
+@Suite struct WaitGroupInProcessTests {
+    @Test func aNewGroupHasCountZeroAndCountGrowsByOnePerGo() async {
+        let group = WaitGroup(of: Int.self)
+        #expect(group.count == 0)
+        group.go { 1 }
+        group.go { 2 }
+        #expect(group.count == 2)
+        _ = await group.wait()
+        #expect(group.count == 2)
+    }
+
+    @Test func waitReturnsOneSlotPerGoInSpawnOrder() async {
+        let group = WaitGroup(of: Int.self)
+        for (index, value) in [10, 20, 30].enumerated() {
+            group.go {
+                // The first task finishes last, so order cannot come from completion order.
+                try await Task.sleep(for: .milliseconds(30 - index * 10))
+                return value
+            }
+        }
+        #expect(await group.wait().map(\.value) == [10, 20, 30])
+    }
+
+    @Test func waitOnAnEmptyGroupReturnsAnEmptyArray() async {
+        let group = WaitGroup(of: String.self)
+        #expect(await group.wait().isEmpty)
+    }
+
+    @Test func capturesAreSnapshotsTakenAtGo() async {
+        var number = 42
+        var values = [1, 2, 3]
+        let group = WaitGroup(of: String.self)
+        group.go { [number, values] in "\(number) \(values)" }
+        number = 99
+        values.append(4)
+        #expect(await group.wait().first?.value == "42 [1, 2, 3]")
+        #expect(number == 99 && values.count == 4)
+    }
+
+    @Test func tasksCannotMutateTheCallersState() async {
+        let counter = 0
+        let group = WaitGroup(of: Int.self)
+        for _ in 0..<5 {
+            group.go { [counter] in
+                var copy = counter
+                copy += 1
+                return copy
+            }
+        }
+        #expect(await group.wait().map(\.value) == [1, 1, 1, 1, 1])
+        #expect(counter == 0)
+    }
+
+    @Test func oneThrowingTaskFailsOnlyItsSlot() async throws {
+        let group = WaitGroup(of: Int.self)
+        group.go { 1 }
+        group.go { throw Oops() }
+        group.go { 3 }
+        let results = await group.wait()
+        #expect(results[0].value == 1)
+        #expect(results[2].value == 3)
+        let error = try #require(results[1].error)
+        #expect(!results[1].ok)
+        #expect(error.kind == .threw)
+        #expect(error.type.hasSuffix("Oops"))
+        #expect(error.message == "oops in slot")
+    }
+
+    @Test func differentErrorTypesKeepTheirOwnTypeAndCode() async throws {
+        let group = WaitGroup(of: Int.self)
+        group.go { throw Oops() }
+        group.go { throw Lettered.seven }
+        let results = await group.wait()
+        #expect(results[0].error?.type.hasSuffix("Oops") == true)
+        #expect(results[1].error?.type.hasSuffix("Lettered") == true)
+        #expect(results[1].error?.code == 7)
+        #expect(results[0].error?.code == nil)
+    }
+
+    @Test func structurallyIdenticalClosuresReturnTheirOwnCaptures() async {
+        let group = WaitGroup(of: String.self)
+        for (index, tag) in ["a", "b", "c", "d"].enumerated() {
+            group.go { [index, tag] in "\(tag)\(index)" }
+        }
+        #expect(await group.wait().map(\.value) == ["a0", "b1", "c2", "d3"])
+    }
+
+    @Test func aThousandSpawnsAllSucceedInOrder() async {
+        let group = WaitGroup(of: Int.self)
+        for index in 0..<1_000 { group.go { index * 2 } }
+        let results = await group.wait()
+        #expect(results.count == 1_000)
+        #expect(results.allSatisfy { $0.ok })
+        #expect(results.map(\.value) == (0..<1_000).map { $0 * 2 })
+    }
+
+    @Test func theLimitBoundsHowManyRunAtOnce() async {
+        let running = Atomic<Int>(0)
+        let peak = Atomic<Int>(0)
+        let group = WaitGroup(of: Int.self, limit: 3)
+        for index in 0..<30 {
+            group.go {
+                let now = running.add(1, ordering: .relaxed).newValue
+                peak.max(now, ordering: .relaxed)
+                try await Task.sleep(for: .milliseconds(2))
+                running.subtract(1, ordering: .relaxed)
+                return index
+            }
+        }
+        let results = await group.wait()
+        #expect(results.map(\.value) == Array(0..<30))
+        #expect(peak.load(ordering: .relaxed) <= 3)
+        #expect(peak.load(ordering: .relaxed) >= 2)
+    }
+
+    @Test func waitingTwiceReturnsTheSameSlotsAndGoAfterWaitAddsOne() async {
+        let group = WaitGroup(of: Int.self)
+        group.go { 1 }
+        let first = await group.wait().map(\.value)
+        #expect(await group.wait().map(\.value) == first)
+        group.go { 2 }
+        #expect(group.count == 2)
+        #expect(await group.wait().map(\.value) == [1, 2])
+    }
+
+    @Test func cancellingTheWaiterCancelsUnfinishedTasksAndStillReturnsEverySlot() async throws {
+        let group = WaitGroup(of: Int.self, limit: 1)
+        let started = AsyncStream.makeStream(of: Void.self)
+        group.go { 1 }
+        group.go {
+            started.continuation.yield()
+            try await Task.sleep(for: .seconds(60))
+            return 2
+        }
+        group.go { 3 }  // waits behind the limit, never starts
+        let waiter = Task { await group.wait() }
+        var iterator = started.stream.makeAsyncIterator()
+        await iterator.next()
+        waiter.cancel()
+        let results = await waiter.value
+        #expect(results.count == 3)
+        #expect(results[0].value == 1)
+        #expect(results[1].error?.kind == .cancelled)
+        #expect(results[2].error?.kind == .cancelled)
+    }
+
+    @Test func threadIsolationRunsBlockingCodeOnDedicatedThreadsInParallel() async {
+        let group = WaitGroup(of: Int.self, isolation: .threads(maximum: 4))
+        let clock = ContinuousClock()
+        let start = clock.now
+        for index in 0..<4 {
+            group.go {
+                usleep(250_000)  // blocking: would starve the cooperative pool
+                return index
+            }
+        }
+        let results = await group.wait()
+        #expect(results.map(\.value) == [0, 1, 2, 3])
+        #expect(clock.now - start < .milliseconds(900))
+    }
+
+    @Test func threadIsolationReportsThrownErrorsPerSlot() async {
+        let group = WaitGroup(of: Int.self, isolation: .threads)
+        group.go { 1 }
+        group.go { throw Lettered.seven }
+        let results = await group.wait()
+        #expect(results[0].value == 1)
+        #expect(results[1].error?.code == 7)
+    }
+
+    @Test func threadIsolationHonoursItsBound() async {
+        let running = Atomic<Int>(0)
+        let peak = Atomic<Int>(0)
+        let group = WaitGroup(of: Int.self, isolation: .threads(maximum: 2))
+        for index in 0..<8 {
+            group.go {
+                peak.max(running.add(1, ordering: .relaxed).newValue, ordering: .relaxed)
+                usleep(5_000)
+                running.subtract(1, ordering: .relaxed)
+                return index
+            }
+        }
+        #expect(await group.wait().map(\.value) == Array(0..<8))
+        #expect(peak.load(ordering: .relaxed) <= 2)
+    }
+}

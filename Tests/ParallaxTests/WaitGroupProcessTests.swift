@@ -1,0 +1,269 @@
+import Parallax
+import ParallaxTestTasks
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite(.timeLimit(.minutes(2)))
+struct WaitGroupProcessTests {
+    @Test func slotsComeBackInSpawnOrderFromWorkerProcesses() async throws {
+        try await TestPool.with { pool in
+            let group = WaitGroup(of: Int.self, isolation: .process(pool))
+            #expect(group.count == 0)
+            for value in [10, 20, 30] { try group.go(Echo(value)) }
+            #expect(group.count == 3)
+            #expect(await group.wait().map(\.value) == [10, 20, 30])
+            #expect(group.count == 3)
+        }
+    }
+
+    @Test func tasksRunInWorkersNotInTheCaller() async throws {
+        try await TestPool.with { pool in
+            let group = WaitGroup(of: Int32.self, isolation: .process(pool))
+            for _ in 0..<4 { try group.go(WhoAmI()) }
+            let pids = await group.wait().compactMap(\.value)
+            #expect(pids.count == 4)
+            #expect(!pids.contains(getpid()))
+        }
+    }
+
+    @Test func waitOnAnEmptyProcessGroupReturnsAtOnce() async throws {
+        try await TestPool.with { pool in
+            #expect(await WaitGroup(of: Int.self, isolation: .process(pool)).wait().isEmpty)
+        }
+    }
+
+    @Test func standardLibraryFunctionsNeedNoSetup() async throws {
+        try await TestPool.with(workers: 1) { pool in
+            let group = WaitGroup(of: String.self, isolation: .process(pool))
+            try group.go(TestTasks.reversed, "parallax")
+            #expect(await group.wait().first?.value == "xallarap")
+        }
+    }
+
+    @Test func staticMethodAndClosureRegistrationsBothRun() async throws {
+        try await TestPool.with { pool in
+            let stats = WaitGroup(of: Report.Stats.self, isolation: .process(pool))
+            try stats.go(TestTasks.userStats, 42)
+            try stats.go(TestTasks.userStats, 99)
+            #expect(
+                await stats.wait().map(\.value) == [
+                    Report.Stats(userID: 42, orders: 126), Report.Stats(userID: 99, orders: 297),
+                ])
+
+            let squares = WaitGroup(of: Int.self, isolation: .process(pool))
+            for x in 1...4 { try squares.go(TestTasks.square, x) }
+            #expect(await squares.wait().map(\.value) == [1, 4, 9, 16])
+            #expect(try await pool.submit(TestTasks.square, 12) == 144)
+        }
+    }
+
+    @Test func argumentsAreSnapshotsTakenAtGo() async throws {
+        try await TestPool.with(workers: 1) { pool in
+            let group = WaitGroup(of: [String].self, isolation: .process(pool))
+            var task = Snapshot(number: 42, values: [1, 2, 3], tag: "orders")
+            try group.go(task)
+            task.number = 99
+            task.values.append(4)
+            task.tag = "junk"
+            #expect(await group.wait().first?.value == ["orders=42", "1,2,3"])
+        }
+    }
+
+    @Test func tasksCannotMutateTheCallersCounter() async throws {
+        let counter = 0
+        try await TestPool.with { pool in
+            let group = WaitGroup(of: Int.self, isolation: .process(pool))
+            for _ in 0..<5 { try group.go(Increment(counter: counter)) }
+            #expect(await group.wait().map(\.value) == [1, 1, 1, 1, 1])
+        }
+        #expect(counter == 0)
+    }
+
+    @Test func anInputWithNoWireFormIsACaptureErrorAtGo() async throws {
+        try await TestPool.with(workers: 1) { pool in
+            let group = WaitGroup(of: Int.self, isolation: .process(pool))
+            #expect(throws: CaptureError.self) {
+                try group.go(UseResource(resource: LiveResource(descriptor: 1)))
+            }
+            let doubles = WaitGroup(of: Double.self, isolation: .process(pool))
+            let error = #expect(throws: CaptureError.self) { try doubles.go(Scale(factor: .nan)) }
+            #expect(error?.taskName == Scale.taskName)
+            #expect(group.count == 0 && doubles.count == 0)
+            #expect(await group.wait().isEmpty)
+        }
+    }
+
+    @Test func anUnregisteredTaskIsASpawnErrorAtGo() async throws {
+        try await TestPool.with(workers: 1) { pool in
+            let group = WaitGroup(of: Int.self, isolation: .process(pool))
+            let error = #expect(throws: SpawnError.self) { try group.go(Unregistered()) }
+            #expect(error?.code == .unregisteredTask)
+            #expect(error?.message.contains("Unregistered") == true)
+            let unknown = TaskFunction("nobody.registered.this") { (x: Int) in x }
+            #expect(throws: SpawnError.self) { try group.go(unknown, 1) }
+            #expect(group.count == 0)
+        }
+    }
+
+    @Test func oneThrowingTaskFailsOnlyItsSlotWithTypeMessageCodeAndTrace() async throws {
+        try await TestPool.with { pool in
+            let group = WaitGroup(of: Int.self, isolation: .process(pool))
+            try group.go(Echo(1))
+            try group.go(Fail("shard 7 is full", code: 7))
+            try group.go(Echo(3))
+            let results = await group.wait()
+            #expect(results[0].value == 1)
+            #expect(results[2].value == 3)
+            let error = try #require(results[1].error)
+            #expect(error.kind == .threw)
+            #expect(error.type == String(reflecting: QuotaExceeded.self))
+            #expect(error.message == "quota exceeded: shard 7 is full")
+            #expect(error.code == 7)
+            #expect(error.trace.contains("QuotaExceeded"))
+            #expect(error.trace.contains("worker pid"))
+            #expect(error.workerPID != nil)
+        }
+    }
+
+    @Test func differentErrorTypesSurviveTheBoundaryWithTheirOwnNames() async throws {
+        try await TestPool.with { pool in
+            let group = WaitGroup(of: Int.self, isolation: .process(pool))
+            try group.go(Fail("a", code: 1))
+            try group.go(FailDifferently())
+            let results = await group.wait()
+            #expect(results[0].error?.type == String(reflecting: QuotaExceeded.self))
+            #expect(results[1].error?.type == String(reflecting: ShardError.self))
+            #expect(results[1].error?.message == "corrupt")
+            #expect(results[1].error?.code == 13)
+        }
+    }
+
+    @Test func largePayloadsRoundTripExactly() async throws {
+        try await TestPool.with { pool in
+            let rows = WaitGroup(of: [Row].self, isolation: .process(pool))
+            try rows.go(Rows(count: 2_000))
+            let table = try #require(await rows.wait().first?.value)
+            #expect(table.count == 2_000)
+            #expect(table == (0..<2_000).map { Row(id: $0, name: "row-\($0)", score: Double($0) / 4) })
+
+            let text = WaitGroup(of: String.self, isolation: .process(pool))
+            try text.go(Text(length: 250_000, seed: 11))
+            let received = try #require(await text.wait().first?.value)
+            #expect(received.utf8.count == 250_000)
+            #expect(Self.digest(received) == Self.digest(Text.make(length: 250_000, seed: 11)))
+
+            let nested = WaitGroup(of: Tree.self, isolation: .process(pool))
+            try nested.go(Nest(depth: 32))
+            #expect(await nested.wait().first?.value == Tree.chain(depth: 32))
+        }
+    }
+
+    @Test func sleepingTasksOverlapInTime() async throws {
+        try await TestPool.with(workers: 4) { pool in
+            // Warm every worker first, so that the measurement is of the tasks, not of spawning.
+            let warm = WaitGroup(of: Int.self, isolation: .process(pool))
+            for _ in 0..<4 { try warm.go(Sleep(milliseconds: 50)) }
+            _ = await warm.wait()
+
+            let clock = ContinuousClock()
+            let start = clock.now
+            let group = WaitGroup(of: Int.self, isolation: .process(pool))
+            for _ in 0..<4 { try group.go(Sleep(milliseconds: 250)) }
+            let results = await group.wait()
+            let elapsed = clock.now - start
+            #expect(results.allSatisfy { $0.value == 250 })
+            #expect(elapsed < .milliseconds(900), "4 × 250 ms took \(elapsed)")
+        }
+    }
+
+    @Test func cpuBoundWorkOverTwoWorkersBeatsRunningItSerially() async throws {
+        guard WorkerPool.Configuration.activeProcessorCount >= 2 else { return }
+        try await TestPool.with(workers: 2) { pool in
+            let iterations = 60_000_000
+            _ = try await pool.submit(Spin(iterations: 1_000))
+            let clock = ContinuousClock()
+
+            var start = clock.now
+            for _ in 0..<4 { _ = try await pool.submit(Spin(iterations: iterations)) }
+            let serial = clock.now - start
+
+            start = clock.now
+            let group = WaitGroup(of: UInt64.self, isolation: .process(pool))
+            for _ in 0..<4 { try group.go(Spin(iterations: iterations)) }
+            let results = await group.wait()
+            let parallel = clock.now - start
+
+            #expect(results.allSatisfy { $0.value == Spin.work(iterations) })
+            let speedup = serial / parallel
+            #expect(speedup > 1.3, "serial \(serial), parallel \(parallel), speed-up \(speedup)")
+        }
+    }
+
+    @Test func aThousandSpawnsThroughWorkersAllSucceedInOrder() async throws {
+        try await TestPool.with { pool in
+            let group = WaitGroup(of: Int.self, isolation: .process(pool))
+            for index in 0..<1_000 { try group.go(Echo(index)) }
+            let results = await group.wait()
+            #expect(results.allSatisfy { $0.ok })
+            #expect(results.map(\.value) == Array(0..<1_000))
+        }
+    }
+
+    @Test func structurallyIdenticalTasksWithDifferentCapturesReturnTheirOwnResults() async throws {
+        try await TestPool.with { pool in
+            let group = WaitGroup(of: [String].self, isolation: .process(pool))
+            for (index, tag) in ["a", "b", "c", "d"].enumerated() {
+                try group.go(Snapshot(number: index, values: [index], tag: tag))
+            }
+            #expect(
+                await group.wait().map(\.value) == [
+                    ["a=0", "0"], ["b=1", "1"], ["c=2", "2"], ["d=3", "3"],
+                ])
+        }
+    }
+
+    @Test func aResultThatCannotBeEncodedFailsItsSlotClearly() async throws {
+        try await TestPool.with(workers: 1) { pool in
+            let group = WaitGroup(of: Double.self, isolation: .process(pool))
+            try group.go(NotANumber())
+            try group.go(Scale(factor: 2))
+            let results = await group.wait()
+            let error = try #require(results[0].error)
+            #expect(error.type == "Parallax.ResultEncodingError")
+            #expect(error.message.contains("cannot be encoded"))
+            #expect(results[1].value == 4)
+        }
+    }
+
+    @Test func theGroupLimitBoundsTasksHandedToThePool() async throws {
+        try await TestPool.with(workers: 2) { pool in
+            let group = WaitGroup(of: Int.self, isolation: .process(pool), limit: 1)
+            let clock = ContinuousClock()
+            let start = clock.now
+            for _ in 0..<3 { try group.go(Sleep(milliseconds: 100)) }
+            _ = await group.wait()
+            // With a limit of 1 the three sleeps cannot overlap even though two workers are free.
+            #expect(clock.now - start >= .milliseconds(300))
+        }
+    }
+
+    @Test func aSubmittedTaskIsCancelledWhenItsCallerIs() async throws {
+        try await TestPool.with(workers: 1) { pool in
+            let caller = Task { try await pool.submit(Hang()) }
+            // Once the worker is busy with the hung task, an echo queues behind it.
+            let queued = Task { try await pool.submit(Echo(5)) }
+            try await Task.sleep(for: .milliseconds(100))
+            caller.cancel()
+            let error = await #expect(throws: TaskError.self) { try await caller.value }
+            #expect(error?.kind == .cancelled)
+            #expect(try await queued.value == 5)
+        }
+    }
+
+    static func digest(_ text: String) -> UInt64 {
+        text.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+    }
+}
