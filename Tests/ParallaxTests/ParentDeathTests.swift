@@ -1,0 +1,64 @@
+import CParallaxSystem
+import Parallax
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct ParentDeathTests {
+    @Test func killingTheParentWithSIGKILLLeavesNoWorkerBehind() throws {
+        // Start the test worker executable as a parent with two workers of its own.
+        let output = try FileDescriptorPipe()
+        var pid: pid_t = 0
+        let path = TestPool.workerPath
+        let arguments = [path, "parent", "2"]
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_adddup2(&actions, output.write, 1)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        let rc = posix_spawn(&pid, path, &actions, nil, &argv, environ)
+        try #require(rc == 0)
+        close(output.write)
+
+        // The parent prints its workers' pids once both have answered a task.
+        let line = output.readLine()
+        close(output.read)
+        let words = line.split(separator: " ")
+        try #require(words.first == "pids", "parent printed: \(line)")
+        let workers = words.dropFirst().compactMap { Int32($0) }
+        #expect(workers.count == 2)
+        let watches = try workers.map { try ProcessWatch(pid: $0) }
+
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+
+        for (worker, watch) in zip(workers, watches) {
+            #expect(watch.wait(timeout: .seconds(10)), "worker \(worker) outlived its parent")
+        }
+    }
+}
+
+/// A pipe whose read end the test reads line by line.
+struct FileDescriptorPipe {
+    let read: Int32
+    let write: Int32
+
+    init() throws {
+        var fds: [Int32] = [-1, -1]
+        guard cpx_pipe_cloexec(&fds) == 0 else { throw ProcessWatch.OpenError(errno: errno) }
+        read = fds[0]
+        write = fds[1]
+    }
+
+    func readLine() -> String {
+        var bytes: [UInt8] = []
+        var byte: UInt8 = 0
+        while Glibc.read(read, &byte, 1) == 1, byte != UInt8(ascii: "\n") { bytes.append(byte) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

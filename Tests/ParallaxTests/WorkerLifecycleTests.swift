@@ -1,0 +1,113 @@
+import Logging
+import Parallax
+import ParallaxTestTasks
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite(.timeLimit(.minutes(2)))
+struct WorkerLifecycleTests {
+    @Test func whatATaskPrintsReachesTheParentsLogAndNeverTheChannel() async throws {
+        let (logger, store) = CapturingLogHandler.logger()
+        try await TestPool.with(workers: 1, logger: logger) { pool in
+            let first = try await pool.submit(Chatter(marker: "first"))
+            let second = try await pool.submit(Chatter(marker: "second"))
+            #expect(first == "first")
+            #expect(second == "second")
+            #expect(try await pool.submit(Echo(7)) == 7)
+        }
+        // The pool has shut down: the workers' output streams were drained to the end.
+        let entries = store.entries.withLock { $0 }
+        let stdout = entries.filter { $0.metadata["parallax.stream"] == "stdout" }.map(\.message)
+        let stderr = entries.filter { $0.metadata["parallax.stream"] == "stderr" }.map(\.message)
+        #expect(stdout.contains("stdout first"))
+        #expect(stdout.contains("stdout second"))
+        #expect(stderr.contains("stderr first"))
+        #expect(stderr.contains("stderr second"))
+        let tagged = entries.first { $0.message == "stdout first" }
+        #expect(tagged?.metadata["parallax.worker.pid"] != nil)
+        #expect(tagged?.metadata["parallax.worker.slot"] == "0")
+    }
+
+    @Test func theBootstrapRunsOncePerWorkerProcess() async throws {
+        try await TestPool.with(workers: 1) { pool in
+            for _ in 0..<5 { _ = try await pool.submit(Echo(1)) }
+            #expect(try await pool.submit(BootstrapCount()) == 1)
+        }
+    }
+
+    @Test func aFailingBootstrapIsReportedAndTasksAreRejectedNotHung() async throws {
+        let (logger, store) = CapturingLogHandler.logger()
+        try await TestPool.with(
+            workers: 2,
+            configure: { $0.environment[TestTasks.failBootstrapVariable] = "1" },
+            logger: logger
+        ) { pool in
+            let group = WaitGroup(of: Int.self, isolation: .process(pool))
+            try group.go(Echo(1))
+            try group.go(Echo(2))
+            let results = await group.wait()
+            for result in results {
+                let error = try #require(result.error)
+                #expect(error.kind == .rejected)
+                #expect(error.message.contains("bootstrap refused: the test asked the bootstrap to fail"))
+            }
+        }
+        #expect(store.messages.contains { $0.contains("worker failed to start") })
+    }
+
+    @Test func aWorkerWithADifferentRegistryIsRefused() async throws {
+        var tasks = TestTasks.registry
+        tasks.register(TaskFunction("only.in.the.parent") { (x: Int) in x })
+        var configuration = TestPool.configuration(workers: 1)
+        configuration.restartDelay = .milliseconds(1)
+        let quiet = Logger(label: "parallax.test") { _ in SwiftLogNoOpLogHandler() }
+        try await WorkerPool.withPool(configuration: configuration, tasks: tasks, logger: quiet) { pool in
+            let error = await #expect(throws: TaskError.self) { try await pool.submit(Echo(1)) }
+            #expect(error?.kind == .rejected)
+            #expect(error?.message.contains("different task registry") == true)
+        }
+    }
+
+    @Test func shutdownRejectsQueuedTasksAndLetsTheRunningOneFinish() async throws {
+        let pool = WorkerPool(configuration: TestPool.configuration(workers: 1), tasks: TestTasks.registry)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await pool.run() }
+            // Once the worker has answered, it is idle: the sleep below is sent to it inside `go`,
+            // and the echo queues behind it.
+            _ = try await pool.submit(Echo(0))
+            let running = WaitGroup(of: Int.self, isolation: .process(pool))
+            try running.go(Sleep(milliseconds: 300))
+            try running.go(Echo(2))
+            pool.shutdown()
+            let results = await running.wait()
+            #expect(results[0].value == 300)
+            #expect(results[1].error?.kind == .rejected)
+            let late = await #expect(throws: TaskError.self) { try await pool.submit(Echo(3)) }
+            #expect(late?.kind == .rejected)
+            try await group.waitForAll()
+        }
+    }
+
+    @Test func runningAPoolTwiceIsATypedError() async throws {
+        try await TestPool.with(workers: 1) { pool in
+            // Once a task was answered, the pool's own run() is under way.
+            _ = try await pool.submit(Echo(1))
+            let error = await #expect(throws: WorkerPoolError.self) { try await pool.run() }
+            #expect(error?.code == .alreadyRunning)
+        }
+    }
+
+    @Test func shutdownLeavesNoWorkerProcessBehind() async throws {
+        let pids = try await TestPool.with(workers: 3) { pool in
+            let group = WaitGroup(of: Int32.self, isolation: .process(pool))
+            for _ in 0..<3 { try group.go(WhoAmISlowly()) }
+            return await group.wait().compactMap(\.value)
+        }
+        #expect(Set(pids).count == 3)
+        for pid in pids { #expect(!ProcessWatch.isAlive(pid), "worker \(pid) outlived its pool") }
+    }
+}
