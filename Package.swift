@@ -33,6 +33,7 @@ let package = Package(
         .executableTarget(
             name: "parallax",
             dependencies: [
+                "CParallaxSystem",
                 "Parallax",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

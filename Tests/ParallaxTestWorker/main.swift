@@ -5,22 +5,28 @@ import ParallaxTestTasks
     import Glibc
 #endif
 
-// The worker executable the tests start. In worker mode it serves the test registry; run as
-// `ParallaxTestWorker parent WORKERS` it plays a parent that the tests kill.
+// The worker executable the tests start. In worker mode it serves the test registry. Run as
+// `ParallaxTestWorker parent WORKERS [idle|busy]` it plays a parent that the tests kill: it
+// prints its workers' pids, and with `busy` gives each worker a task that never returns.
 await Worker.serveIfWorker(TestTasks.registry, bootstrap: TestTasks.bootstrap)
 
-if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "parent",
-    let count = Int(CommandLine.arguments[2])
-{
+let arguments = CommandLine.arguments
+if arguments.count >= 3, arguments[1] == "parent", let count = Int(arguments[2]) {
+    let busy = arguments.count > 3 && arguments[3] == "busy"
     var configuration = WorkerPool.Configuration(workerCount: count)
     configuration.executable = .current
     let pool = WorkerPool(configuration: configuration, tasks: TestTasks.registry)
     await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await pool.run() }
         // One slow task per worker, so that every worker reports its pid.
-        let group2 = WaitGroup(of: Int32.self, isolation: .process(pool))
-        for _ in 0..<count { try? group2.go(WhoAmISlowly()) }
-        let pids = await group2.wait().compactMap(\.value)
+        let whoAmI = WaitGroup(of: Int32.self, isolation: .process(pool))
+        for _ in 0..<count { try? whoAmI.go(WhoAmISlowly()) }
+        let pids = await whoAmI.wait().compactMap(\.value)
+        if busy {
+            // Each worker is idle now, so each hung task is written to a worker inside `go`.
+            let hung = WaitGroup(of: Int.self, isolation: .process(pool))
+            for _ in 0..<count { try? hung.go(Hang()) }
+        }
         let line = Array("pids \(pids.map(String.init).joined(separator: " "))\n".utf8)
         _ = line.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
         while true { pause() }  // until the test kills this process

@@ -8,12 +8,14 @@ import Testing
 
 @Suite(.serialized, .timeLimit(.minutes(1)))
 struct ParentDeathTests {
-    @Test func killingTheParentWithSIGKILLLeavesNoWorkerBehind() throws {
-        // Start the test worker executable as a parent with two workers of its own.
+    @Test(arguments: ["idle", "busy"])
+    func killingTheParentWithSIGKILLLeavesNoWorkerBehind(workers state: String) throws {
+        // Start the test worker executable as a parent with two workers of its own; "busy"
+        // workers run a task that never returns and never reads its channel again.
         let output = try FileDescriptorPipe()
         var pid: pid_t = 0
         let path = TestPool.workerPath
-        let arguments = [path, "parent", "2"]
+        let arguments = [path, "parent", "2", state]
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var actions = posix_spawn_file_actions_t()

@@ -135,9 +135,8 @@ public final class WorkerPool: Service, Sendable {
     /// - Throws: ``SpawnError`` for an unregistered task, ``CaptureError`` for an input that
     ///   cannot be encoded, ``TaskError`` when the task fails.
     public func submit<Task: WorkerTask>(_ task: Task, timeout: Duration? = nil) async throws -> Task.Output {
-        let input = try encode(task)
-        return try await submitEncoded(
-            name: Task.taskName, input: input, timeout: timeout, as: Task.Output.self)
+        let encoded = try encode(task)
+        return try await submitEncoded(encoded, timeout: timeout, as: Task.Output.self)
     }
 
     /// Runs a registered function in a worker and returns its output.
@@ -151,45 +150,51 @@ public final class WorkerPool: Service, Sendable {
     public func submit<Input, Output>(
         _ function: TaskFunction<Input, Output>, _ input: Input, timeout: Duration? = nil
     ) async throws -> Output {
-        let bytes = try encode(function, input)
-        return try await submitEncoded(name: function.name, input: bytes, timeout: timeout, as: Output.self)
+        return try await submitEncoded(try encode(function, input), timeout: timeout, as: Output.self)
     }
 
     private func submitEncoded<Output: Decodable>(
-        name: String, input: [UInt8], timeout: Duration?, as _: Output.Type
+        _ task: EncodedTask, timeout: Duration?, as _: Output.Type
     ) async throws -> Output {
         let answer = OneShot<Result<[UInt8], TaskError>>()
-        let id = nextJobID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let id = makeJobID()
         let bytes = try await withTaskCancellationHandler {
-            enqueue(id: id, name: name, input: input, timeout: timeout) { answer.deliver($0) }
+            enqueue(id: id, task: task, timeout: timeout) { answer.deliver($0) }
             return try await answer.wait().get()
         } onCancel: {
             self.cancel(jobID: id)
         }
-        return try Self.decodeOutput(Output.self, from: bytes, name: name)
+        return try Self.decodeOutput(Output.self, from: bytes, name: task.name)
     }
 
     // MARK: Package interface, shared with WaitGroup
 
+    /// A task checked against the registry, with its input snapshotted.
+    package struct EncodedTask: Sendable {
+        package var name: String
+        package var input: [UInt8]
+    }
+
     /// Checks a task against the registry and snapshots its input.
-    package func encode<Task: WorkerTask>(_ task: Task) throws -> [UInt8] {
-        try checkRegistered(Task.taskName)
-        do {
-            return try WireCodec.encode(task)
-        } catch {
-            throw CaptureError(taskName: Task.taskName, underlying: error)
-        }
+    /// - Throws: ``SpawnError`` or ``CaptureError``.
+    package func encode<Task: WorkerTask>(_ task: Task) throws -> EncodedTask {
+        try encode(name: Task.taskName, task)
     }
 
     /// Checks a function against the registry and snapshots its input.
+    /// - Throws: ``SpawnError`` or ``CaptureError``.
     package func encode<Input, Output>(_ function: TaskFunction<Input, Output>, _ input: Input) throws
-        -> [UInt8]
+        -> EncodedTask
     {
-        try checkRegistered(function.name)
+        try encode(name: function.name, input)
+    }
+
+    private func encode<Input: Encodable>(name: String, _ input: Input) throws -> EncodedTask {
+        try checkRegistered(name)
         do {
-            return try WireCodec.encode(input)
+            return EncodedTask(name: name, input: try WireCodec.encode(input))
         } catch {
-            throw CaptureError(taskName: function.name, underlying: error)
+            throw CaptureError(taskName: name, underlying: error)
         }
     }
 
@@ -223,10 +228,10 @@ public final class WorkerPool: Service, Sendable {
 
     /// Queues an encoded task; `completion` is called exactly once, on any thread.
     package func enqueue(
-        id: UInt64, name: String, input: [UInt8], timeout: Duration?, completion: @escaping Job.Completion
+        id: UInt64, task: EncodedTask, timeout: Duration?, completion: @escaping Job.Completion
     ) {
         let job = Job(
-            id: id, name: name, input: input, timeout: timeout ?? configuration.taskTimeout,
+            id: id, name: task.name, input: task.input, timeout: timeout ?? configuration.taskTimeout,
             completion: completion)
         switch state.withLock({ $0.submit(job) }) {
         case .send(let send): dispatch(send)

@@ -22,8 +22,7 @@ extension WaitGroup where Isolation == ProcessIsolation {
     ///   input cannot be encoded. Nothing reaches a worker then, and ``count`` does not change.
     public func go<Task: WorkerTask>(_ task: Task, timeout: Duration? = nil) throws
     where Task.Output == Value {
-        let input = try isolation.pool.encode(task)
-        submit(name: Task.taskName, input: input, timeout: timeout)
+        submit(try isolation.pool.encode(task), timeout: timeout)
     }
 
     /// Sends a registered function call to a worker process and returns at once.
@@ -36,21 +35,20 @@ extension WaitGroup where Isolation == ProcessIsolation {
     public func go<Input>(_ function: TaskFunction<Input, Value>, _ input: Input, timeout: Duration? = nil)
         throws
     {
-        let bytes = try isolation.pool.encode(function, input)
-        submit(name: function.name, input: bytes, timeout: timeout)
+        submit(try isolation.pool.encode(function, input), timeout: timeout)
     }
 
-    private func submit(name: String, input: [UInt8], timeout: Duration?) where Value: Decodable {
+    private func submit(_ task: WorkerPool.EncodedTask, timeout: Duration?) where Value: Decodable {
         let pool = isolation.pool
         spawn { [self] slot in
             let id = pool.makeJobID()
             self.setCanceller(slot) { pool.cancel(jobID: id) }
-            pool.enqueue(id: id, name: name, input: input, timeout: timeout) { outcome in
+            pool.enqueue(id: id, task: task, timeout: timeout) { outcome in
                 self.complete(
                     slot,
                     outcome.flatMap { bytes in
                         Result { () throws(TaskError) in
-                            try WorkerPool.decodeOutput(Value.self, from: bytes, name: name)
+                            try WorkerPool.decodeOutput(Value.self, from: bytes, name: task.name)
                         }
                     })
             }

@@ -26,8 +26,9 @@ public struct TaskRegistry: Sendable {
     /// Registering a second entry under a name that is taken is a programming error and traps.
     /// - Parameter task: The task type.
     public mutating func register<Task: WorkerTask>(_ task: Task.Type) {
-        add(Task.taskName) { input, context in
-            await Self.run(Task.taskName, input: input, as: Task.self, context: context) { task, context in
+        let name = Task.taskName
+        add(name) { input, context in
+            await Self.run(name, input: input, as: Task.self, context: context) { task, context in
                 try await task.run(in: context)
             }
         }

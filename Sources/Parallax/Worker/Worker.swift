@@ -1,5 +1,6 @@
 import CParallaxSystem
 import Logging
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -49,13 +50,29 @@ public enum Worker {
 }
 
 /// The loop of a worker process. See ``Worker``.
-struct WorkerServer {
+///
+/// Threads: a reader thread reads the request pipe and starts each task with `Task.immediate`,
+/// so a task runs on the reader thread until its first suspension and a task that never
+/// suspends costs no thread hop; a task that suspends continues on the global executor while the
+/// reader goes back to reading. A watchdog thread waits for the request pipe to hang up, which
+/// happens when the parent closes it or dies, even while a task keeps the reader busy, and ends
+/// the process then. The parent sends one task at a time.
+final class WorkerServer: Sendable {
     static let requestFD: Int32 = 3
     static let replyFD: Int32 = 4
 
     let registry: TaskRegistry
     let slot = Int(String(cString: getenv(WorkerLaunch.slotVariable) ?? strdup("0"))) ?? 0
     let pid = getpid()
+    let logger: Logger
+    private let replyLock = Mutex<Void>(())
+
+    init(registry: TaskRegistry) {
+        self.registry = registry
+        var logger = Logger(label: "parallax.worker")
+        logger[metadataKey: "parallax.worker.pid"] = "\(getpid())"
+        self.logger = logger
+    }
 
     func serve(bootstrap: (@Sendable () async throws -> Void)?) async {
         cpx_line_buffer_stdout()
@@ -69,10 +86,7 @@ struct WorkerServer {
         {
             exit(0)  // the parent died before this worker started
         }
-
-        var logger = Logger(label: "parallax.worker")
-        logger[metadataKey: "parallax.worker.pid"] = "\(pid)"
-        logger[metadataKey: "parallax.worker.slot"] = "\(slot)"
+        OSThread.detach(name: "px-watchdog") { Self.exitWhenTheParentHangsUp() }
 
         if let bootstrap {
             do {
@@ -85,33 +99,49 @@ struct WorkerServer {
             }
         }
 
-        let (inbox, continuation) = AsyncStream<Frame>.makeStream()
-        let handshake = Handshake(pid: pid, registryFingerprint: registry.fingerprint)
-        send(handshake.frame())
+        send(Handshake(pid: pid, registryFingerprint: registry.fingerprint).frame())
+        let channelClosed = OneShot<Void>()
         OSThread.detach(name: "px-worker-rx") {
-            Self.readRequests(into: continuation)
+            self.readRequests()
+            channelClosed.deliver(())
         }
+        await channelClosed.wait()
+    }
 
-        for await frame in inbox {
-            switch frame.kind {
-            case .run:
-                await run(frame, logger: logger)
-            case .cancel:
-                break  // tasks run one at a time; a cancel for a task already answered is moot
-            default:
-                Self.complain("unexpected \(frame.kind) frame from the parent")
-                exit(76)
+    /// Reads frames until end of file, starting a task for each run frame.
+    private func readRequests() {
+        var decoder = FrameDecoder(maximumFrameSize: Int(UInt32.max))
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let count = (try? FileDescriptorIO.read(Self.requestFD, into: buffer)) ?? 0
+            if count == 0 { return }  // the parent closed the channel: nothing more will come
+            decoder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            do {
+                while let frame = try decoder.next() {
+                    switch frame.kind {
+                    case .run:
+                        Task.immediate { await self.run(frame) }
+                    case .cancel:
+                        break  // tasks run one at a time; a cancel for a task already answered is moot
+                    default:
+                        throw ProtocolError(.unexpectedFrame("\(frame.kind) frame from the parent"))
+                    }
+                }
+            } catch {
+                Self.complain("\(error)")
+                _exit(76)
             }
         }
     }
 
-    private func run(_ frame: Frame, logger: Logger) async {
+    private func run(_ frame: Frame) async {
         let request: RunRequest
         do {
             request = try RunRequest(frame: frame)
         } catch {
             Self.complain("\(error)")
-            exit(76)
+            _exit(76)
         }
         var logger = logger
         logger[metadataKey: "parallax.task.id"] = "\(frame.id)"
@@ -141,9 +171,10 @@ struct WorkerServer {
     }
 
     private func send(_ frame: Frame) {
-        do {
-            try FileDescriptorIO.writeAll(Self.replyFD, frame.encoded())
-        } catch {
+        let bytes = frame.encoded()
+        let delivered = replyLock.withLock { _ in (try? FileDescriptorIO.writeAll(Self.replyFD, bytes)) != nil
+        }
+        if !delivered {
             cpx_flush_stdout()
             _exit(0)  // the parent is gone
         }
@@ -154,23 +185,16 @@ struct WorkerServer {
         try? FileDescriptorIO.writeAll(2, Array("parallax worker: \(message)\n".utf8))
     }
 
-    private static func readRequests(into continuation: AsyncStream<Frame>.Continuation) {
-        var decoder = FrameDecoder(maximumFrameSize: Int(UInt32.max))
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+    /// Blocks until the request pipe has no writer left (the parent closed it or died), then ends
+    /// the process, whatever its tasks are doing.
+    private static func exitWhenTheParentHangsUp() {
+        var fds = [pollfd(fd: requestFD, events: 0, revents: 0)]
         while true {
-            let count = (try? FileDescriptorIO.read(requestFD, into: buffer)) ?? 0
-            if count == 0 {
-                // The parent closed the channel or died: nothing more will come.
-                cpx_flush_stdout()
-                _exit(0)
-            }
-            decoder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-            do {
-                while let frame = try decoder.next() { continuation.yield(frame) }
-            } catch {
-                Self.complain("\(error)")
-                _exit(76)
-            }
+            let ready = poll(&fds, 1, -1)
+            if ready < 0, errno == EINTR { continue }
+            if ready > 0, fds[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 { break }
         }
+        cpx_flush_stdout()
+        _exit(0)
     }
 }

@@ -36,5 +36,5 @@ public protocol WorkerTask: Codable, Sendable {
 
 extension WorkerTask {
     /// The fully qualified type name, such as `MyApp.CountEvents`.
-    public static var taskName: String { String(reflecting: Self.self) }
+    public static var taskName: String { _typeName(Self.self, qualified: true) }
 }
