@@ -40,6 +40,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "ReadmeExample",
+            dependencies: ["Parallax"],
+            path: "Examples/ReadmeExample",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "ParallaxTestTasks",
             dependencies: ["Parallax"],

@@ -95,7 +95,7 @@ struct CrashIsolationTests {
     }
 
     @Test func aTaskThatNeverReturnsTimesOutAndItsWorkerIsReplaced() async throws {
-        try await TestPool.with(workers: 1, configure: { $0.taskTimeout = .milliseconds(300) }) { pool in
+        try await TestPool.with(workers: 1, timeout: .milliseconds(300)) { pool in
             let group = WaitGroup(of: Int.self, isolation: .process(pool))
             try group.go(Hang())
             try group.go(Echo(2))
@@ -124,6 +124,18 @@ struct CrashIsolationTests {
             #expect(error?.kind == .protocolViolation)
             let echoed = try await pool.submit(Echo(9))
             #expect(echoed == 9)
+        }
+    }
+
+    @Test func aResultLargerThanTheFrameLimitFailsWithAProtocolErrorAndTheWorkerIsReplaced() async throws {
+        try await TestPool.with(workers: 1, frameLimit: 64 * 1024) { pool in
+            let error = await #expect(throws: TaskError.self) {
+                try await pool.submit(Text(length: 200_000, seed: 1))
+            }
+            #expect(error?.kind == .protocolViolation)
+            #expect(error?.message.contains("above the limit") == true, "\(error?.message ?? "")")
+            let small = try await pool.submit(Text(length: 100, seed: 1))
+            #expect(small == Text.make(length: 100, seed: 1))
         }
     }
 }

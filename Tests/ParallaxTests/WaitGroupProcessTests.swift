@@ -263,6 +263,22 @@ struct WaitGroupProcessTests {
         }
     }
 
+    @Test func goNeverBlocksEvenWhenEveryWorkerIsBusy() async throws {
+        try await TestPool.with(workers: 1) { pool in
+            let group = WaitGroup(of: Int.self, isolation: .process(pool))
+            let clock = ContinuousClock()
+            let start = clock.now
+            for _ in 0..<50 { try group.go(Sleep(milliseconds: 1_000), timeout: .milliseconds(50)) }
+            let spawning = clock.now - start
+            // Fifty one-second tasks on one worker: `go` only queued them.
+            #expect(spawning < .milliseconds(500), "50 go calls took \(spawning)")
+            group.cancelAll()
+            let results = await group.wait()
+            #expect(results.count == 50)
+            #expect(results.allSatisfy { !$0.ok })
+        }
+    }
+
     static func digest(_ text: String) -> UInt64 {
         text.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
     }

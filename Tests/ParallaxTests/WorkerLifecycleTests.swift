@@ -43,7 +43,7 @@ struct WorkerLifecycleTests {
         let (logger, store) = CapturingLogHandler.logger()
         try await TestPool.with(
             workers: 2,
-            configure: { $0.environment[TestTasks.failBootstrapVariable] = "1" },
+            environment: [TestTasks.failBootstrapVariable: "1"],
             logger: logger
         ) { pool in
             let group = WaitGroup(of: Int.self, isolation: .process(pool))

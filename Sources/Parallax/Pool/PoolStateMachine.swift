@@ -132,6 +132,7 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
     package mutating func workerSpawning(slot: Int) -> UInt64? {
         guard lifecycle == .running else {
             slots[slot].state = .stopped
+            slots[slot].handle = nil
             return nil
         }
         slots[slot].generation &+= 1

@@ -315,6 +315,8 @@ public final class WorkerPool: Service, Sendable {
                 failuresInARow = 0
                 continue
             }
+            // A worker still starting when shutdown closed its channel is no failure.
+            if shutdownRequested.isSet { break }
             failuresInARow += 1
             let rejected = state.withLock {
                 $0.workerFailedToStart(slot: slot, generation: generation, error: startFailure)

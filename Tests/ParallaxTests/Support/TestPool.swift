@@ -27,12 +27,14 @@ enum TestPool {
     }
 
     static func with<Result>(
-        workers: Int = 2, configure: (inout WorkerPool.Configuration) -> Void = { _ in },
+        workers: Int = 2, timeout: Duration? = nil, frameLimit: Int? = nil,
+        environment: [String: String] = [:],
         logger: Logger = Logger(label: "parallax.test", factory: { _ in SwiftLogNoOpLogHandler() }),
         _ body: (WorkerPool) async throws -> Result
     ) async throws -> Result {
-        var configuration = configuration(workers: workers)
-        configure(&configuration)
+        var configuration = configuration(workers: workers, timeout: timeout)
+        if let frameLimit { configuration.maximumFrameSize = frameLimit }
+        configuration.environment = environment
         return try await WorkerPool.withPool(
             configuration: configuration, tasks: TestTasks.registry, logger: logger, body)
     }
