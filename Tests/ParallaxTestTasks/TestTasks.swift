@@ -13,7 +13,7 @@ public enum TestTasks {
             Add.self, SumRange.self, Echo.self, Fail.self, FailDifferently.self, Crash.self, Sleep.self,
             Spin.self, Hang.self, Chatter.self, Rows.self, Text.self, Nest.self, NotANumber.self,
             WhoAmI.self, Increment.self, Snapshot.self, BootstrapCount.self, Fill.self, UseResource.self,
-            Scale.self, WhoAmISlowly.self, CorruptChannel.self)
+            Scale.self, WhoAmISlowly.self, CorruptChannel.self, AnswerSomeoneElse.self)
         registry.register(square)
         registry.register(userStats)
         registry.register(reversed)
@@ -346,6 +346,17 @@ public struct CorruptChannel: WorkerTask {
     public func run(in context: WorkerContext) async throws -> Int {
         let garbage: [UInt8] = [0xFF, 0xFF, 0xFF, 0x7F, 0x63] + Array("not a frame".utf8)
         _ = garbage.withUnsafeBytes { write(4, $0.baseAddress, $0.count) }
+        try await Task.sleep(for: .seconds(30))
+        return 0
+    }
+}
+
+/// Sends a well-formed result for a task id the worker was never given, as a confused worker would.
+public struct AnswerSomeoneElse: WorkerTask {
+    public init() {}
+    public func run(in context: WorkerContext) async throws -> Int {
+        let frame = Frame(kind: .result, id: context.taskID &+ 1_000_000, payload: Array("1".utf8)).encoded()
+        _ = frame.withUnsafeBytes { write(4, $0.baseAddress, $0.count) }
         try await Task.sleep(for: .seconds(30))
         return 0
     }

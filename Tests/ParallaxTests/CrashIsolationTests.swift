@@ -138,4 +138,14 @@ struct CrashIsolationTests {
             #expect(small == Text.make(length: 100, seed: 1))
         }
     }
+
+    @Test func aWorkerThatAnswersATaskItWasNotRunningIsStoppedAndItsTaskFails() async throws {
+        try await TestPool.with(workers: 1) { pool in
+            let error = await #expect(throws: TaskError.self) { try await pool.submit(AnswerSomeoneElse()) }
+            #expect(error?.kind == .protocolViolation)
+            #expect(error?.message.contains("was not running") == true, "\(error?.message ?? "")")
+            let echoed = try await pool.submit(Echo(4))
+            #expect(echoed == 4)
+        }
+    }
 }

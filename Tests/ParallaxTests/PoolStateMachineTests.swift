@@ -31,8 +31,14 @@ import Testing
             Issue.record("expected the second task to queue")
             return
         }
-        let (finished, next) = machine.taskFinished(slot: 0, generation: send.generation, jobID: 1)
-        #expect(finished?.id == 1)
+        guard
+            case .complete(let finished, let next) = machine.taskFinished(
+                slot: 0, generation: send.generation, jobID: 1)
+        else {
+            Issue.record("expected the answer to complete the task")
+            return
+        }
+        #expect(finished.id == 1)
         #expect(next?.job.id == 2)
     }
 
@@ -51,7 +57,8 @@ import Testing
         _ = machine.submit(Self.job(1))
         _ = machine.submit(Self.job(2))
         let failed = machine.workerExited(slot: 0, generation: 1)
-        #expect(failed?.id == 1)
+        #expect(failed.job?.id == 1)
+        #expect(failed.violation == nil)
         #expect(machine.queuedCount == 1)
         let generation = machine.workerSpawning(slot: 0)!
         #expect(generation == 2)
@@ -65,8 +72,24 @@ import Testing
         var machine = Self.ready(1)
         _ = machine.submit(Self.job(1))
         _ = machine.workerExited(slot: 0, generation: 1)
-        #expect(machine.taskFinished(slot: 0, generation: 1, jobID: 1).0 == nil)
-        #expect(machine.workerExited(slot: 0, generation: 1) == nil)
+        guard case .ignore = machine.taskFinished(slot: 0, generation: 1, jobID: 1) else {
+            Issue.record("a stale answer must be ignored")
+            return
+        }
+        #expect(machine.workerExited(slot: 0, generation: 1).job == nil)
+    }
+
+    @Test func anAnswerForATaskTheWorkerIsNotRunningIsAProtocolViolation() {
+        var machine = Self.ready(1)
+        _ = machine.submit(Self.job(1))
+        guard case .violation(let handle) = machine.taskFinished(slot: 0, generation: 1, jobID: 77) else {
+            Issue.record("expected a violation")
+            return
+        }
+        #expect(handle == "w0")
+        let exited = machine.workerExited(slot: 0, generation: 1)
+        #expect(exited.job?.id == 1)
+        #expect(exited.violation?.contains("77") == true)
     }
 
     @Test func aTimedOutTaskIsAnsweredOnceAndItsLateResultIsDropped() {
@@ -76,8 +99,11 @@ import Testing
         #expect(expired?.0.id == 1)
         #expect(expired?.1 == "w0")
         #expect(machine.timeoutExpired(jobID: 1, generation: 1) == nil)
-        #expect(machine.taskFinished(slot: 0, generation: 1, jobID: 1).0 == nil)
-        #expect(machine.workerExited(slot: 0, generation: 1) == nil)
+        guard case .ignore = machine.taskFinished(slot: 0, generation: 1, jobID: 1) else {
+            Issue.record("a stale answer must be ignored")
+            return
+        }
+        #expect(machine.workerExited(slot: 0, generation: 1).job == nil)
     }
 
     @Test func cancellingAQueuedTaskRemovesItWithoutTouchingWorkers() {

@@ -27,6 +27,8 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         package var handle: Handle?
         /// Why the last start attempt failed, cleared by a successful start.
         package var startFailure: TaskError?
+        /// Why the parent is stopping this slot's process for breaking the protocol.
+        package var violation: String?
 
         var isReady: Bool {
             switch state {
@@ -166,19 +168,37 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         return queue.removeAll()
     }
 
-    /// The worker answered the job with `jobID`. Returns the job to complete (nil when it was
-    /// answered already or is unknown) and the next job for the now idle worker.
-    package mutating func taskFinished(slot: Int, generation: UInt64, jobID: UInt64) -> (Job?, Send?) {
-        guard let running = inFlight[jobID], running.slot == slot, running.generation == generation,
-            slots[slot].generation == generation
-        else { return (nil, nil) }
-        if running.answered {
-            // The worker is being stopped; keep it busy so nothing new is sent to it.
-            return (nil, nil)
+    /// What to do with a worker's answer.
+    package enum FinishAction: Sendable {
+        /// Answer the job, and send `next` to the now idle worker.
+        case complete(Job, next: Send?)
+        /// A late answer from a worker that is being replaced, or to a job already answered.
+        case ignore
+        /// The worker answered a job it was not running: stop it; its running job fails with a
+        /// protocol violation when it exits.
+        case violation(Handle)
+    }
+
+    /// The worker in `slot` answered the job with `jobID`.
+    package mutating func taskFinished(slot: Int, generation: UInt64, jobID: UInt64) -> FinishAction {
+        guard slots[slot].generation == generation else { return .ignore }
+        if let running = inFlight[jobID], running.slot == slot, running.generation == generation {
+            // An answered job's worker is being stopped; it stays busy so nothing new is sent to it.
+            guard !running.answered else { return .ignore }
+            inFlight[jobID] = nil
+            slots[slot].state = .idle
+            return .complete(running.job, next: dispatchNext(to: slot))
         }
-        inFlight[jobID] = nil
-        slots[slot].state = .idle
-        return (running.job, dispatchNext(to: slot))
+        guard let handle = slots[slot].handle else { return .ignore }
+        slots[slot].violation = "the worker answered task id \(jobID), which it was not running"
+        return .violation(handle)
+    }
+
+    /// Records that the process of `slot` broke the protocol; returns it, to be stopped.
+    package mutating func markViolation(slot: Int, _ reason: String) -> Handle? {
+        guard let handle = slots[slot].handle else { return nil }
+        slots[slot].violation = reason
+        return handle
     }
 
     /// Writing the job to its worker failed: the worker is already gone and never saw the job.
@@ -196,18 +216,21 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         return dispatchNext(to: idle)
     }
 
-    /// The process of `slot` ended. Returns the job it was running, unless that was answered.
-    package mutating func workerExited(slot: Int, generation: UInt64) -> Job? {
-        guard slots[slot].generation == generation else { return nil }
+    /// The process of `slot` ended. Returns the job it was running, unless that was answered,
+    /// and the protocol violation the parent stopped it for, if any.
+    package mutating func workerExited(slot: Int, generation: UInt64) -> (job: Job?, violation: String?) {
+        guard slots[slot].generation == generation else { return (nil, nil) }
         var failed: Job?
         if case .busy(let jobID) = slots[slot].state, let running = inFlight.removeValue(forKey: jobID),
             !running.answered
         {
             failed = running.job
         }
+        let violation = slots[slot].violation
+        slots[slot].violation = nil
         slots[slot].handle = nil
         slots[slot].state = lifecycle == .running ? .starting : .stopped
-        return failed
+        return (failed, violation)
     }
 
     // MARK: Shutdown

@@ -389,8 +389,11 @@ public final class WorkerPool: Service, Sendable {
             return error
         }
 
-        let report = await exit.wait()
-        let failed = state.withLock { $0.workerExited(slot: slot, generation: generation) }
+        var report = await exit.wait()
+        let (failed, violation) = state.withLock { $0.workerExited(slot: slot, generation: generation) }
+        if let violation, report.protocolError == nil {
+            report.protocolError = ProtocolError(.unexpectedFrame(violation))
+        }
         if let job = failed {
             let error = Self.crashError(job: job, report: report)
             logger.info(
@@ -433,11 +436,12 @@ public final class WorkerPool: Service, Sendable {
             failure.message = "worker bootstrap failed: \(error.type): \(error.message)"
             startup.deliver(.failed(failure))
         case .result, .failure:
-            let (job, next) = state.withLock {
+            let action = state.withLock {
                 $0.taskFinished(slot: slot, generation: generation, jobID: frame.id)
             }
-            if let next { dispatch(next) }
-            if let job {
+            switch action {
+            case .complete(let job, let next):
+                if let next { dispatch(next) }
                 if frame.kind == .result {
                     job.completion(.success(frame.payload))
                 } else {
@@ -449,13 +453,25 @@ public final class WorkerPool: Service, Sendable {
                                 "the worker sent a failure of task '\(job.name)' that could not be decoded")
                     job.completion(.failure(error))
                 }
+                checkDrained()
+            case .ignore:
+                break
+            case .violation(let process):
+                logger.error(
+                    "worker answered a task it was not running; stopping it",
+                    metadata: ["parallax.worker.pid": "\(process.pid)", "parallax.task.id": "\(frame.id)"])
+                process.signal(SIGKILL)
             }
-            checkDrained()
         case .run, .cancel:
+            // Only the parent sends these: the worker is broken. Its running task fails with a
+            // protocol violation when it exits.
+            let process = state.withLock { machine -> WorkerProcess? in
+                guard machine.slots[slot].generation == generation else { return nil }
+                return machine.markViolation(
+                    slot: slot, "the worker sent a \(frame.kind) frame, which only the parent sends")
+            }
             logger.error("worker sent a \(frame.kind) frame, which only the parent sends; stopping it")
-            // Killing the worker fails its running task through the exit report.
-            state.withLock { $0.slots[slot].generation == generation ? $0.slots[slot].handle : nil }?
-                .signal(SIGKILL)
+            process?.signal(SIGKILL)
         }
     }
 
