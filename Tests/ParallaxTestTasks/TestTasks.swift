@@ -247,10 +247,10 @@ public struct Nest: WorkerTask {
     public func run(in context: WorkerContext) async throws -> Tree { Tree.chain(depth: depth) }
 }
 
-/// Returns a value the coder cannot encode.
+/// Returns a value that has no wire form.
 public struct NotANumber: WorkerTask {
     public init() {}
-    public func run(in context: WorkerContext) async throws -> Double { .nan }
+    public func run(in context: WorkerContext) async throws -> LiveResource { LiveResource(descriptor: 3) }
 }
 
 public struct WhoAmI: WorkerTask {
@@ -333,11 +333,28 @@ public struct UseResource: WorkerTask {
     public func run(in context: WorkerContext) async throws -> Int { Int(resource.descriptor) }
 }
 
-/// A task whose input holds a float the coder refuses.
+/// A task whose input refuses to encode a factor that is not finite.
 public struct Scale: WorkerTask {
     public var factor: Double
     public init(factor: Double) { self.factor = factor }
     public func run(in context: WorkerContext) async throws -> Double { factor * 2 }
+
+    enum CodingKeys: String, CodingKey { case factor }
+
+    public init(from decoder: any Decoder) throws {
+        factor = try decoder.container(keyedBy: CodingKeys.self).decode(Double.self, forKey: .factor)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        guard factor.isFinite else {
+            throw EncodingError.invalidValue(
+                factor,
+                EncodingError.Context(
+                    codingPath: [CodingKeys.factor], debugDescription: "the factor must be finite"))
+        }
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(factor, forKey: .factor)
+    }
 }
 
 /// Writes bytes that are not a frame to the worker's reply channel, as a broken worker would.

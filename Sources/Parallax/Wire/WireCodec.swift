@@ -1,13 +1,11 @@
-internal import FoundationEssentials
-
-/// Encodes task inputs and outputs for the channel.
+/// Encodes task inputs, outputs and errors for the channel, in the compact binary format of
+/// ``BinaryTag``: no text on the hot path, and byte and number arrays copied as raw memory.
 package enum WireCodec {
     package static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        return Array(try encoder.encode(value))
+        try BinaryEncoder.encode(value)
     }
 
     package static func decode<T: Decodable>(_: T.Type, from bytes: [UInt8]) throws -> T {
-        try JSONDecoder().decode(T.self, from: Data(bytes))
+        try BinaryDecoder.decode(T.self, from: bytes)
     }
 }

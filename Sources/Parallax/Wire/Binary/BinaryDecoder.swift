@@ -1,0 +1,148 @@
+/// Decodes values written by ``BinaryEncoder``.
+package enum BinaryDecoder {
+    /// Decodes a value of type `T`.
+    /// - Throws: `DecodingError` for input that is truncated, malformed, nested too deeply, of
+    ///   another shape than `T`, or followed by trailing bytes.
+    package static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+        try bytes.withUnsafeBytes { raw in
+            let input = BinaryInput(bytes: raw)
+            let end = try input.end(ofValueAt: 0, [])
+            guard end == raw.count else {
+                throw input.corrupted([], "\(raw.count - end) trailing bytes after the value")
+            }
+            return try BinaryDecodingState.decode(T.self, input: input, at: 0, codingPath: [])
+        }
+    }
+}
+
+/// The `Decoder` handed to a value's `init(from:)`: the value that starts at `offset`.
+final class BinaryDecodingState: Decoder {
+    let input: BinaryInput
+    let offset: Int
+    let codingPath: [any CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    init(input: BinaryInput, offset: Int, codingPath: [any CodingKey]) {
+        self.input = input
+        self.offset = offset
+        self.codingPath = codingPath
+    }
+
+    static func decode<T: Decodable>(
+        _ type: T.Type, input: BinaryInput, at offset: Int, codingPath: [any CodingKey]
+    ) throws -> T {
+        if let fast = try BinaryFastDecode.decode(T.self, input: input, at: offset, codingPath) {
+            return fast
+        }
+        guard codingPath.count < BinaryInput.maximumDepth else {
+            throw input.corrupted(codingPath, "values nest deeper than \(BinaryInput.maximumDepth) levels")
+        }
+        return try T(from: BinaryDecodingState(input: input, offset: offset, codingPath: codingPath))
+    }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        KeyedDecodingContainer(
+            try BinaryKeyedDecodingContainer<Key>(input: input, offset: offset, codingPath: codingPath))
+    }
+
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        try BinaryUnkeyedDecodingContainer(input: input, offset: offset, codingPath: codingPath)
+    }
+
+    func singleValueContainer() throws -> any SingleValueDecodingContainer {
+        BinarySingleValueDecodingContainer(input: input, offset: offset, codingPath: codingPath)
+    }
+}
+
+/// Decoding of raw arrays written by the encoder's fast path.
+enum BinaryFastDecode {
+    static func decode<T>(_: T.Type, input: BinaryInput, at offset: Int, _ path: [any CodingKey]) throws -> T?
+    {
+        if T.self == [UInt8].self, try input.tag(at: offset, path) == .bytes {
+            let count = try input.length(at: offset + 1, path)
+            try input.require(count, at: offset + 5, path)
+            return Array(UnsafeRawBufferPointer(rebasing: input.bytes[(offset + 5)..<(offset + 5 + count)]))
+                as? T
+        }
+        if T.self == [Double].self, try input.tag(at: offset, path) == .doubles {
+            return try packed(Double.self, input, offset, path) as? T
+        }
+        if T.self == [Int].self, MemoryLayout<Int>.size == 8, try input.tag(at: offset, path) == .ints {
+            return try packed(Int.self, input, offset, path) as? T
+        }
+        return nil
+    }
+
+    private static func packed<Element>(
+        _: Element.Type, _ input: BinaryInput, _ offset: Int, _ path: [any CodingKey]
+    ) throws -> [Element] {
+        let count = try input.length(at: offset + 1, path)
+        let end = try input.end(ofValueAt: offset, path)
+        let raw = UnsafeRawBufferPointer(rebasing: input.bytes[(offset + 5)..<end])
+        return [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: raw)
+            initialized = count
+        }
+    }
+}
+
+/// Scalar readers shared by the three container kinds.
+enum BinaryScalarDecode {
+    static func mismatch(_ type: Any.Type, _ tag: BinaryTag, _ path: [any CodingKey]) -> DecodingError {
+        DecodingError.typeMismatch(
+            type,
+            DecodingError.Context(
+                codingPath: path, debugDescription: "expected \(type), found a \(tag) value"))
+    }
+
+    static func isNil(_ input: BinaryInput, _ offset: Int, _ path: [any CodingKey]) throws -> Bool {
+        try input.tag(at: offset, path) == .null
+    }
+
+    static func bool(_ input: BinaryInput, _ offset: Int, _ path: [any CodingKey]) throws -> Bool {
+        switch try input.tag(at: offset, path) {
+        case .true: return true
+        case .false: return false
+        case let tag: throw mismatch(Bool.self, tag, path)
+        }
+    }
+
+    static func integer<I: FixedWidthInteger>(
+        _: I.Type, _ input: BinaryInput, _ offset: Int, _ path: [any CodingKey]
+    ) throws -> I {
+        let converted: I?
+        switch try input.tag(at: offset, path) {
+        case .int:
+            let zigzag = try input.varint(at: offset + 1, path).value
+            converted = I(exactly: Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1))
+        case .uint: converted = I(exactly: try input.varint(at: offset + 1, path).value)
+        case let tag: throw mismatch(I.self, tag, path)
+        }
+        guard let converted else {
+            throw input.corrupted(path, "the number does not fit in \(I.self)")
+        }
+        return converted
+    }
+
+    static func double(_ input: BinaryInput, _ offset: Int, _ path: [any CodingKey]) throws -> Double {
+        switch try input.tag(at: offset, path) {
+        case .double: return Double(bitPattern: try input.load(UInt64.self, at: offset + 1, path))
+        case .float: return Double(Float(bitPattern: try input.load(UInt32.self, at: offset + 1, path)))
+        case let tag: throw mismatch(Double.self, tag, path)
+        }
+    }
+
+    static func float(_ input: BinaryInput, _ offset: Int, _ path: [any CodingKey]) throws -> Float {
+        switch try input.tag(at: offset, path) {
+        case .float: return Float(bitPattern: try input.load(UInt32.self, at: offset + 1, path))
+        case .double: return Float(Double(bitPattern: try input.load(UInt64.self, at: offset + 1, path)))
+        case let tag: throw mismatch(Float.self, tag, path)
+        }
+    }
+
+    static func string(_ input: BinaryInput, _ offset: Int, _ path: [any CodingKey]) throws -> String {
+        let tag = try input.tag(at: offset, path)
+        guard tag == .string else { throw mismatch(String.self, tag, path) }
+        return try input.string(at: offset + 1, path)
+    }
+}

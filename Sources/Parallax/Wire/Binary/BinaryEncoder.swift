@@ -1,0 +1,206 @@
+/// Encodes `Encodable` values in the compact binary format of ``BinaryTag``.
+///
+/// Values are written straight into byte buffers: scalars into the buffer of the container that
+/// holds them, composites into a node of their own that is spliced into its parent when the
+/// encoding ends, so containers may be used in any order that `Encodable` allows.
+package enum BinaryEncoder {
+    /// Encodes a value.
+    /// - Throws: `EncodingError` from the value's own `encode(to:)`.
+    package static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(64)
+        if BinaryFastPath.encode(value, into: &output) { return output }
+        let encoder = BinaryEncodingState(codingPath: [])
+        try value.encode(to: encoder)
+        encoder.write(into: &output)
+        return output
+    }
+}
+
+/// Special cases that skip the generic `Encodable` path: raw byte and number arrays.
+enum BinaryFastPath {
+    static func encode<T>(_ value: T, into output: inout [UInt8]) -> Bool {
+        if let bytes = value as? [UInt8] {
+            output.append(BinaryTag.bytes.rawValue)
+            append(UInt32(bytes.count), to: &output)
+            output.append(contentsOf: bytes)
+            return true
+        }
+        if let doubles = value as? [Double] {
+            output.append(BinaryTag.doubles.rawValue)
+            append(UInt32(doubles.count), to: &output)
+            doubles.withUnsafeBytes { raw in
+                // Little-endian hosts store Double bits in wire order already.
+                output.append(contentsOf: raw)
+            }
+            return true
+        }
+        if let ints = value as? [Int], MemoryLayout<Int>.size == 8 {
+            output.append(BinaryTag.ints.rawValue)
+            append(UInt32(ints.count), to: &output)
+            ints.withUnsafeBytes { output.append(contentsOf: $0) }
+            return true
+        }
+        return false
+    }
+
+    static func append<I: FixedWidthInteger>(_ value: I, to output: inout [UInt8]) {
+        withUnsafeBytes(of: value.littleEndian) { output.append(contentsOf: $0) }
+    }
+
+    /// Appends `value` as a LEB128 varint: 7 bits a byte, low bits first.
+    static func appendVarint(_ value: UInt64, to output: inout [UInt8]) {
+        var value = value
+        while value >= 0x80 {
+            output.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        output.append(UInt8(value))
+    }
+}
+
+/// One composite value being encoded: its header fields and its bytes, with the composites
+/// nested in it spliced in at their offsets when written out.
+class BinaryNode {
+    let tag: BinaryTag
+    var count: UInt32 = 0
+    var bytes: [UInt8] = []
+    var children: [(offset: Int, node: BinaryNode)] = []
+
+    init(tag: BinaryTag) {
+        self.tag = tag
+    }
+
+    /// Reserves the position of a value written later, such as a nested container.
+    func appendChild(_ node: BinaryNode) {
+        children.append((bytes.count, node))
+    }
+
+    /// Appends the node: tag, body length (patched once the body is written), count, body.
+    func write(into output: inout [UInt8]) {
+        output.append(tag.rawValue)
+        let lengthOffset = output.count
+        BinaryFastPath.append(UInt32(0), to: &output)
+        BinaryFastPath.append(count, to: &output)
+        var start = 0
+        for child in children {
+            output.append(contentsOf: bytes[start..<child.offset])
+            child.node.write(into: &output)
+            start = child.offset
+        }
+        output.append(contentsOf: bytes[start...])
+        let bodyLength = UInt32(truncatingIfNeeded: output.count - lengthOffset - 4)
+        withUnsafeBytes(of: bodyLength.littleEndian) { raw in
+            for index in 0..<4 { output[lengthOffset + index] = raw[index] }
+        }
+    }
+}
+
+/// The `Encoder` handed to a value's `encode(to:)`. It records the one value the encoding
+/// produced: scalar bytes, or a composite node.
+final class BinaryEncodingState: Encoder {
+    let codingPath: [any CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+    private(set) var scalar: [UInt8] = []
+    private(set) var node: BinaryNode?
+
+    init(codingPath: [any CodingKey]) {
+        self.codingPath = codingPath
+    }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        let node = claim(.keyed)
+        return KeyedEncodingContainer(BinaryKeyedEncodingContainer<Key>(node: node, codingPath: codingPath))
+    }
+
+    func unkeyedContainer() -> any UnkeyedEncodingContainer {
+        BinaryUnkeyedEncodingContainer(node: claim(.unkeyed), codingPath: codingPath)
+    }
+
+    func singleValueContainer() -> any SingleValueEncodingContainer {
+        BinarySingleValueEncodingContainer(state: self)
+    }
+
+    /// The node of the container this value is encoded as; a second request for the same kind
+    /// returns the same node, as `Encoder` requires.
+    private func claim(_ tag: BinaryTag) -> BinaryNode {
+        if let node, node.tag == tag { return node }
+        let created = BinaryNode(tag: tag)
+        node = created
+        return created
+    }
+
+    func setScalar(_ bytes: [UInt8]) {
+        scalar = bytes
+    }
+
+    /// Appends the encoded value; an encoding that wrote nothing is an empty keyed container, as in
+    /// Foundation's coders.
+    func write(into output: inout [UInt8]) {
+        if let node {
+            node.write(into: &output)
+        } else if !scalar.isEmpty {
+            output.append(contentsOf: scalar)
+        } else {
+            BinaryNode(tag: .keyed).write(into: &output)
+        }
+    }
+
+    /// Encodes a nested value into `node`, as the next value of a container.
+    static func encode<T: Encodable>(_ value: T, into node: BinaryNode, codingPath: [any CodingKey]) throws {
+        if BinaryFastPath.encode(value, into: &node.bytes) { return }
+        let state = BinaryEncodingState(codingPath: codingPath)
+        try value.encode(to: state)
+        if let child = state.node {
+            node.appendChild(child)
+        } else {
+            state.write(into: &node.bytes)
+        }
+    }
+}
+
+/// Scalar writers shared by the three container kinds.
+enum BinaryScalar {
+    static func bool(_ value: Bool, _ out: inout [UInt8]) {
+        out.append(value ? BinaryTag.true.rawValue : BinaryTag.false.rawValue)
+    }
+
+    static func int<I: FixedWidthInteger & SignedInteger>(_ value: I, _ out: inout [UInt8]) {
+        out.append(BinaryTag.int.rawValue)
+        let wide = Int64(value)
+        // Zigzag: small magnitudes of either sign take few bytes.
+        BinaryFastPath.appendVarint(UInt64(bitPattern: (wide << 1) ^ (wide >> 63)), to: &out)
+    }
+
+    static func uint<I: FixedWidthInteger & UnsignedInteger>(_ value: I, _ out: inout [UInt8]) {
+        out.append(BinaryTag.uint.rawValue)
+        BinaryFastPath.appendVarint(UInt64(value), to: &out)
+    }
+
+    static func double(_ value: Double, _ out: inout [UInt8]) {
+        out.append(BinaryTag.double.rawValue)
+        BinaryFastPath.append(value.bitPattern, to: &out)
+    }
+
+    static func float(_ value: Float, _ out: inout [UInt8]) {
+        out.append(BinaryTag.float.rawValue)
+        BinaryFastPath.append(value.bitPattern, to: &out)
+    }
+
+    static func string(_ value: String, _ out: inout [UInt8]) {
+        out.append(BinaryTag.string.rawValue)
+        var value = value
+        value.withUTF8 { utf8 in
+            BinaryFastPath.appendVarint(UInt64(utf8.count), to: &out)
+            out.append(contentsOf: utf8)
+        }
+    }
+
+    static func key(_ name: String, _ out: inout [UInt8]) {
+        var name = name
+        name.withUTF8 { utf8 in
+            BinaryFastPath.appendVarint(UInt64(utf8.count), to: &out)
+            out.append(contentsOf: utf8)
+        }
+    }
+}
