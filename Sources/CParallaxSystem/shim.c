@@ -2,6 +2,7 @@
 #include "CParallaxSystem.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -108,3 +109,7 @@ int cpx_active_processor_count(void) {
 void cpx_line_buffer_stdout(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
 
 void cpx_flush_stdout(void) { fflush(stdout); }
+
+int cpx_set_pipe_size(int fd, int size) { return fcntl(fd, F_SETPIPE_SZ, size); }
+
+int cpx_trim_heap(void) { return malloc_trim(0); }

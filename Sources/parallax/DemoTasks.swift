@@ -2,8 +2,15 @@ import Parallax
 
 /// The tasks the demo runs in worker processes. Parent and workers build this same registry.
 enum DemoTasks {
-    static let registry = TaskRegistry(
-        CountEvents.self, TagUser.self, ChargeCard.self, ResizeImage.self, EchoTask.self)
+    static let registry: TaskRegistry = {
+        var registry = TaskRegistry(
+            CountEvents.self, TagUser.self, ChargeCard.self, ResizeImage.self, EchoTask.self, WorkerPID.self)
+        registry.register(echoBytes)
+        return registry
+    }()
+
+    /// Returns its bytes: the payload benchmark.
+    static let echoBytes = TaskFunction("parallax.echoBytes") { (bytes: [UInt8]) in bytes }
 }
 
 /// Counts the events of one shard that match a filter: CPU work of a fixed size.
@@ -65,4 +72,9 @@ struct EchoTask: WorkerTask {
     var value: Int
 
     func run(in context: WorkerContext) async throws -> Int { value }
+}
+
+/// Returns the worker's process id.
+struct WorkerPID: WorkerTask {
+    func run(in context: WorkerContext) async throws -> Int32 { context.pid }
 }

@@ -29,6 +29,12 @@ int cpx_set_cloexec(int fd);
 /// Creates a pipe whose ends close on exec. Returns 0 or -1 with errno set.
 int cpx_pipe_cloexec(int fds[2]);
 
+/// Asks for a pipe buffer of `size` bytes (Linux F_SETPIPE_SZ). Returns the size granted or -1.
+int cpx_set_pipe_size(int fd, int size);
+
+/// Releases free heap memory to the system. Returns 1 if memory was released.
+int cpx_trim_heap(void);
+
 /// Names the calling thread (at most 15 bytes are kept).
 void cpx_set_thread_name(const char *name);
 

@@ -31,11 +31,12 @@ public final class WorkerPool: Service, Sendable {
     private let logger: Logger
     private let state: Mutex<PoolStateMachine<WorkerProcess>>
     private let nextJobID = Atomic<UInt64>(1)
-    private let started = Atomic<Bool>(false)
+    private let running = Atomic<Bool>(false)
     private let shutdownRequested = Latch()
     private let drained = Latch()
     private let stoppedSlots = Atomic<Int>(0)
     private let allSlotsStopped = Latch()
+    private let started = Mutex<(count: Int, waiters: [(target: Int, signal: OneShot<Void>)])>((0, []))
 
     /// Creates a pool. No worker starts before ``run()``.
     ///
@@ -64,7 +65,7 @@ public final class WorkerPool: Service, Sendable {
     ///   a second time.
     public func run() async throws {
         guard
-            started.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing)
+            running.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing)
                 .exchanged
         else {
             throw WorkerPoolError(code: .alreadyRunning, message: "a WorkerPool runs once; create a new pool")
@@ -293,6 +294,33 @@ public final class WorkerPool: Service, Sendable {
         process.signal(SIGKILL)
     }
 
+    /// How many workers have completed their handshake since the pool started, replacements
+    /// included.
+    package var startedWorkerCount: Int { started.withLock { $0.count } }
+
+    /// Waits until ``startedWorkerCount`` reaches `count`.
+    package func waitForStartedWorkers(_ count: Int) async {
+        let signal = OneShot<Void>()
+        let reached = started.withLock { state -> Bool in
+            if state.count >= count { return true }
+            state.waiters.append((count, signal))
+            return false
+        }
+        if reached { return }
+        await signal.wait()
+    }
+
+    private func workerDidStart() {
+        let ready = started.withLock { state -> [OneShot<Void>] in
+            state.count += 1
+            let count = state.count
+            let ready = state.waiters.filter { $0.target <= count }.map(\.signal)
+            state.waiters.removeAll { $0.target <= count }
+            return ready
+        }
+        for signal in ready { signal.deliver(()) }
+    }
+
     private func checkDrained() {
         if state.withLock({ $0.lifecycle == .draining && $0.isDrained }) { drained.set() }
     }
@@ -379,6 +407,7 @@ public final class WorkerPool: Service, Sendable {
                         + "build the same TaskRegistry in the parent and the worker")
             }
             logger.debug("worker ready", metadata: ["parallax.worker.pid": "\(process.pid)"])
+            workerDidStart()
             if let send = state.withLock({ $0.workerStarted(slot: slot, generation: generation) }) {
                 dispatch(send)
             }

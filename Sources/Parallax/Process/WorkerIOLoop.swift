@@ -30,7 +30,7 @@ package struct WorkerIOLoop: Sendable {
             pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0),
             pollfd(fd: stderrFD, events: Int16(POLLIN), revents: 0),
         ]
-        let bufferSize = 64 * 1024
+        let bufferSize = 256 * 1024
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
         defer { buffer.deallocate() }
         var drainDeadline: ContinuousClock.Instant?

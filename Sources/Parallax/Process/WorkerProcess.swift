@@ -21,6 +21,9 @@ package final class WorkerProcess: Sendable {
     private let pidFD: Int32
     private let writer: Mutex<Bool>  // true once the request pipe is closed
 
+    /// The pipe buffer asked for each direction of the channel; the kernel may grant less.
+    package static let channelBufferSize: Int32 = 1 << 20
+
     /// Lines of stderr kept for a crash report.
     package static let stderrTailLines = 64
     /// How long output may keep flowing after the channel closed before the process is reaped.
@@ -58,6 +61,9 @@ package final class WorkerProcess: Sendable {
             closeAll()
             throw error
         }
+
+        // Large channel buffers let a big frame cross in a few reads instead of many wake-ups.
+        for fd in [requests.write, replies.write] { _ = cpx_set_pipe_size(fd, Self.channelBufferSize) }
 
         var pid: pid_t = 0
         let argv = [launch.path] + launch.arguments

@@ -99,6 +99,9 @@ final class WorkerServer: Sendable {
             }
         }
 
+        // Start-up garbage (bootstrap, argument parsing) goes back to the system before the
+        // worker idles: a warm worker should cost little memory.
+        _ = cpx_trim_heap()
         send(Handshake(pid: pid, registryFingerprint: registry.fingerprint).frame())
         let channelClosed = OneShot<Void>()
         OSThread.detach(name: "px-worker-rx") {
@@ -111,7 +114,7 @@ final class WorkerServer: Sendable {
     /// Reads frames until end of file, starting a task for each run frame.
     private func readRequests() {
         var decoder = FrameDecoder(maximumFrameSize: Int(UInt32.max))
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
         defer { buffer.deallocate() }
         while true {
             let count = (try? FileDescriptorIO.read(Self.requestFD, into: buffer)) ?? 0

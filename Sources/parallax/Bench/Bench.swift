@@ -1,13 +1,19 @@
 import ArgumentParser
-import Logging
 import Parallax
 
-/// Measures this library against the raw pipe floor, in one process run.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Measures this library against the raw pipe floor and its peers, in one process run.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure round trips through warm workers against the raw pipe floor.",
-        discussion: "Build with -c release for meaningful figures. Figures are medians of interleaved rounds."
-    )
+        abstract: "Measure this library against the pipe floor, Python and Node in one run.",
+        discussion: """
+            Build with -c release for meaningful figures. Round trips are medians of interleaved \
+            rounds; every ratio compares figures measured in this run. The peers run from \
+            Benchmarks/peers; a missing interpreter gives a null figure.
+            """)
 
     @Flag(help: "A short run, for CI smoke.")
     var quick = false
@@ -15,63 +21,80 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Write the figures as JSON to this file.")
     var json: String?
 
+    @Option(help: "Draw the comparison as an SVG chart to this file.")
+    var plot: String?
+
     func run() async throws {
-        let rounds = quick ? 3 : 10
-        let perRound = quick ? 300 : 2_000
-        var logger = Logger(label: "parallax.bench")
-        logger.logLevel = .warning
-        var configuration = WorkerPool.Configuration.singleWorker
-        configuration.executable = .current
+        let measure = Measurements(quick: quick)
+        var report = BenchReport(machine: (WorkerPool.Configuration.activeProcessorCount, Self.operatingSystem()))
+        #if DEBUG
+            report.notes.append("debug build: build with -c release for meaningful figures")
+        #endif
 
-        var floor = Samples()
-        var library = Samples()
-        try await WorkerPool.withPool(configuration: configuration, tasks: DemoTasks.registry, logger: logger)
-        { pool in
-            let echo = try PipeFloor.Echo()
-            var message = [UInt8](repeating: 7, count: PipeFloor.messageSize)
-            for _ in 0..<200 { echo.roundTrip(&message) }
-            for value in 0..<200 { _ = try await pool.submit(EchoTask(value: value)) }
-            let clock = ContinuousClock()
-            // Interleave the two, so that both see the same scheduler placement and noise.
-            for _ in 0..<rounds {
-                for _ in 0..<perRound {
-                    let start = clock.now
-                    echo.roundTrip(&message)
-                    floor.append(clock.now - start)
-                }
-                for value in 0..<perRound {
-                    let start = clock.now
-                    _ = try await pool.submit(EchoTask(value: value))
-                    library.append(clock.now - start)
-                }
-            }
+        progress("round trips against the pipe floor")
+        let (floor, library) = try await measure.roundTrips()
+        report["pipe_roundtrip_us_p50"] = floor.median
+        report["process_roundtrip_us_p50"] = library.median
+        report["process_roundtrip_us_p99"] = library.percentile(0.99)
+
+        progress("tasks in flight")
+        report["process_throughput_tasks_per_s"] = try await measure.throughput()
+        report.notes.append("map_items_per_s: the pool's parallel map is not built yet")
+
+        progress("1 MiB payload")
+        let payload = try await measure.payload()
+        report["payload_1mib_roundtrip_ms"] = payload
+        report["payload_1mib_gb_per_s_each_way"] = Double(1 << 20) / (payload / 2 / 1_000) / 1e9
+
+        progress("pool start, spawn and restart")
+        report["pool_start_ms"] = try await measure.poolStart()
+        report["worker_spawn_ms"] = try measure.workerSpawn()
+        report["restart_ms_p50"] = try await measure.restart()
+
+        progress("in-process WaitGroup")
+        let inProcess = await measure.inProcess()
+        report["waitgroup_task_us"] = inProcess.waitGroup
+        report["taskgroup_task_us"] = inProcess.taskGroup
+
+        progress("idle worker memory and leak check")
+        report["worker_idle_rss_mib"] = try await measure.idleWorkerRSS()
+        let leaks = try await measure.leakCheck()
+        report["leak_check_tasks"] = Double(leaks.tasks)
+        report["parent_rss_drift_mib"] = leaks.rssDrift
+        report["parent_fd_growth"] = leaks.fdGrowth
+
+        progress("peers")
+        let peers = Peers(directory: Peers.locate(), quick: quick)
+        if let python = peers.run("python3", "python_ppe.py") {
+            for (key, value) in python where BenchReport.keys.contains(key) { report[key] = value }
+        } else {
+            report.notes.append("python3 or Benchmarks/peers/python_ppe.py not found: Python figures are null")
+        }
+        if let node = peers.run("node", "node_worker_threads.js") {
+            for (key, value) in node where BenchReport.keys.contains(key) { report[key] = value }
+        } else {
+            report.notes.append("node or Benchmarks/peers/node_worker_threads.js not found: Node figures are null")
         }
 
-        let ratio = library.median / floor.median
-        print("figure                              value     floor     ratio")
-        print("pipe round trip p50 (floor)    \(pad(floor.median)) µs")
-        print(
-            "warm worker round trip p50     \(pad(library.median)) µs \(pad(floor.median)) µs  \(fixed(ratio, digits: 2))x"
-        )
-        print("warm worker round trip p99     \(pad(library.percentile(0.99))) µs")
-        if let json {
-            let text = """
-                {
-                  "schema": 1,
-                  "metrics": {
-                    "pipe_roundtrip_us_p50": \(fixed(floor.median, digits: 2)),
-                    "process_roundtrip_us_p50": \(fixed(library.median, digits: 2)),
-                    "process_roundtrip_us_p99": \(fixed(library.percentile(0.99), digits: 2))
-                  }
-                }
-
-                """
-            try writeFile(json, text)
-        }
+        print("")
+        report.printTable()
+        if let json { try writeFile(json, report.json()) }
+        if let plot { try writeFile(plot, BenchPlot(report: report).svg()) }
     }
 
-    private func pad(_ value: Double) -> String {
-        let text = fixed(value, digits: 1)
-        return String(repeating: " ", count: max(0, 8 - text.count)) + text
+    private func progress(_ step: String) {
+        var line = Array("… \(step)\n".utf8)
+        _ = line.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+    }
+
+    private static func operatingSystem() -> String {
+        var name = utsname()
+        uname(&name)
+        func field<T>(_ value: T) -> String {
+            withUnsafeBytes(of: value) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+        }
+        return "\(field(name.sysname)) \(field(name.release)) \(field(name.machine))"
     }
 }

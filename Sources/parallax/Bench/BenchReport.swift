@@ -1,0 +1,155 @@
+/// The figures of one `parallax bench` run, in the schema of PERFORMANCE.md.
+struct BenchReport {
+    /// Every metric key in output order. Keys may be added, never renamed.
+    static let keys = [
+        "pipe_roundtrip_us_p50", "process_roundtrip_us_p50", "process_roundtrip_us_p99",
+        "process_throughput_tasks_per_s", "map_items_per_s", "payload_1mib_roundtrip_ms", "pool_start_ms",
+        "worker_spawn_ms", "restart_ms_p50", "waitgroup_task_us", "taskgroup_task_us", "worker_idle_rss_mib",
+        "python_ppe_roundtrip_us_p50", "python_ppe_throughput_tasks_per_s", "python_ppe_map_items_per_s",
+        "python_ppe_pool_start_ms", "python_idle_rss_mib", "node_worker_threads_roundtrip_us_p50",
+        "payload_1mib_gb_per_s_each_way", "leak_check_tasks", "parent_rss_drift_mib", "parent_fd_growth",
+    ]
+
+    var metrics: [String: Double] = [:]
+    var notes: [String] = []
+    var machine: (cores: Int, os: String)
+
+    subscript(key: String) -> Double? {
+        get { metrics[key] }
+        set { metrics[key] = newValue }
+    }
+
+    /// One line of the comparison table: a figure of this library against its floor or peer.
+    struct Row {
+        var figure: String
+        var ours: String
+        var against: String
+        var ratio: Double?
+        var ratioText: String
+        var target: String
+        var met: Bool?
+    }
+
+    var rows: [Row] {
+        var rows: [Row] = []
+        func value(_ key: String) -> Double? { metrics[key] }
+        func row(
+            _ figure: String, _ key: String, _ unit: String, against: String, _ reference: Double?,
+            ratio: (Double, Double) -> Double, target: String, met: (Double) -> Bool
+        ) {
+            let ours = value(key)
+            let computed = ours.flatMap { ours in reference.map { ratio(ours, $0) } }
+            rows.append(
+                Row(
+                    figure: figure, ours: ours.map { "\(format($0)) \(unit)" } ?? "n/a",
+                    against: reference.map { "\(against) \(format($0)) \(unit)" } ?? "\(against) n/a",
+                    ratio: computed, ratioText: computed.map { "\(fixed($0, digits: 2))x" } ?? "n/a", target: target,
+                    met: computed.map(met)))
+        }
+        row(
+            "round trip p50", "process_roundtrip_us_p50", "µs", against: "pipe floor", value("pipe_roundtrip_us_p50"),
+            ratio: { $0 / $1 }, target: "≤ 2x floor", met: { $0 <= 2 })
+        row(
+            "round trip p50", "process_roundtrip_us_p50", "µs", against: "Python PPE",
+            value("python_ppe_roundtrip_us_p50"), ratio: { $1 / $0 }, target: "≥ 10x faster", met: { $0 >= 10 })
+        row(
+            "tasks in flight, 2 workers", "process_throughput_tasks_per_s", "/s", against: "Python PPE",
+            value("python_ppe_throughput_tasks_per_s"), ratio: { $0 / $1 }, target: "≥ 30x", met: { $0 >= 30 })
+        row(
+            "map over trivial items", "map_items_per_s", "/s", against: "Python map(chunksize=256)",
+            value("python_ppe_map_items_per_s"), ratio: { $0 / $1 }, target: "≥ 2x", met: { $0 >= 2 })
+        row(
+            "1 MiB each way", "payload_1mib_gb_per_s_each_way", "GB/s", against: "target", 2,
+            ratio: { $0 / $1 }, target: "≥ 2 GB/s", met: { $0 >= 1 })
+        row(
+            "pool of 4 ready", "pool_start_ms", "ms", against: "Python fork pool", value("python_ppe_pool_start_ms"),
+            ratio: { $1 / $0 }, target: "faster (> 1x)", met: { $0 > 1 })
+        row(
+            "crash → replacement ready", "restart_ms_p50", "ms", against: "worker spawn", value("worker_spawn_ms"),
+            ratio: { $0 / $1 }, target: "≤ 3x spawn", met: { $0 <= 3 })
+        row(
+            "in-process WaitGroup task", "waitgroup_task_us", "µs", against: "withTaskGroup child",
+            value("taskgroup_task_us"), ratio: { $0 / $1 }, target: "≤ 1.2x", met: { $0 <= 1.2 })
+        row(
+            "idle worker RSS", "worker_idle_rss_mib", "MiB", against: "idle Python", value("python_idle_rss_mib"),
+            ratio: { $0 / $1 }, target: "≤ 1x", met: { $0 <= 1 })
+        row(
+            "parent RSS drift", "parent_rss_drift_mib", "MiB", against: "limit", 5, ratio: { $0 / $1 },
+            target: "≤ 5 MiB", met: { $0 <= 1 })
+        row(
+            "parent fd growth", "parent_fd_growth", "fds", against: "limit", 1, ratio: { $0 / $1 }, target: "0",
+            met: { $0 <= 0 })
+        row(
+            "round trip p50", "process_roundtrip_us_p50", "µs", against: "Node worker_threads",
+            value("node_worker_threads_roundtrip_us_p50"), ratio: { $1 / $0 }, target: "(orientation)",
+            met: { _ in true })
+        return rows
+    }
+
+    func printTable() {
+        let header = ["figure", "this library", "against", "ratio", "target", ""]
+        let lines = rows.map { row in
+            [row.figure, row.ours, row.against, row.ratioText, row.target, row.met.map { $0 ? "met" : "NOT MET" } ?? ""]
+        }
+        let widths = header.indices.map { column in
+            ([header] + lines).map { $0[column].count }.max() ?? 0
+        }
+        func render(_ cells: [String]) -> String {
+            cells.enumerated().map { column, cell in
+                cell + String(repeating: " ", count: widths[column] - cell.count)
+            }.joined(separator: "  ")
+        }
+        print(render(header))
+        print(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  "))
+        for line in lines { print(render(line)) }
+        if !notes.isEmpty {
+            print("")
+            for note in notes { print("note: \(note)") }
+        }
+    }
+
+    func json() -> String {
+        var lines: [String] = []
+        for key in Self.keys {
+            lines.append("    \"\(key)\": \(metrics[key].map { jsonNumber($0) } ?? "null")")
+        }
+        let notesJSON = notes.map { "\"\(escape($0))\"" }.joined(separator: ", ")
+        return """
+            {
+              "schema": 1,
+              "machine": { "cores": \(machine.cores), "os": "\(escape(machine.os))" },
+              "metrics": {
+            \(lines.joined(separator: ",\n"))
+              },
+              "notes": [\(notesJSON)]
+            }
+
+            """
+    }
+
+    private func jsonNumber(_ value: Double) -> String {
+        value.isFinite ? fixed(value, digits: 3) : "null"
+    }
+
+    private func escape(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            switch character {
+            case "\"": escaped += "\\\""
+            case "\\": escaped += "\\\\"
+            case "\n": escaped += "\\n"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
+    }
+}
+
+/// A number for a person: no decimals for large values, two for small ones.
+func format(_ value: Double) -> String {
+    switch abs(value) {
+    case 1_000...: fixed(value, digits: 0)
+    case 10...: fixed(value, digits: 1)
+    default: fixed(value, digits: 2)
+    }
+}

@@ -1,0 +1,215 @@
+import CParallaxSystem
+import Logging
+import Parallax
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The measurements of `parallax bench`, each run in this process with the same harness.
+struct Measurements {
+    let quick: Bool
+    let logger: Logger = {
+        var logger = Logger(label: "parallax.bench")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    private let clock = ContinuousClock()
+
+    private func pool<Result>(
+        workers: Int, _ body: (WorkerPool) async throws -> Result
+    ) async throws -> Result {
+        var configuration = WorkerPool.Configuration(workerCount: workers)
+        configuration.executable = .current
+        return try await WorkerPool.withPool(configuration: configuration, tasks: DemoTasks.registry, logger: logger, body)
+    }
+
+    /// The pipe floor and the warm round trip, interleaved in rounds so that both see the same
+    /// placement and noise.
+    func roundTrips() async throws -> (floor: Samples, library: Samples) {
+        let rounds = quick ? 3 : 10
+        let perRound = quick ? 300 : 2_000
+        var floor = Samples()
+        var library = Samples()
+        try await pool(workers: 1) { pool in
+            let echo = try PipeFloor.Echo()
+            var message = [UInt8](repeating: 7, count: PipeFloor.messageSize)
+            for _ in 0..<200 { echo.roundTrip(&message) }
+            for value in 0..<200 { _ = try await pool.submit(EchoTask(value: value)) }
+            for _ in 0..<rounds {
+                for _ in 0..<perRound {
+                    let start = clock.now
+                    echo.roundTrip(&message)
+                    floor.append(clock.now - start)
+                }
+                for value in 0..<perRound {
+                    let start = clock.now
+                    _ = try await pool.submit(EchoTask(value: value))
+                    library.append(clock.now - start)
+                }
+            }
+        }
+        return (floor, library)
+    }
+
+    /// Small tasks in flight at once through two workers, in tasks per second.
+    func throughput() async throws -> Double {
+        let count = quick ? 5_000 : 50_000
+        return try await pool(workers: 2) { pool in
+            for value in 0..<200 { _ = try await pool.submit(EchoTask(value: value)) }
+            let start = clock.now
+            let group = WaitGroup(of: Int.self, isolation: .process(pool))
+            for value in 0..<count { try group.go(EchoTask(value: value)) }
+            let results = await group.wait()
+            let elapsed = clock.now - start
+            guard results.allSatisfy({ $0.ok }) else { throw BenchError("a throughput task failed") }
+            return Double(count) / elapsed.timeInterval
+        }
+    }
+
+    /// 1 MiB there and back, median milliseconds.
+    func payload() async throws -> Double {
+        let bytes = [UInt8]((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        var samples = Samples()
+        try await pool(workers: 1) { pool in
+            _ = try await pool.submit(DemoTasks.echoBytes, bytes)
+            for _ in 0..<(quick ? 5 : 30) {
+                let start = clock.now
+                let echoed = try await pool.submit(DemoTasks.echoBytes, bytes)
+                samples.append(clock.now - start)
+                guard echoed == bytes else { throw BenchError("the 1 MiB payload came back changed") }
+            }
+        }
+        return samples.median / 1_000
+    }
+
+    /// From `run()` to four workers ready, median milliseconds.
+    func poolStart() async throws -> Double {
+        var samples = Samples()
+        for _ in 0..<(quick ? 3 : 7) {
+            var configuration = WorkerPool.Configuration(workerCount: 4)
+            configuration.executable = .current
+            let start = clock.now
+            let pool = WorkerPool(configuration: configuration, tasks: DemoTasks.registry, logger: logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await pool.run() }
+                await pool.waitForStartedWorkers(4)
+                samples.append(clock.now - start)
+                pool.shutdown()
+                try await group.waitForAll()
+            }
+        }
+        return samples.median / 1_000
+    }
+
+    /// Spawn and exit of this executable in its smallest mode, median milliseconds.
+    func workerSpawn() throws -> Double {
+        var samples = Samples()
+        for _ in 0..<(quick ? 5 : 20) {
+            let start = clock.now
+            do { _ = try PipeFloor.Echo() }  // the echo exits as soon as its input closes
+            samples.append(clock.now - start)
+        }
+        return samples.median / 1_000
+    }
+
+    /// SIGKILL of an idle worker to its replacement's handshake, median milliseconds.
+    func restart() async throws -> Double {
+        var samples = Samples()
+        try await pool(workers: 1) { pool in
+            for _ in 0..<(quick ? 5 : 20) {
+                let pid = try await pool.submit(WorkerPID())
+                let target = pool.startedWorkerCount + 1
+                let start = clock.now
+                kill(pid, SIGKILL)
+                await pool.waitForStartedWorkers(target)
+                samples.append(clock.now - start)
+            }
+        }
+        return samples.median / 1_000
+    }
+
+    /// Per-task overhead of an in-process WaitGroup and of a raw task group, in microseconds.
+    func inProcess() async -> (waitGroup: Double, taskGroup: Double) {
+        let count = quick ? 20_000 : 200_000
+        var waitGroupSamples = Samples()
+        var taskGroupSamples = Samples()
+        for _ in 0..<3 {
+            var start = clock.now
+            let group = WaitGroup(of: Int.self)
+            for value in 0..<count { group.go { value } }
+            let results = await group.wait()
+            waitGroupSamples.append((clock.now - start) / count)
+            precondition(results.count == count)
+
+            start = clock.now
+            let sum = await withTaskGroup(of: Int.self) { group in
+                for value in 0..<count { group.addTask { value } }
+                return await group.reduce(0, +)
+            }
+            taskGroupSamples.append((clock.now - start) / count)
+            precondition(sum == count * (count - 1) / 2)
+        }
+        return (waitGroupSamples.median, taskGroupSamples.median)
+    }
+
+    /// The resident memory of an idle worker, in MiB.
+    func idleWorkerRSS() async throws -> Double? {
+        try await pool(workers: 1) { pool in
+            let pid = try await pool.submit(WorkerPID())
+            return ProcessStatus.residentMiB(of: pid)
+        }
+    }
+
+    /// Parent memory and descriptors before and after many tasks through one pool.
+    func leakCheck() async throws -> (tasks: Int, rssDrift: Double, fdGrowth: Double) {
+        let count = quick ? 10_000 : 100_000
+        return try await pool(workers: 2) { pool in
+            for value in 0..<2_000 { _ = try await pool.submit(EchoTask(value: value)) }
+            let rssBefore = ProcessStatus.residentMiB(of: getpid()) ?? 0
+            let fdsBefore = ProcessStatus.openDescriptors()
+            var done = 0
+            while done < count {
+                let group = WaitGroup(of: Int.self, isolation: .process(pool))
+                for value in 0..<1_000 { try group.go(EchoTask(value: value)) }
+                _ = await group.wait()
+                done += 1_000
+            }
+            let rssAfter = ProcessStatus.residentMiB(of: getpid()) ?? 0
+            let fdsAfter = ProcessStatus.openDescriptors()
+            return (count, rssAfter - rssBefore, Double(fdsAfter - fdsBefore))
+        }
+    }
+}
+
+extension Duration {
+    static func / (lhs: Duration, rhs: Int) -> Duration {
+        .nanoseconds(Int64(lhs.timeInterval * 1e9 / Double(rhs)))
+    }
+}
+
+/// Reads /proc for memory and descriptor counts.
+enum ProcessStatus {
+    static func residentMiB(of pid: Int32) -> Double? {
+        guard let file = fopen("/proc/\(pid)/status", "r") else { return nil }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 512)
+        while fgets(&line, Int32(line.count), file) != nil {
+            let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if text.hasPrefix("VmRSS:") {
+                let kilobytes = text.split(separator: " ").dropFirst().first.flatMap { Double($0) }
+                return kilobytes.map { $0 / 1_024 }
+            }
+        }
+        return nil
+    }
+
+    static func openDescriptors() -> Int {
+        guard let directory = opendir("/proc/self/fd") else { return -1 }
+        defer { closedir(directory) }
+        var count = 0
+        while readdir(directory) != nil { count += 1 }
+        return count - 3  // ".", ".." and the directory's own descriptor
+    }
+}
