@@ -6,7 +6,7 @@ import Testing
     typealias Machine = PoolStateMachine<String>
 
     static func job(_ id: UInt64) -> Job {
-        Job(id: id, name: "task-\(id)", input: [], timeout: nil) { _ in }
+        Job(id: id, name: "task-\(id)", payload: [], timeout: nil) { _ in }
     }
 
     /// A machine whose slots all have a ready worker named "w0", "w1", ...

@@ -27,6 +27,31 @@ import Testing
         #expect(decoded == frames)
     }
 
+    @Test func largeFramesArriveWholeAcrossManySmallReads() throws {
+        let large = Frame(kind: .result, id: 5, payload: (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        let small = Frame(kind: .failure, id: 6, payload: [1, 2, 3])
+        let stream = large.encoded() + small.encoded() + large.encoded()
+        var decoder = FrameDecoder(maximumFrameSize: 1 << 20)
+        var decoded: [Frame] = []
+        var offset = 0
+        while offset < stream.count {
+            let end = min(stream.count, offset + 4_099)
+            decoder.append(Array(stream[offset..<end]))
+            offset = end
+            while let frame = try decoder.next() { decoded.append(frame) }
+        }
+        #expect(decoded == [large, small, large])
+        #expect(decoder.bufferedByteCount == 0)
+    }
+
+    @Test func aTruncatedLargeFrameIsStillMissingBytes() throws {
+        let large = Frame(kind: .result, id: 5, payload: [UInt8](repeating: 9, count: 200_000)).encoded()
+        var decoder = FrameDecoder(maximumFrameSize: 1 << 20)
+        decoder.append(Array(large[0..<100_000]))
+        #expect(try decoder.next() == nil)
+        #expect(decoder.missingByteCount == large.count - 100_000)
+    }
+
     @Test func anEmptyPayloadIsAValidFrame() throws {
         var decoder = FrameDecoder(maximumFrameSize: 64)
         decoder.append(Frame(kind: .cancel, id: 9).encoded())
@@ -90,8 +115,14 @@ import Testing
     }
 
     @Test func aRunRequestRoundTrips() throws {
-        let request = RunRequest(name: "MyApp.Resize", input: Array("{\"width\":800}".utf8))
-        #expect(try RunRequest(frame: request.frame(id: 7)) == request)
+        let request = RunRequest(name: "MyApp.Resize", input: Array("{\"width\":800}".utf8)[...])
+        let decoded = try RunRequest(frame: request.frame(id: 7))
+        #expect(decoded.name == request.name)
+        #expect(Array(decoded.input) == Array(request.input))
+        let payload = try RunRequest.payload(name: "Echo", input: 42)
+        let parsed = try RunRequest(frame: Frame(kind: .run, id: 1, payload: payload))
+        #expect(parsed.name == "Echo")
+        #expect(try WireCodec.decode(Int.self, from: parsed.input) == 42)
     }
 
     @Test func aStringThatRunsPastThePayloadIsMalformed() {

@@ -50,6 +50,46 @@ package enum FileDescriptorIO {
         if let failure { throw failure }
     }
 
+    /// Writes a frame header and its payload with `writev`, without joining them first.
+    /// - Throws: ``SystemError`` on a write error.
+    package static func writeAll(_ fd: Int32, header: [UInt8], payload: [UInt8]) throws(SystemError) {
+        let failure = header.withUnsafeBytes { head in
+            payload.withUnsafeBytes { body -> SystemError? in
+                do throws(SystemError) {
+                    try writeAll(fd, head, body)
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    private static func writeAll(
+        _ fd: Int32, _ head: UnsafeRawBufferPointer, _ body: UnsafeRawBufferPointer
+    ) throws(SystemError) {
+        var written = 0
+        let total = head.count + body.count
+        while written < total {
+            var vectors: [iovec] = []
+            if written < head.count {
+                vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: head.baseAddress! + written), iov_len: head.count - written))
+            }
+            let bodyOffset = max(0, written - head.count)
+            if body.count > bodyOffset {
+                vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: body.baseAddress! + bodyOffset), iov_len: body.count - bodyOffset))
+            }
+            let count = writev(fd, vectors, Int32(vectors.count))
+            if count < 0 {
+                let code = errno
+                if code == EINTR { continue }
+                throw SystemError("writev", errno: code)
+            }
+            written += count
+        }
+    }
+
     /// Reads up to `buffer.count` bytes. Returns 0 at end of file.
     /// - Throws: ``SystemError`` on a read error.
     package static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SystemError)

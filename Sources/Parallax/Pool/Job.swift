@@ -4,16 +4,17 @@ package struct Job: Sendable {
 
     package let id: UInt64
     package let name: String
-    package let input: [UInt8]
+    /// The payload of the job's run frame: the name and the encoded input.
+    package let payload: [UInt8]
     package let timeout: Duration?
     package let completion: Completion
 
     package init(
-        id: UInt64, name: String, input: [UInt8], timeout: Duration?, completion: @escaping Completion
+        id: UInt64, name: String, payload: [UInt8], timeout: Duration?, completion: @escaping Completion
     ) {
         self.id = id
         self.name = name
-        self.input = input
+        self.payload = payload
         self.timeout = timeout
         self.completion = completion
     }

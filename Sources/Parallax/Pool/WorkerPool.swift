@@ -173,7 +173,8 @@ public final class WorkerPool: Service, Sendable {
     /// A task checked against the registry, with its input snapshotted.
     package struct EncodedTask: Sendable {
         package var name: String
-        package var input: [UInt8]
+        /// The payload of the task's run frame: the name, then the encoded input.
+        package var payload: [UInt8]
     }
 
     /// Checks a task against the registry and snapshots its input.
@@ -193,7 +194,7 @@ public final class WorkerPool: Service, Sendable {
     private func encode<Input: Encodable>(name: String, _ input: Input) throws -> EncodedTask {
         try checkRegistered(name)
         do {
-            return EncodedTask(name: name, input: try WireCodec.encode(input))
+            return EncodedTask(name: name, payload: try RunRequest.payload(name: name, input: input))
         } catch {
             throw CaptureError(taskName: name, underlying: error)
         }
@@ -232,7 +233,7 @@ public final class WorkerPool: Service, Sendable {
         id: UInt64, task: EncodedTask, timeout: Duration?, completion: @escaping Job.Completion
     ) {
         let job = Job(
-            id: id, name: task.name, input: task.input, timeout: timeout ?? configuration.taskTimeout,
+            id: id, name: task.name, payload: task.payload, timeout: timeout ?? configuration.taskTimeout,
             completion: completion)
         switch state.withLock({ $0.submit(job) }) {
         case .send(let send): dispatch(send)
@@ -260,7 +261,7 @@ public final class WorkerPool: Service, Sendable {
     private func dispatch(_ send: PoolStateMachine<WorkerProcess>.Send) {
         let job = send.job
         do {
-            try send.handle.send(RunRequest(name: job.name, input: job.input).frame(id: job.id))
+            try send.handle.send(kind: .run, id: job.id, payload: job.payload)
         } catch {
             // The worker is gone and never saw the job: it goes to another worker.
             logger.debug("could not send to worker, requeueing", metadata: ["parallax.error": "\(error)"])

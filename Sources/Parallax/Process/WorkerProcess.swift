@@ -110,11 +110,11 @@ package final class WorkerProcess: Sendable {
     /// Writes a frame to the worker.
     /// - Throws: ``FileDescriptorIO/SystemError`` when the worker is gone (`EPIPE`) or the channel
     ///   was closed.
-    package func send(_ frame: Frame) throws(FileDescriptorIO.SystemError) {
-        let bytes = frame.encoded()
+    package func send(kind: Frame.Kind, id: UInt64, payload: [UInt8]) throws(FileDescriptorIO.SystemError) {
+        let header = Frame.header(kind: kind, id: id, payloadLength: payload.count)
         try writer.withLock { (closed: inout Bool) throws(FileDescriptorIO.SystemError) in
             guard !closed else { throw FileDescriptorIO.SystemError("write", errno: EPIPE) }
-            try FileDescriptorIO.writeAll(requestFD, bytes)
+            try FileDescriptorIO.writeAll(requestFD, header: header, payload: payload)
         }
     }
 

@@ -32,6 +32,17 @@ package struct Frame: Sendable, Equatable {
         self.payload = payload
     }
 
+    /// The header of a frame whose payload is `payloadLength` bytes, as written before it.
+    package static func header(kind: Kind, id: UInt64, payloadLength: Int) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(headerSize)
+        let length = UInt32(truncatingIfNeeded: 1 + 8 + payloadLength)
+        withUnsafeBytes(of: length.littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(kind.rawValue)
+        withUnsafeBytes(of: id.littleEndian) { bytes.append(contentsOf: $0) }
+        return bytes
+    }
+
     /// The frame's bytes as written to the channel.
     package func encoded() -> [UInt8] {
         var bytes: [UInt8] = []

@@ -2,7 +2,7 @@
 /// invalid input instead of trapping.
 package struct PayloadReader {
     private let bytes: [UInt8]
-    private var offset = 0
+    package private(set) var offset = 0
 
     package init(_ bytes: [UInt8]) {
         self.bytes = bytes

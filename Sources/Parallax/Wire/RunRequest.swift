@@ -1,9 +1,20 @@
 /// The payload of a run frame: which registered task, and its encoded input.
 package struct RunRequest: Sendable, Equatable {
     package var name: String
-    package var input: [UInt8]
+    /// The encoded input: a slice of the frame's payload, not a copy.
+    package var input: ArraySlice<UInt8>
 
-    package init(name: String, input: [UInt8]) {
+    /// Builds the payload of a run frame, encoding `input` straight after the name.
+    /// - Throws: What encoding `input` throws.
+    package static func payload<Input: Encodable>(name: String, input: Input) throws -> [UInt8] {
+        var writer = PayloadWriter(capacity: 16 + name.utf8.count)
+        writer.write(name)
+        var bytes = writer.bytes
+        try WireCodec.encode(input, into: &bytes)
+        return bytes
+    }
+
+    package init(name: String, input: ArraySlice<UInt8>) {
         self.name = name
         self.input = input
     }
@@ -18,6 +29,6 @@ package struct RunRequest: Sendable, Equatable {
     package init(frame: Frame) throws(ProtocolError) {
         var reader = PayloadReader(frame.payload)
         name = try reader.readString()
-        input = reader.readRemainder()
+        input = frame.payload[reader.offset...]
     }
 }

@@ -5,7 +5,16 @@ package enum WireCodec {
         try BinaryEncoder.encode(value)
     }
 
+    /// Appends the encoding of `value` to `output`.
+    package static func encode<T: Encodable>(_ value: T, into output: inout [UInt8]) throws {
+        try BinaryEncoder.encode(value, into: &output)
+    }
+
     package static func decode<T: Decodable>(_: T.Type, from bytes: [UInt8]) throws -> T {
+        try BinaryDecoder.decode(T.self, from: bytes[...])
+    }
+
+    package static func decode<T: Decodable>(_: T.Type, from bytes: ArraySlice<UInt8>) throws -> T {
         try BinaryDecoder.decode(T.self, from: bytes)
     }
 }

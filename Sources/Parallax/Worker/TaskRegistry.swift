@@ -11,7 +11,7 @@
 /// tasks.register(TaskFunction("square") { (x: Int) in x * x })
 /// ```
 public struct TaskRegistry: Sendable {
-    typealias Handler = @Sendable ([UInt8], WorkerContext) async -> Result<[UInt8], TaskError>
+    typealias Handler = @Sendable (ArraySlice<UInt8>, WorkerContext) async -> Result<[UInt8], TaskError>
 
     private(set) var handlers: [String: Handler] = [:]
 
@@ -76,7 +76,7 @@ public struct TaskRegistry: Sendable {
     }
 
     private static func run<Input: Decodable, Output: Encodable>(
-        _ name: String, input: [UInt8], as _: Input.Type, context: WorkerContext,
+        _ name: String, input: ArraySlice<UInt8>, as _: Input.Type, context: WorkerContext,
         _ body: (Input, WorkerContext) async throws -> Output
     ) async -> Result<[UInt8], TaskError> {
         let where_ = "in task '\(name)' (id \(context.taskID)) on worker pid \(context.pid)"

@@ -94,7 +94,7 @@ final class WorkerServer: Sendable {
             } catch {
                 var failure = TaskError(describing: error, context: "in the bootstrap of worker pid \(pid)")
                 failure.workerPID = pid
-                send(Frame(kind: .bootstrapFailed, id: 0, payload: (try? WireCodec.encode(failure)) ?? []))
+                send(kind: .bootstrapFailed, id: 0, payload: (try? WireCodec.encode(failure)) ?? [])
                 exit(78)
             }
         }
@@ -102,7 +102,8 @@ final class WorkerServer: Sendable {
         // Start-up garbage (bootstrap, argument parsing) goes back to the system before the
         // worker idles: a warm worker should cost little memory.
         _ = cpx_trim_heap()
-        send(Handshake(pid: pid, registryFingerprint: registry.fingerprint).frame())
+        let hello = Handshake(pid: pid, registryFingerprint: registry.fingerprint).frame()
+        send(kind: hello.kind, id: hello.id, payload: hello.payload)
         let channelClosed = OneShot<Void>()
         OSThread.detach(name: "px-worker-rx") {
             self.readRequests()
@@ -160,7 +161,7 @@ final class WorkerServer: Sendable {
         }
         switch outcome {
         case .success(let bytes):
-            send(Frame(kind: .result, id: frame.id, payload: bytes))
+            send(kind: .result, id: frame.id, payload: bytes)
         case .failure(var error):
             error.workerPID = pid
             let payload: [UInt8]
@@ -169,13 +170,14 @@ final class WorkerServer: Sendable {
             } catch {
                 payload = (try? WireCodec.encode(TaskError(describing: error))) ?? []
             }
-            send(Frame(kind: .failure, id: frame.id, payload: payload))
+            send(kind: .failure, id: frame.id, payload: payload)
         }
     }
 
-    private func send(_ frame: Frame) {
-        let bytes = frame.encoded()
-        let delivered = replyLock.withLock { _ in (try? FileDescriptorIO.writeAll(Self.replyFD, bytes)) != nil
+    private func send(kind: Frame.Kind, id: UInt64, payload: [UInt8]) {
+        let header = Frame.header(kind: kind, id: id, payloadLength: payload.count)
+        let delivered = replyLock.withLock { _ in
+            (try? FileDescriptorIO.writeAll(Self.replyFD, header: header, payload: payload)) != nil
         }
         if !delivered {
             cpx_flush_stdout()

@@ -4,6 +4,12 @@ package enum BinaryDecoder {
     /// - Throws: `DecodingError` for input that is truncated, malformed, nested too deeply, of
     ///   another shape than `T`, or followed by trailing bytes.
     package static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+        try decode(type, from: bytes[...])
+    }
+
+    /// Decodes a value of type `T` from a slice, without copying it.
+    /// - Throws: `DecodingError`, as ``decode(_:from:)-(_,[UInt8])``.
+    package static func decode<T: Decodable>(_ type: T.Type, from bytes: ArraySlice<UInt8>) throws -> T {
         try bytes.withUnsafeBytes { raw in
             let input = BinaryInput(bytes: raw)
             let end = try input.end(ofValueAt: 0, [])

@@ -9,11 +9,17 @@ package enum BinaryEncoder {
     package static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(64)
-        if BinaryFastPath.encode(value, into: &output) { return output }
+        try encode(value, into: &output)
+        return output
+    }
+
+    /// Appends the encoding of `value` to `output`.
+    /// - Throws: `EncodingError` from the value's own `encode(to:)`.
+    package static func encode<T: Encodable>(_ value: T, into output: inout [UInt8]) throws {
+        if BinaryFastPath.encode(value, into: &output) { return }
         let encoder = BinaryEncodingState(codingPath: [])
         try value.encode(to: encoder)
         encoder.write(into: &output)
-        return output
     }
 }
 
@@ -21,6 +27,7 @@ package enum BinaryEncoder {
 enum BinaryFastPath {
     static func encode<T>(_ value: T, into output: inout [UInt8]) -> Bool {
         if let bytes = value as? [UInt8] {
+            output.reserveCapacity(output.count + 5 + bytes.count)
             output.append(BinaryTag.bytes.rawValue)
             append(UInt32(bytes.count), to: &output)
             output.append(contentsOf: bytes)
