@@ -38,7 +38,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            // The command's workers are copies of itself: with the standard library and Foundation
+            // linked in statically a worker starts in about half the time and takes a quarter less
+            // memory (measured by `parallax bench`). Applications can do the same with
+            // `swift build --static-swift-stdlib`.
+            linkerSettings: [
+                .unsafeFlags(["-static-stdlib"], .when(platforms: [.linux])),
+                .linkedLibrary("_FoundationCShims", .when(platforms: [.linux])),
+                .linkedLibrary("_FoundationCollections", .when(platforms: [.linux])),
+            ]
         ),
         .executableTarget(
             name: "ReadmeExample",
