@@ -28,7 +28,8 @@ import Testing
     }
 
     @Test func largeFramesArriveWholeAcrossManySmallReads() throws {
-        let large = Frame(kind: .result, id: 5, payload: (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        let large = Frame(
+            kind: .result, id: 5, payload: (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
         let small = Frame(kind: .failure, id: 6, payload: [1, 2, 3])
         let stream = large.encoded() + small.encoded() + large.encoded()
         var decoder = FrameDecoder(maximumFrameSize: 1 << 20)

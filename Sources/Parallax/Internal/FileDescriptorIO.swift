@@ -74,11 +74,17 @@ package enum FileDescriptorIO {
         while written < total {
             var vectors: [iovec] = []
             if written < head.count {
-                vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: head.baseAddress! + written), iov_len: head.count - written))
+                vectors.append(
+                    iovec(
+                        iov_base: UnsafeMutableRawPointer(mutating: head.baseAddress! + written),
+                        iov_len: head.count - written))
             }
             let bodyOffset = max(0, written - head.count)
             if body.count > bodyOffset {
-                vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: body.baseAddress! + bodyOffset), iov_len: body.count - bodyOffset))
+                vectors.append(
+                    iovec(
+                        iov_base: UnsafeMutableRawPointer(mutating: body.baseAddress! + bodyOffset),
+                        iov_len: body.count - bodyOffset))
             }
             let count = writev(fd, vectors, Int32(vectors.count))
             if count < 0 {

@@ -26,7 +26,8 @@ struct Bench: AsyncParsableCommand {
 
     func run() async throws {
         let measure = Measurements(quick: quick)
-        var report = BenchReport(machine: (WorkerPool.Configuration.activeProcessorCount, Self.operatingSystem()))
+        var report = BenchReport(
+            machine: (WorkerPool.Configuration.activeProcessorCount, Self.operatingSystem()))
         #if DEBUG
             report.notes.append("debug build: build with -c release for meaningful figures")
         #endif
@@ -68,12 +69,14 @@ struct Bench: AsyncParsableCommand {
         if let python = peers.run("python3", "python_ppe.py") {
             for (key, value) in python where BenchReport.keys.contains(key) { report[key] = value }
         } else {
-            report.notes.append("python3 or Benchmarks/peers/python_ppe.py not found: Python figures are null")
+            report.notes.append(
+                "python3 or Benchmarks/peers/python_ppe.py not found: Python figures are null")
         }
         if let node = peers.run("node", "node_worker_threads.js") {
             for (key, value) in node where BenchReport.keys.contains(key) { report[key] = value }
         } else {
-            report.notes.append("node or Benchmarks/peers/node_worker_threads.js not found: Node figures are null")
+            report.notes.append(
+                "node or Benchmarks/peers/node_worker_threads.js not found: Node figures are null")
         }
 
         print("")

@@ -63,7 +63,8 @@ struct BenchPlot {
         var body = ""
         for panel in panels {
             body += text(x: 16, y: y, panel.title, size: 15, weight: "bold")
-            body += text(x: width - 16, y: y, "\(panel.unit), \(panel.better)", size: 12, anchor: "end", fill: "#666")
+            body += text(
+                x: width - 16, y: y, "\(panel.unit), \(panel.better)", size: 12, anchor: "end", fill: "#666")
             y += 12
             let maximum = panel.bars.compactMap(\.value).max() ?? 1
             for bar in panel.bars {

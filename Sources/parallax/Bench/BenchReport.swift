@@ -43,18 +43,22 @@ struct BenchReport {
                 Row(
                     figure: figure, ours: ours.map { "\(format($0)) \(unit)" } ?? "n/a",
                     against: reference.map { "\(against) \(format($0)) \(unit)" } ?? "\(against) n/a",
-                    ratio: computed, ratioText: computed.map { "\(fixed($0, digits: 2))x" } ?? "n/a", target: target,
+                    ratio: computed, ratioText: computed.map { "\(fixed($0, digits: 2))x" } ?? "n/a",
+                    target: target,
                     met: computed.map(met)))
         }
         row(
-            "round trip p50", "process_roundtrip_us_p50", "µs", against: "pipe floor", value("pipe_roundtrip_us_p50"),
+            "round trip p50", "process_roundtrip_us_p50", "µs", against: "pipe floor",
+            value("pipe_roundtrip_us_p50"),
             ratio: { $0 / $1 }, target: "≤ 2x floor", met: { $0 <= 2 })
         row(
             "round trip p50", "process_roundtrip_us_p50", "µs", against: "Python PPE",
-            value("python_ppe_roundtrip_us_p50"), ratio: { $1 / $0 }, target: "≥ 10x faster", met: { $0 >= 10 })
+            value("python_ppe_roundtrip_us_p50"), ratio: { $1 / $0 }, target: "≥ 10x faster",
+            met: { $0 >= 10 })
         row(
             "tasks in flight, 2 workers", "process_throughput_tasks_per_s", "/s", against: "Python PPE",
-            value("python_ppe_throughput_tasks_per_s"), ratio: { $0 / $1 }, target: "≥ 30x", met: { $0 >= 30 })
+            value("python_ppe_throughput_tasks_per_s"), ratio: { $0 / $1 }, target: "≥ 30x", met: { $0 >= 30 }
+        )
         row(
             "map over trivial items", "map_items_per_s", "/s", against: "Python map(chunksize=256)",
             value("python_ppe_map_items_per_s"), ratio: { $0 / $1 }, target: "≥ 2x", met: { $0 >= 2 })
@@ -62,22 +66,26 @@ struct BenchReport {
             "1 MiB each way", "payload_1mib_gb_per_s_each_way", "GB/s", against: "target", 2,
             ratio: { $0 / $1 }, target: "≥ 2 GB/s", met: { $0 >= 1 })
         row(
-            "pool of 4 ready", "pool_start_ms", "ms", against: "Python fork pool", value("python_ppe_pool_start_ms"),
+            "pool of 4 ready", "pool_start_ms", "ms", against: "Python fork pool",
+            value("python_ppe_pool_start_ms"),
             ratio: { $1 / $0 }, target: "faster (> 1x)", met: { $0 > 1 })
         row(
-            "crash → replacement ready", "restart_ms_p50", "ms", against: "worker spawn", value("worker_spawn_ms"),
+            "crash → replacement ready", "restart_ms_p50", "ms", against: "worker spawn",
+            value("worker_spawn_ms"),
             ratio: { $0 / $1 }, target: "≤ 3x spawn", met: { $0 <= 3 })
         row(
             "in-process WaitGroup task", "waitgroup_task_us", "µs", against: "withTaskGroup child",
             value("taskgroup_task_us"), ratio: { $0 / $1 }, target: "≤ 1.2x", met: { $0 <= 1.2 })
         row(
-            "idle worker RSS", "worker_idle_rss_mib", "MiB", against: "idle Python", value("python_idle_rss_mib"),
+            "idle worker RSS", "worker_idle_rss_mib", "MiB", against: "idle Python",
+            value("python_idle_rss_mib"),
             ratio: { $0 / $1 }, target: "≤ 1x", met: { $0 <= 1 })
         row(
             "parent RSS drift", "parent_rss_drift_mib", "MiB", against: "limit", 5, ratio: { $0 / $1 },
             target: "≤ 5 MiB", met: { $0 <= 1 })
         row(
-            "parent fd growth", "parent_fd_growth", "fds", against: "limit", 1, ratio: { $0 / $1 }, target: "0",
+            "parent fd growth", "parent_fd_growth", "fds", against: "limit", 1, ratio: { $0 / $1 },
+            target: "0",
             met: { $0 <= 0 })
         row(
             "round trip p50", "process_roundtrip_us_p50", "µs", against: "Node worker_threads",
@@ -89,7 +97,10 @@ struct BenchReport {
     func printTable() {
         let header = ["figure", "this library", "against", "ratio", "target", ""]
         let lines = rows.map { row in
-            [row.figure, row.ours, row.against, row.ratioText, row.target, row.met.map { $0 ? "met" : "NOT MET" } ?? ""]
+            [
+                row.figure, row.ours, row.against, row.ratioText, row.target,
+                row.met.map { $0 ? "met" : "NOT MET" } ?? "",
+            ]
         }
         let widths = header.indices.map { column in
             ([header] + lines).map { $0[column].count }.max() ?? 0

@@ -22,7 +22,8 @@ struct Measurements {
     ) async throws -> Result {
         var configuration = WorkerPool.Configuration(workerCount: workers)
         configuration.executable = .current
-        return try await WorkerPool.withPool(configuration: configuration, tasks: DemoTasks.registry, logger: logger, body)
+        return try await WorkerPool.withPool(
+            configuration: configuration, tasks: DemoTasks.registry, logger: logger, body)
     }
 
     /// The pipe floor and the warm round trip, interleaved in rounds so that both see the same

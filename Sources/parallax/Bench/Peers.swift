@@ -12,7 +12,8 @@ struct Peers {
         var candidates: [String] = []
         var cwd = [CChar](repeating: 0, count: 4_096)
         if getcwd(&cwd, cwd.count) != nil {
-            candidates.append(String(decoding: cwd.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            candidates.append(
+                String(decoding: cwd.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         var executable = CommandLine.arguments[0]
         for _ in 0..<4 {
