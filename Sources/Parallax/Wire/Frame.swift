@@ -37,9 +37,13 @@ package struct Frame: Sendable, Equatable {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(headerSize)
         let length = UInt32(truncatingIfNeeded: 1 + 8 + payloadLength)
-        withUnsafeBytes(of: length.littleEndian) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: length.littleEndian) {
+            bytes.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self))
+        }
         bytes.append(kind.rawValue)
-        withUnsafeBytes(of: id.littleEndian) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: id.littleEndian) {
+            bytes.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self))
+        }
         return bytes
     }
 
@@ -48,9 +52,13 @@ package struct Frame: Sendable, Equatable {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(Self.headerSize + payload.count)
         let length = UInt32(truncatingIfNeeded: 1 + 8 + payload.count)
-        withUnsafeBytes(of: length.littleEndian) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: length.littleEndian) {
+            bytes.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self))
+        }
         bytes.append(kind.rawValue)
-        withUnsafeBytes(of: id.littleEndian) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: id.littleEndian) {
+            bytes.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self))
+        }
         bytes.append(contentsOf: payload)
         return bytes
     }

@@ -35,7 +35,9 @@ package struct FrameDecoder: Sendable {
         if var large = pending, large.remaining > 0 {
             let taken = min(large.remaining, bytes.count)
             pending = nil  // keeps the payload uniquely referenced while it grows
-            large.payload.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<taken]))
+            large.payload.append(
+                contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<taken]).assumingMemoryBound(
+                    to: UInt8.self))
             large.remaining -= taken
             pending = large
             bytes = UnsafeRawBufferPointer(rebasing: bytes[taken...])
@@ -48,7 +50,7 @@ package struct FrameDecoder: Sendable {
             buffer.removeSubrange(0..<readIndex)
             readIndex = 0
         }
-        buffer.append(contentsOf: bytes)
+        buffer.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))
     }
 
     /// Adds bytes from an array.

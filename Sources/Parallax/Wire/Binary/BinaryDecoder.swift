@@ -61,20 +61,20 @@ final class BinaryDecodingState: Decoder {
 }
 
 /// Decoding of raw arrays written by the encoder's fast path.
+///
+/// The checks compare metatypes first, so the casts are exact: `unsafeBitCast` then avoids the
+/// element-by-element work a dynamic `as?` cast of an array may do.
 enum BinaryFastDecode {
     static func decode<T>(_: T.Type, input: BinaryInput, at offset: Int, _ path: [any CodingKey]) throws -> T?
     {
         if T.self == [UInt8].self, try input.tag(at: offset, path) == .bytes {
-            let count = try input.length(at: offset + 1, path)
-            try input.require(count, at: offset + 5, path)
-            return Array(UnsafeRawBufferPointer(rebasing: input.bytes[(offset + 5)..<(offset + 5 + count)]))
-                as? T
+            return unsafeBitCast(try packed(UInt8.self, input, offset, path), to: T.self)
         }
         if T.self == [Double].self, try input.tag(at: offset, path) == .doubles {
-            return try packed(Double.self, input, offset, path) as? T
+            return unsafeBitCast(try packed(Double.self, input, offset, path), to: T.self)
         }
         if T.self == [Int].self, MemoryLayout<Int>.size == 8, try input.tag(at: offset, path) == .ints {
-            return try packed(Int.self, input, offset, path) as? T
+            return unsafeBitCast(try packed(Int.self, input, offset, path), to: T.self)
         }
         return nil
     }

@@ -23,36 +23,43 @@ package enum BinaryEncoder {
     }
 }
 
-/// Special cases that skip the generic `Encodable` path: raw byte and number arrays.
+/// Special cases that skip the generic `Encodable` path: raw byte and number arrays. The
+/// metatype checks make the casts exact, so `unsafeBitCast` replaces a dynamic `as?` cast that may
+/// walk an array element by element.
 enum BinaryFastPath {
     static func encode<T>(_ value: T, into output: inout [UInt8]) -> Bool {
-        if let bytes = value as? [UInt8] {
+        if T.self == [UInt8].self {
+            let bytes = unsafeBitCast(value, to: [UInt8].self)
             output.reserveCapacity(output.count + 5 + bytes.count)
             output.append(BinaryTag.bytes.rawValue)
             append(UInt32(bytes.count), to: &output)
             output.append(contentsOf: bytes)
             return true
         }
-        if let doubles = value as? [Double] {
+        if T.self == [Double].self {
+            let doubles = unsafeBitCast(value, to: [Double].self)
             output.append(BinaryTag.doubles.rawValue)
             append(UInt32(doubles.count), to: &output)
             doubles.withUnsafeBytes { raw in
                 // Little-endian hosts store Double bits in wire order already.
-                output.append(contentsOf: raw)
+                output.append(contentsOf: raw.assumingMemoryBound(to: UInt8.self))
             }
             return true
         }
-        if let ints = value as? [Int], MemoryLayout<Int>.size == 8 {
+        if T.self == [Int].self, MemoryLayout<Int>.size == 8 {
+            let ints = unsafeBitCast(value, to: [Int].self)
             output.append(BinaryTag.ints.rawValue)
             append(UInt32(ints.count), to: &output)
-            ints.withUnsafeBytes { output.append(contentsOf: $0) }
+            ints.withUnsafeBytes { output.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
             return true
         }
         return false
     }
 
     static func append<I: FixedWidthInteger>(_ value: I, to output: inout [UInt8]) {
-        withUnsafeBytes(of: value.littleEndian) { output.append(contentsOf: $0) }
+        withUnsafeBytes(of: value.littleEndian) {
+            output.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self))
+        }
     }
 
     /// Appends `value` as a LEB128 varint: 7 bits a byte, low bits first.
