@@ -82,13 +82,7 @@ public final class WaitGroup<Value: Sendable, Isolation: TaskIsolation>: Sendabl
 
     /// Adds a slot whose work `start` begins; `start` receives the slot index.
     func spawn(_ start: @escaping @Sendable (Int) -> Void) {
-        let index = Mutex<Int>(-1)
-        let starter: @Sendable () -> Void = { start(index.withLock { $0 }) }
-        let (slot, startNow) = state.withLock { state in
-            let added = state.add(start: starter)
-            index.withLock { $0 = added.index }
-            return added
-        }
+        let (slot, startNow) = state.withLock { $0.add(start: start) }
         if startNow { start(slot) }
     }
 
@@ -104,6 +98,6 @@ public final class WaitGroup<Value: Sendable, Isolation: TaskIsolation>: Sendabl
             let results = state.withLock { $0.completedResults }
             for continuation in resume { continuation.resume(returning: results) }
         }
-        next?()
+        if let next { next.start(next.index) }
     }
 }

@@ -1,10 +1,12 @@
 /// The bookkeeping of a ``WaitGroup``: slots, the concurrency limit, and waiters. Pure; the
 /// group holds it under a lock and runs the returned starters and continuations outside it.
 struct WaitGroupState<Value: Sendable> {
-    typealias Starter = @Sendable () -> Void
+    /// Starts the work of the slot it is given.
+    typealias Starter = @Sendable (Int) -> Void
 
     private(set) var results: [TaskResult<Value>?] = []
-    private var cancellers: [Int: @Sendable () -> Void] = [:]
+    /// How to cancel each running slot, by slot index; nil once the slot has its result.
+    private var cancellers: [(@Sendable () -> Void)?] = []
     private var waiting = FIFOQueue<(index: Int, start: Starter)>()
     private var running = 0
     private var finished = 0
@@ -22,6 +24,7 @@ struct WaitGroupState<Value: Sendable> {
     mutating func add(start: @escaping Starter) -> (index: Int, startNow: Bool) {
         let index = results.count
         results.append(nil)
+        cancellers.append(nil)
         if running < limit {
             running += 1
             return (index, true)
@@ -37,16 +40,16 @@ struct WaitGroupState<Value: Sendable> {
     /// Records a result. Returns the next starter to run and the waiters to resume.
     mutating func complete(
         _ index: Int, _ result: TaskResult<Value>
-    ) -> (next: Starter?, resume: [CheckedContinuation<[TaskResult<Value>], Never>]) {
+    ) -> (next: (index: Int, start: Starter)?, resume: [CheckedContinuation<[TaskResult<Value>], Never>]) {
         guard results[index] == nil else { return (nil, []) }
         results[index] = result
         cancellers[index] = nil
         finished += 1
         running -= 1
-        var next: Starter?
+        var next: (index: Int, start: Starter)?
         if let waiter = waiting.popFirst() {
             running += 1
-            next = waiter.start
+            next = waiter
         }
         guard isComplete else { return (next, []) }
         defer { waiters = [] }
@@ -75,7 +78,7 @@ struct WaitGroupState<Value: Sendable> {
             results[waiter.index] = cancelled
             finished += 1
         }
-        let running = Array(cancellers.values)
+        let running = cancellers.compactMap { $0 }
         guard isComplete else { return (running, []) }
         defer { waiters = [] }
         return (running, waiters)

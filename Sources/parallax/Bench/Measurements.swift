@@ -136,7 +136,7 @@ struct Measurements {
         let count = quick ? 20_000 : 200_000
         var waitGroupSamples = Samples()
         var taskGroupSamples = Samples()
-        for _ in 0..<3 {
+        for _ in 0..<(quick ? 5 : 9) {
             var start = clock.now
             let group = WaitGroup(of: Int.self)
             for value in 0..<count { group.go { value } }
