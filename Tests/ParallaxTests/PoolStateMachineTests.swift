@@ -10,62 +10,108 @@ import Testing
     }
 
     /// A machine whose slots all have a ready worker named "w0", "w1", ...
-    static func ready(_ count: Int) -> Machine {
-        var machine = Machine(slotCount: count)
+    static func ready(_ count: Int, depth: Int = 1) -> Machine {
+        var machine = Machine(slotCount: count, pipelineDepth: depth)
         for slot in 0..<count {
             let generation = machine.workerSpawning(slot: slot)!
             machine.workerSpawned(slot: slot, generation: generation, handle: "w\(slot)")
-            #expect(machine.workerStarted(slot: slot, generation: generation) == nil)
+            #expect(machine.workerStarted(slot: slot, generation: generation).isEmpty)
         }
         return machine
     }
 
-    @Test func aTaskGoesToAnIdleWorkerAndTheNextOneWaits() {
+    static func send(_ action: Machine.SubmitAction) -> Machine.Send? {
+        if case .send(let send) = action { return send }
+        return nil
+    }
+
+    static func finished(_ action: Machine.FinishAction) -> (
+        job: Job?, sends: [Machine.Send], started: Machine.Started?
+    )? {
+        if case .finished(let job, let sends, let started) = action { return (job, sends, started) }
+        return nil
+    }
+
+    @Test func aTaskGoesToAnIdleWorkerAndTheNextOneWaits() throws {
         var machine = Self.ready(1)
-        guard case .send(let send) = machine.submit(Self.job(1)) else {
-            Issue.record("expected a send")
-            return
-        }
+        let send = try #require(Self.send(machine.submit(Self.job(1))))
         #expect(send.handle == "w0")
+        #expect(send.startsRunning)
         guard case .queued = machine.submit(Self.job(2)) else {
             Issue.record("expected the second task to queue")
             return
         }
-        guard
-            case .complete(let finished, let next) = machine.taskFinished(
-                slot: 0, generation: send.generation, jobID: 1)
-        else {
-            Issue.record("expected the answer to complete the task")
-            return
-        }
-        #expect(finished.id == 1)
-        #expect(next?.job.id == 2)
+        let finished = try #require(
+            Self.finished(machine.taskFinished(slot: 0, generation: send.generation, jobID: 1)))
+        #expect(finished.job?.id == 1)
+        #expect(finished.sends.map(\.job.id) == [2])
+        #expect(finished.sends.first?.startsRunning == true)
     }
 
     @Test func idleWorkersAreUsedBeforeAnyTaskQueues() {
         var machine = Self.ready(2)
         var handles: [String] = []
         for id in 1...2 {
-            if case .send(let send) = machine.submit(Self.job(UInt64(id))) { handles.append(send.handle) }
+            if let send = Self.send(machine.submit(Self.job(UInt64(id)))) { handles.append(send.handle) }
         }
         #expect(Set(handles) == ["w0", "w1"])
         #expect(machine.queuedCount == 0)
     }
 
-    @Test func aCrashFailsOnlyTheRunningTaskAndQueuedTasksGoToTheReplacement() {
-        var machine = Self.ready(1)
+    @Test func theLeastLoadedWorkerTakesTheNextTaskAndTheRunningOneCounts() throws {
+        var machine = Self.ready(2, depth: 3)
+        let first = try #require(Self.send(machine.submit(Self.job(1))))
+        let second = try #require(Self.send(machine.submit(Self.job(2))))
+        #expect(first.handle != second.handle)
+        // Both hold one task; the third goes to either, the fourth to the other.
+        let third = try #require(Self.send(machine.submit(Self.job(3))))
+        let fourth = try #require(Self.send(machine.submit(Self.job(4))))
+        #expect(third.handle != fourth.handle)
+        #expect(!third.startsRunning && !fourth.startsRunning)
+    }
+
+    @Test func aWorkerHoldsUpToTheDepthAndRunsThemInOrder() throws {
+        var machine = Self.ready(1, depth: 2)
+        let first = try #require(Self.send(machine.submit(Self.job(1))))
+        let second = try #require(Self.send(machine.submit(Self.job(2))))
+        #expect(first.startsRunning && !second.startsRunning)
+        guard case .queued = machine.submit(Self.job(3)) else {
+            Issue.record("a worker holds at most the depth")
+            return
+        }
+        let finished = try #require(Self.finished(machine.taskFinished(slot: 0, generation: 1, jobID: 1)))
+        #expect(finished.job?.id == 1)
+        #expect(finished.started?.job.id == 2)
+        #expect(finished.sends.map(\.job.id) == [3])
+    }
+
+    @Test func aCrashFailsOnlyTheRunningTaskAndTheOthersGoBackToTheFrontOfTheQueue() throws {
+        var machine = Self.ready(1, depth: 2)
         _ = machine.submit(Self.job(1))
         _ = machine.submit(Self.job(2))
-        let failed = machine.workerExited(slot: 0, generation: 1)
-        #expect(failed.job?.id == 1)
-        #expect(failed.violation == nil)
-        #expect(machine.queuedCount == 1)
-        let generation = machine.workerSpawning(slot: 0)!
-        #expect(generation == 2)
+        _ = machine.submit(Self.job(3))
+        let exited = machine.workerExited(slot: 0, generation: 1)
+        #expect(exited.job?.id == 1)
+        #expect(exited.sends.isEmpty)
+        #expect(machine.queuedCount == 2)
+        let spawning = machine.workerSpawning(slot: 0)
+        let generation = try #require(spawning)
         machine.workerSpawned(slot: 0, generation: generation, handle: "w0-again")
-        let next = machine.workerStarted(slot: 0, generation: generation)
-        #expect(next?.job.id == 2)
-        #expect(next?.handle == "w0-again")
+        let sends = machine.workerStarted(slot: 0, generation: generation)
+        #expect(sends.map(\.job.id) == [2, 3])
+        #expect(sends.allSatisfy { $0.handle == "w0-again" })
+    }
+
+    @Test func tasksAWorkerHadNotStartedGoToAnotherWorkerAtOnce() {
+        var machine = Self.ready(2, depth: 2)
+        for id in 1...4 { _ = machine.submit(Self.job(UInt64(id))) }
+        // w0 holds 1 and 3, w1 holds 2 and 4. w1 finishes both, then w0 dies.
+        _ = machine.taskFinished(slot: 1, generation: 1, jobID: 2)
+        _ = machine.taskFinished(slot: 1, generation: 1, jobID: 4)
+        let exited = machine.workerExited(slot: 0, generation: 1)
+        #expect(exited.job?.id == 1)
+        #expect(exited.sends.map(\.job.id) == [3])
+        #expect(exited.sends.first?.handle == "w1")
     }
 
     @Test func eventsFromAReplacedProcessAreIgnored() {
@@ -80,42 +126,53 @@ import Testing
     }
 
     @Test func anAnswerForATaskTheWorkerIsNotRunningIsAProtocolViolation() {
-        var machine = Self.ready(1)
+        var machine = Self.ready(1, depth: 2)
         _ = machine.submit(Self.job(1))
-        guard case .violation(let handle) = machine.taskFinished(slot: 0, generation: 1, jobID: 77) else {
-            Issue.record("expected a violation")
+        _ = machine.submit(Self.job(2))
+        guard case .violation(let handle) = machine.taskFinished(slot: 0, generation: 1, jobID: 2) else {
+            Issue.record("answering the second task before the first is a violation")
             return
         }
         #expect(handle == "w0")
         let exited = machine.workerExited(slot: 0, generation: 1)
         #expect(exited.job?.id == 1)
-        #expect(exited.violation?.contains("77") == true)
+        #expect(exited.violation?.contains("2") == true)
     }
 
-    @Test func aTimedOutTaskIsAnsweredOnceAndItsLateResultIsDropped() {
-        var machine = Self.ready(1)
-        _ = machine.submit(Self.job(1))
-        let expired = machine.timeoutExpired(jobID: 1, generation: 1)
-        #expect(expired?.0.id == 1)
-        #expect(expired?.1 == "w0")
-        #expect(machine.timeoutExpired(jobID: 1, generation: 1) == nil)
-        guard case .ignore = machine.taskFinished(slot: 0, generation: 1, jobID: 1) else {
-            Issue.record("a stale answer must be ignored")
-            return
-        }
-        #expect(machine.workerExited(slot: 0, generation: 1).job == nil)
-    }
-
-    @Test func cancellingAQueuedTaskRemovesItWithoutTouchingWorkers() {
-        var machine = Self.ready(1)
+    @Test func aTimedOutTaskIsAnsweredOnceAndItsLateResultIsDropped() throws {
+        var machine = Self.ready(1, depth: 2)
         _ = machine.submit(Self.job(1))
         _ = machine.submit(Self.job(2))
-        guard case .removedFromQueue(let job) = machine.cancel(jobID: 2) else {
+        let waiting = machine.timeoutExpired(jobID: 2, generation: 1)
+        #expect(waiting == nil, "only the running task can time out")
+        let first = machine.timeoutExpired(jobID: 1, generation: 1)
+        let expired = try #require(first)
+        #expect(expired.0.id == 1)
+        #expect(expired.1 == "w0")
+        let again = machine.timeoutExpired(jobID: 1, generation: 1)
+        #expect(again == nil)
+        let late = try #require(Self.finished(machine.taskFinished(slot: 0, generation: 1, jobID: 1)))
+        #expect(late.job == nil)
+        #expect(late.sends.isEmpty, "nothing new goes to a worker being stopped")
+        let exited = machine.workerExited(slot: 0, generation: 1)
+        #expect(exited.job?.id == 2, "the task that started after the late answer was running")
+    }
+
+    @Test func cancellingTasksAnswersThemWhereverTheyAre() throws {
+        var machine = Self.ready(1, depth: 2)
+        _ = machine.submit(Self.job(1))
+        _ = machine.submit(Self.job(2))
+        _ = machine.submit(Self.job(3))
+        guard case .removedFromQueue(let queued) = machine.cancel(jobID: 3) else {
             Issue.record("expected the queued task to be removed")
             return
         }
-        #expect(job.id == 2)
-        #expect(machine.queuedCount == 0)
+        #expect(queued.id == 3 && machine.queuedCount == 0)
+        guard case .skip(let waiting, let skipHandle) = machine.cancel(jobID: 2) else {
+            Issue.record("expected the task sent ahead to be skipped")
+            return
+        }
+        #expect(waiting.id == 2 && skipHandle == "w0")
         guard case .stopWorker(let running, let handle) = machine.cancel(jobID: 1) else {
             Issue.record("expected the running task's worker to be stopped")
             return
@@ -125,6 +182,26 @@ import Testing
             Issue.record("a task is answered once")
             return
         }
+    }
+
+    @Test func aSkippedTaskIsDroppedWhenTheWorkerReportsIt() throws {
+        var machine = Self.ready(1, depth: 2)
+        _ = machine.submit(Self.job(1))
+        _ = machine.submit(Self.job(2))
+        _ = machine.cancel(jobID: 2)
+        let first = try #require(Self.finished(machine.taskFinished(slot: 0, generation: 1, jobID: 1)))
+        #expect(first.job?.id == 1)
+        let skipped = try #require(Self.finished(machine.taskFinished(slot: 0, generation: 1, jobID: 2)))
+        #expect(skipped.job == nil)
+        #expect(machine.isDrained)
+    }
+
+    @Test func aFailedWriteRequeuesTheTaskForAnotherWorker() {
+        var machine = Self.ready(2)
+        _ = machine.submit(Self.job(1))
+        let sends = machine.sendFailed(slot: 0, jobID: 1)
+        #expect(sends.map(\.job.id) == [1])
+        #expect(sends.first?.handle == "w1")
     }
 
     @Test func shutdownRejectsQueuedTasksAndRefusesNewOnes() {
@@ -161,10 +238,7 @@ import Testing
         let again = machine.workerSpawning(slot: 0)!
         machine.workerSpawned(slot: 0, generation: again, handle: "w0")
         _ = machine.workerStarted(slot: 0, generation: again)
-        guard case .send = machine.submit(Self.job(3)) else {
-            Issue.record("expected the recovered worker to take the task")
-            return
-        }
+        #expect(Self.send(machine.submit(Self.job(3))) != nil)
     }
 
     @Test func abandoningRunningTasksAtTheEndOfGraceAnswersEachOnce() {

@@ -73,6 +73,7 @@ struct WorkerLifecycleTests {
     }
 
     @Test func shutdownRejectsQueuedTasksAndLetsTheRunningOneFinish() async throws {
+        // One task per worker at a time: the second waits in the pool, not in the worker.
         let pool = WorkerPool(configuration: TestPool.configuration(workers: 1), tasks: TestTasks.registry)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await pool.run() }
@@ -109,5 +110,50 @@ struct WorkerLifecycleTests {
         }
         #expect(Set(pids).count == 3)
         for pid in pids { #expect(!ProcessWatch.isAlive(pid), "worker \(pid) outlived its pool") }
+    }
+
+    @Test func tasksSentAheadRunInOrderAndAllAnswer() async throws {
+        var configuration = TestPool.configuration(workers: 2)
+        configuration.pipelineDepth = 8
+        try await WorkerPool.withPool(configuration: configuration, tasks: TestTasks.registry) { pool in
+            let group = WaitGroup(of: Int.self, isolation: .process(pool))
+            for value in 0..<2_000 { try group.go(Echo(value)) }
+            #expect(await group.wait().map(\.value) == Array(0..<2_000))
+        }
+    }
+
+    @Test func aCrashFailsOnlyTheRunningTaskAndTheTasksSentAheadRunElsewhere() async throws {
+        var configuration = TestPool.configuration(workers: 1)
+        configuration.pipelineDepth = 4
+        try await WorkerPool.withPool(configuration: configuration, tasks: TestTasks.registry) { pool in
+            _ = try await pool.submit(Echo(0))  // the worker is up, so the next four are sent to it at once
+            let group = WaitGroup(of: Int.self, isolation: .process(pool))
+            try group.go(Crash(.fatalError))
+            for value in 1...3 { try group.go(Echo(value)) }
+            let results = await group.wait()
+            #expect(results[0].error?.kind == .crashed)
+            #expect(results.dropFirst().map(\.value) == [1, 2, 3])
+        }
+    }
+
+    @Test func aCancelledTaskThatWasSentAheadNeverRuns() async throws {
+        var configuration = TestPool.configuration(workers: 1)
+        configuration.pipelineDepth = 2
+        let (logger, store) = CapturingLogHandler.logger()
+        try await WorkerPool.withPool(configuration: configuration, tasks: TestTasks.registry, logger: logger)
+        { pool in
+            _ = try await pool.submit(Echo(0))
+            let group = WaitGroup(of: Int.self, isolation: .process(pool))
+            try group.go(Sleep(milliseconds: 300))
+            let chatter = WaitGroup(of: String.self, isolation: .process(pool))
+            try chatter.go(Chatter(marker: "must-not-run"))
+            chatter.cancelAll()
+            let skipped = await chatter.wait()
+            #expect(skipped.first?.error?.kind == .cancelled)
+            #expect(await group.wait().first?.value == 300)
+            let echoed = try await pool.submit(Echo(5))
+            #expect(echoed == 5)
+        }
+        #expect(!store.messages.contains("stdout must-not-run"))
     }
 }

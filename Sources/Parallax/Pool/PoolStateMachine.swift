@@ -1,41 +1,31 @@
-/// The pool's bookkeeping as a pure state machine: which worker runs which job, what waits, and
+/// The pool's bookkeeping as a pure state machine: which worker holds which jobs, what waits, and
 /// what to do next. It performs no I/O; ``WorkerPool`` holds it under a lock and carries out the
 /// actions it returns outside the lock.
 ///
-/// Each slot runs one worker process at a time. A process is known by the slot's `generation`,
-/// so that late events from a process that was already replaced are ignored.
+/// Each slot runs one worker process at a time, known by the slot's `generation`, so that late
+/// events from a process that was already replaced are ignored. A worker holds up to
+/// `pipelineDepth` jobs: it runs them one at a time in the order they were sent, so the first
+/// job it holds is the one running and the others have not started. When a worker dies, the
+/// running job fails and the others go back to the front of the queue, in order.
 package struct PoolStateMachine<Handle: Sendable>: Sendable {
     package enum Lifecycle: Sendable, Equatable {
         case running
         case draining
     }
 
-    package enum SlotState: Sendable, Equatable {
-        /// A process is being started (or restarted after a backoff).
-        case starting
-        /// The process is ready and has nothing to do.
-        case idle
-        /// The process runs this job.
-        case busy(jobID: UInt64)
-        /// The slot was shut down.
-        case stopped
-    }
-
     package struct Slot: Sendable {
         package var generation: UInt64 = 0
-        package var state: SlotState = .starting
         package var handle: Handle?
+        /// Whether the process completed its handshake and may be sent jobs.
+        package var isReady = false
+        /// Whether the slot was shut down.
+        package var isStopped = false
+        /// The ids of the jobs sent to the process, in order; the first is running.
+        package var sent: [UInt64] = []
         /// Why the last start attempt failed, cleared by a successful start.
         package var startFailure: TaskError?
         /// Why the parent is stopping this slot's process for breaking the protocol.
         package var violation: String?
-
-        var isReady: Bool {
-            switch state {
-            case .idle, .busy: true
-            case .starting, .stopped: false
-            }
-        }
     }
 
     /// A job handed to a worker.
@@ -53,6 +43,14 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         package var handle: Handle
         package var slot: Int
         package var generation: UInt64
+        /// Whether the job runs at once (the worker holds nothing else): its timeout starts now.
+        package var startsRunning: Bool
+    }
+
+    /// A job that just started running, whose timeout starts now.
+    package struct Started: Sendable {
+        package var job: Job
+        package var generation: UInt64
     }
 
     package enum SubmitAction: Sendable {
@@ -66,19 +64,36 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         case removedFromQueue(Job)
         /// The job was running: answer it and stop its worker.
         case stopWorker(Job, Handle)
+        /// The job was sent but has not started: answer it and tell the worker to skip it.
+        case skip(Job, Handle)
         /// Already finished or unknown.
         case none
     }
 
+    /// What to do with a worker's answer.
+    package enum FinishAction: Sendable {
+        /// Answer `job` (nil when it was answered before), send `sends`, and start the timeout of
+        /// the job that runs next.
+        case finished(job: Job?, sends: [Send], started: Started?)
+        /// A late answer from a worker that is being replaced.
+        case ignore
+        /// The worker answered a job it was not running: stop it; its running job fails with a
+        /// protocol violation when it exits.
+        case violation(Handle)
+    }
+
     package private(set) var slots: [Slot]
     package private(set) var lifecycle: Lifecycle = .running
+    package let pipelineDepth: Int
     private var queue = FIFOQueue<Job>()
     private var inFlight: [UInt64: InFlight] = [:]
     private var nextSlot = 0
 
-    package init(slotCount: Int) {
+    package init(slotCount: Int, pipelineDepth: Int = 1) {
         precondition(slotCount > 0, "a pool needs at least one worker")
+        precondition(pipelineDepth > 0, "a worker holds at least one job")
         slots = Array(repeating: Slot(), count: slotCount)
+        self.pipelineDepth = pipelineDepth
     }
 
     package var queuedCount: Int { queue.count }
@@ -99,7 +114,7 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         if let failure = unavailable {
             return .reject(job, Self.unavailableError(job, failure))
         }
-        if let slot = nextIdleSlot() {
+        if let slot = leastLoadedSlot() {
             return .send(assign(job, to: slot))
         }
         queue.append(job)
@@ -107,10 +122,12 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
     }
 
     package mutating func cancel(jobID: UInt64) -> CancelAction {
-        if let running = inFlight[jobID] {
-            guard !running.answered, let handle = slots[running.slot].handle else { return .none }
+        if let held = inFlight[jobID] {
+            guard !held.answered, let handle = slots[held.slot].handle else { return .none }
             inFlight[jobID]?.answered = true
-            return .stopWorker(running.job, handle)
+            guard slots[held.slot].sent.first == jobID else { return .skip(held.job, handle) }
+            slots[held.slot].isReady = false  // it is being stopped
+            return .stopWorker(held.job, handle)
         }
         if let job = queue.removeAll(where: { $0.id == jobID }).first {
             return .removedFromQueue(job)
@@ -120,11 +137,12 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
 
     /// The timeout of a running job expired: answer it and stop its worker.
     package mutating func timeoutExpired(jobID: UInt64, generation: UInt64) -> (Job, Handle)? {
-        guard let running = inFlight[jobID], running.generation == generation, !running.answered,
-            let handle = slots[running.slot].handle
+        guard let held = inFlight[jobID], held.generation == generation, !held.answered,
+            slots[held.slot].sent.first == jobID, let handle = slots[held.slot].handle
         else { return nil }
         inFlight[jobID]?.answered = true
-        return (running.job, handle)
+        slots[held.slot].isReady = false  // it is being stopped
+        return (held.job, handle)
     }
 
     // MARK: Worker events
@@ -132,14 +150,13 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
     /// A new process for `slot` is about to start; returns its generation, or nil when the pool
     /// is shutting down and no process should start.
     package mutating func workerSpawning(slot: Int) -> UInt64? {
+        slots[slot].isReady = false
+        slots[slot].handle = nil
         guard lifecycle == .running else {
-            slots[slot].state = .stopped
-            slots[slot].handle = nil
+            slots[slot].isStopped = true
             return nil
         }
         slots[slot].generation &+= 1
-        slots[slot].state = .starting
-        slots[slot].handle = nil
         return slots[slot].generation
     }
 
@@ -149,12 +166,12 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         slots[slot].handle = handle
     }
 
-    /// The process completed its handshake.
-    package mutating func workerStarted(slot: Int, generation: UInt64) -> Send? {
-        guard slots[slot].generation == generation, lifecycle == .running else { return nil }
+    /// The process completed its handshake: fill it with queued jobs.
+    package mutating func workerStarted(slot: Int, generation: UInt64) -> [Send] {
+        guard slots[slot].generation == generation, lifecycle == .running else { return [] }
         slots[slot].startFailure = nil
-        slots[slot].state = .idle
-        return dispatchNext(to: slot)
+        slots[slot].isReady = true
+        return fill(slot)
     }
 
     /// The process could not start or its bootstrap failed. When no worker is left to run them,
@@ -163,35 +180,63 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         guard slots[slot].generation == generation else { return [] }
         slots[slot].startFailure = error
         slots[slot].handle = nil
-        slots[slot].state = lifecycle == .running ? .starting : .stopped
+        slots[slot].isReady = false
         guard unavailable != nil else { return [] }
         return queue.removeAll()
-    }
-
-    /// What to do with a worker's answer.
-    package enum FinishAction: Sendable {
-        /// Answer the job, and send `next` to the now idle worker.
-        case complete(Job, next: Send?)
-        /// A late answer from a worker that is being replaced, or to a job already answered.
-        case ignore
-        /// The worker answered a job it was not running: stop it; its running job fails with a
-        /// protocol violation when it exits.
-        case violation(Handle)
     }
 
     /// The worker in `slot` answered the job with `jobID`.
     package mutating func taskFinished(slot: Int, generation: UInt64, jobID: UInt64) -> FinishAction {
         guard slots[slot].generation == generation else { return .ignore }
-        if let running = inFlight[jobID], running.slot == slot, running.generation == generation {
-            // An answered job's worker is being stopped; it stays busy so nothing new is sent to it.
-            guard !running.answered else { return .ignore }
-            inFlight[jobID] = nil
-            slots[slot].state = .idle
-            return .complete(running.job, next: dispatchNext(to: slot))
+        guard slots[slot].sent.first == jobID, let held = inFlight.removeValue(forKey: jobID) else {
+            guard let handle = slots[slot].handle else { return .ignore }
+            slots[slot].violation = "the worker answered task id \(jobID), which it was not running"
+            return .violation(handle)
         }
-        guard let handle = slots[slot].handle else { return .ignore }
-        slots[slot].violation = "the worker answered task id \(jobID), which it was not running"
-        return .violation(handle)
+        slots[slot].sent.removeFirst()
+        let answer = held.answered ? nil : held.job
+        guard slots[slot].isReady else {
+            // The worker is being stopped: nothing new goes to it.
+            return .finished(job: answer, sends: [], started: nil)
+        }
+        let started = slots[slot].sent.first.flatMap { inFlight[$0] }.map {
+            Started(job: $0.job, generation: generation)
+        }
+        return .finished(job: answer, sends: fill(slot), started: started)
+    }
+
+    /// Writing the job to its worker failed: the worker is already gone and never saw the job.
+    /// The job goes back to the front of the queue, nothing more is sent to that worker, and the
+    /// job goes to another worker if one can take it.
+    package mutating func sendFailed(slot: Int, jobID: UInt64) -> [Send] {
+        guard let held = inFlight[jobID], held.slot == slot, held.generation == slots[slot].generation else {
+            return []
+        }
+        inFlight[jobID] = nil
+        slots[slot].sent.removeAll { $0 == jobID }
+        slots[slot].isReady = false
+        if !held.answered { queue.prepend(held.job) }
+        return fillAll()
+    }
+
+    /// The process of `slot` ended. Returns the job it was running unless that was answered, and
+    /// the protocol violation the parent stopped it for; the jobs it had not started go back to the
+    /// front of the queue, and the returned sends give them to other workers.
+    package mutating func workerExited(
+        slot: Int, generation: UInt64
+    ) -> (job: Job?, violation: String?, sends: [Send]) {
+        guard slots[slot].generation == generation else { return (nil, nil, []) }
+        let held = slots[slot].sent.compactMap { inFlight.removeValue(forKey: $0) }
+        slots[slot].sent = []
+        var failed: Job?
+        if let running = held.first, !running.answered { failed = running.job }
+        for waiting in held.dropFirst().reversed() where !waiting.answered { queue.prepend(waiting.job) }
+        let violation = slots[slot].violation
+        slots[slot].violation = nil
+        slots[slot].handle = nil
+        slots[slot].isReady = false
+        if lifecycle != .running { slots[slot].isStopped = true }
+        return (failed, violation, lifecycle == .running ? fillAll() : [])
     }
 
     /// Records that the process of `slot` broke the protocol; returns it, to be stopped.
@@ -201,55 +246,22 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         return handle
     }
 
-    /// Writing the job to its worker failed: the worker is already gone and never saw the job.
-    /// The job goes back to the front of the queue, and nothing more is sent to that worker.
-    /// Returns the job to send to another idle worker, if there is one.
-    package mutating func sendFailed(slot: Int, generation: UInt64, jobID: UInt64) -> Send? {
-        guard let running = inFlight[jobID], running.slot == slot, running.generation == generation,
-            slots[slot].generation == generation
-        else { return nil }
-        inFlight[jobID] = nil
-        slots[slot].state = .starting
-        if running.answered { return nil }
-        queue.prepend(running.job)
-        guard let idle = nextIdleSlot() else { return nil }
-        return dispatchNext(to: idle)
-    }
-
-    /// The process of `slot` ended. Returns the job it was running, unless that was answered,
-    /// and the protocol violation the parent stopped it for, if any.
-    package mutating func workerExited(slot: Int, generation: UInt64) -> (job: Job?, violation: String?) {
-        guard slots[slot].generation == generation else { return (nil, nil) }
-        var failed: Job?
-        if case .busy(let jobID) = slots[slot].state, let running = inFlight.removeValue(forKey: jobID),
-            !running.answered
-        {
-            failed = running.job
-        }
-        let violation = slots[slot].violation
-        slots[slot].violation = nil
-        slots[slot].handle = nil
-        slots[slot].state = lifecycle == .running ? .starting : .stopped
-        return (failed, violation)
-    }
-
     // MARK: Shutdown
 
     /// Stops intake. Returns the queued jobs, to be rejected.
     package mutating func beginShutdown() -> [Job] {
         lifecycle = .draining
-        for index in slots.indices where slots[index].state == .starting || slots[index].state == .idle {
-            if slots[index].handle == nil { slots[index].state = .stopped }
-        }
+        for index in slots.indices where slots[index].handle == nil { slots[index].isStopped = true }
         return queue.removeAll()
     }
 
-    /// Answers every running job that was not answered yet: the grace period of a shutdown ended.
+    /// Answers every job a worker holds that was not answered yet: the grace period of a shutdown
+    /// ended.
     package mutating func abandonRunningJobs() -> [Job] {
         var abandoned: [Job] = []
-        for (id, running) in inFlight where !running.answered {
+        for (id, held) in inFlight where !held.answered {
             inFlight[id]?.answered = true
-            abandoned.append(running.job)
+            abandoned.append(held.job)
         }
         return abandoned
     }
@@ -262,27 +274,48 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
 
     // MARK: Helpers
 
-    private mutating func nextIdleSlot() -> Int? {
+    /// The ready slot holding the fewest jobs, below the depth; ties rotate.
+    private mutating func leastLoadedSlot() -> Int? {
+        var best: Int?
         for offset in 0..<slots.count {
             let index = (nextSlot + offset) % slots.count
-            if slots[index].state == .idle {
-                nextSlot = (index + 1) % slots.count
-                return index
-            }
+            let slot = slots[index]
+            guard slot.isReady, slot.sent.count < pipelineDepth else { continue }
+            if best == nil || slot.sent.count < slots[best!].sent.count { best = index }
+            if slot.sent.isEmpty { break }
         }
-        return nil
+        if let best { nextSlot = (best + 1) % slots.count }
+        return best
     }
 
-    private mutating func dispatchNext(to slot: Int) -> Send? {
-        guard lifecycle == .running, let job = queue.popFirst() else { return nil }
-        return assign(job, to: slot)
+    /// Sends queued jobs to `slot` up to the depth.
+    private mutating func fill(_ slot: Int) -> [Send] {
+        var sends: [Send] = []
+        while lifecycle == .running, slots[slot].isReady, slots[slot].sent.count < pipelineDepth,
+            let job = queue.popFirst()
+        {
+            sends.append(assign(job, to: slot))
+        }
+        return sends
+    }
+
+    /// Sends queued jobs to every slot that can take them.
+    private mutating func fillAll() -> [Send] {
+        var sends: [Send] = []
+        while !queue.isEmpty, let slot = leastLoadedSlot(), let job = queue.popFirst() {
+            sends.append(assign(job, to: slot))
+        }
+        return sends
     }
 
     private mutating func assign(_ job: Job, to slot: Int) -> Send {
         let generation = slots[slot].generation
-        slots[slot].state = .busy(jobID: job.id)
+        let startsRunning = slots[slot].sent.isEmpty
+        slots[slot].sent.append(job.id)
         inFlight[job.id] = InFlight(job: job, slot: slot, generation: generation, answered: false)
-        return Send(job: job, handle: slots[slot].handle!, slot: slot, generation: generation)
+        return Send(
+            job: job, handle: slots[slot].handle!, slot: slot, generation: generation,
+            startsRunning: startsRunning)
     }
 
     static func shuttingDownError(_ job: Job) -> TaskError {

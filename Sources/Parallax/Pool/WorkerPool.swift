@@ -51,7 +51,9 @@ public final class WorkerPool: Service, Sendable {
         self.configuration = configuration
         self.tasks = tasks
         self.logger = logger
-        self.state = Mutex(PoolStateMachine(slotCount: configuration.workerCount))
+        self.state = Mutex(
+            PoolStateMachine(slotCount: configuration.workerCount, pipelineDepth: configuration.pipelineDepth)
+        )
     }
 
     // MARK: Running
@@ -235,8 +237,13 @@ public final class WorkerPool: Service, Sendable {
         let job = Job(
             id: id, name: task.name, payload: task.payload, timeout: timeout ?? configuration.taskTimeout,
             completion: completion)
-        switch state.withLock({ $0.submit(job) }) {
-        case .send(let send): dispatch(send)
+        let action = state.withLock { machine in
+            let action = machine.submit(job)
+            if case .send(let send) = action { Self.post([send]) }
+            return action
+        }
+        switch action {
+        case .send(let send): deliver([send])
         case .queued: break
         case .reject(let job, let error): job.completion(.failure(error))
         }
@@ -244,12 +251,22 @@ public final class WorkerPool: Service, Sendable {
 
     /// Cancels a job: a queued job never runs; a running job's worker is stopped.
     package func cancel(jobID: UInt64) {
-        switch state.withLock({ $0.cancel(jobID: jobID) }) {
+        let action = state.withLock { machine in
+            let action = machine.cancel(jobID: jobID)
+            if case .skip(let job, let process) = action {
+                process.enqueue(kind: .cancel, id: job.id, payload: [])
+            }
+            return action
+        }
+        switch action {
         case .removedFromQueue(let job):
             job.completion(.failure(Self.cancelledError(job, running: false)))
         case .stopWorker(let job, let process):
             job.completion(.failure(Self.cancelledError(job, running: true)))
             process.signal(SIGKILL)
+        case .skip(let job, let process):
+            job.completion(.failure(Self.cancelledError(job, running: false)))
+            flush([process])
         case .none:
             break
         }
@@ -258,24 +275,50 @@ public final class WorkerPool: Service, Sendable {
 
     // MARK: Dispatch
 
-    private func dispatch(_ send: PoolStateMachine<WorkerProcess>.Send) {
-        let job = send.job
-        do {
-            try send.handle.send(kind: .run, id: job.id, payload: job.payload)
-        } catch {
-            // The worker is gone and never saw the job: it goes to another worker.
-            logger.debug("could not send to worker, requeueing", metadata: ["parallax.error": "\(error)"])
-            let retry = state.withLock {
-                $0.sendFailed(slot: send.slot, generation: send.generation, jobID: job.id)
-            }
-            if let retry { dispatch(retry) }
-            return
+    /// Queues the run frames of `sends` on their workers. Called inside the state lock, so every
+    /// worker receives its frames in the order the state machine assigned the jobs.
+    private static func post(_ sends: [PoolStateMachine<WorkerProcess>.Send]) {
+        for send in sends { send.handle.enqueue(kind: .run, id: send.job.id, payload: send.job.payload) }
+    }
+
+    /// Writes the frames queued for the workers of `sends` and starts the timeouts of the jobs
+    /// that started running.
+    private func deliver(_ sends: [PoolStateMachine<WorkerProcess>.Send]) {
+        guard !sends.isEmpty else { return }
+        var seen: Set<ObjectIdentifier> = []
+        let unsent = flush(sends.map(\.handle).filter { seen.insert(ObjectIdentifier($0)).inserted })
+        for send in sends where send.startsRunning && !unsent.contains(send.job.id) {
+            startTimeout(of: send.job, generation: send.generation)
         }
-        if let timeout = job.timeout {
-            let generation = send.generation
-            Timer.after(timeout) { [weak self] in
-                self?.expire(jobID: job.id, generation: generation, timeout: timeout)
+    }
+
+    /// Writes the queued frames of `processes`. A job whose frame could not be written never
+    /// reached its worker, which is gone: it goes to another worker. Returns those jobs' ids.
+    @discardableResult
+    private func flush(_ processes: [WorkerProcess]) -> Set<UInt64> {
+        var unsent: Set<UInt64> = []
+        for process in processes {
+            for id in process.flush() {
+                unsent.insert(id)
+                logger.debug(
+                    "could not send to worker, requeueing",
+                    metadata: ["parallax.worker.pid": "\(process.pid)"])
+                let retry = state.withLock { machine in
+                    let sends = machine.sendFailed(slot: process.slot, jobID: id)
+                    Self.post(sends)
+                    return sends
+                }
+                deliver(retry)
             }
+        }
+        return unsent
+    }
+
+    /// Starts the timeout of a job that just started running in its worker.
+    private func startTimeout(of job: Job, generation: UInt64) {
+        guard let timeout = job.timeout else { return }
+        Timer.after(timeout) { [weak self] in
+            self?.expire(jobID: job.id, generation: generation, timeout: timeout)
         }
     }
 
@@ -409,9 +452,12 @@ public final class WorkerPool: Service, Sendable {
             }
             logger.debug("worker ready", metadata: ["parallax.worker.pid": "\(process.pid)"])
             workerDidStart()
-            if let send = state.withLock({ $0.workerStarted(slot: slot, generation: generation) }) {
-                dispatch(send)
-            }
+            deliver(
+                state.withLock { machine in
+                    let sends = machine.workerStarted(slot: slot, generation: generation)
+                    Self.post(sends)
+                    return sends
+                })
             if state.withLock({ $0.lifecycle == .draining }) { process.closeRequests() }
         case .failed(let error):
             process.signal(SIGKILL)
@@ -420,7 +466,12 @@ public final class WorkerPool: Service, Sendable {
         }
 
         var report = await exit.wait()
-        let (failed, violation) = state.withLock { $0.workerExited(slot: slot, generation: generation) }
+        let (failed, violation, sends) = state.withLock { machine in
+            let exited = machine.workerExited(slot: slot, generation: generation)
+            Self.post(exited.sends)
+            return exited
+        }
+        deliver(sends)
         if let violation, report.protocolError == nil {
             report.protocolError = ProtocolError(.unexpectedFrame(violation))
         }
@@ -466,22 +517,28 @@ public final class WorkerPool: Service, Sendable {
             failure.message = "worker bootstrap failed: \(error.type): \(error.message)"
             startup.deliver(.failed(failure))
         case .result, .failure:
-            let action = state.withLock {
-                $0.taskFinished(slot: slot, generation: generation, jobID: frame.id)
+            let action = state.withLock { machine in
+                let action = machine.taskFinished(slot: slot, generation: generation, jobID: frame.id)
+                if case .finished(_, let sends, _) = action { Self.post(sends) }
+                return action
             }
             switch action {
-            case .complete(let job, let next):
-                if let next { dispatch(next) }
-                if frame.kind == .result {
-                    job.completion(.success(frame.payload))
-                } else {
-                    let error =
-                        (try? WireCodec.decode(TaskError.self, from: frame.payload))
-                        ?? TaskError(
-                            kind: .protocolViolation, type: "Parallax.ProtocolError",
-                            message:
-                                "the worker sent a failure of task '\(job.name)' that could not be decoded")
-                    job.completion(.failure(error))
+            case .finished(let job, let sends, let started):
+                deliver(sends)
+                if let started { startTimeout(of: started.job, generation: started.generation) }
+                if let job {
+                    if frame.kind == .result {
+                        job.completion(.success(frame.payload))
+                    } else {
+                        let error =
+                            (try? WireCodec.decode(TaskError.self, from: frame.payload))
+                            ?? TaskError(
+                                kind: .protocolViolation, type: "Parallax.ProtocolError",
+                                message:
+                                    "the worker sent a failure of task '\(job.name)' that could not be decoded"
+                            )
+                        job.completion(.failure(error))
+                    }
                 }
                 checkDrained()
             case .ignore:

@@ -19,7 +19,8 @@ package final class WorkerProcess: Sendable {
     package let slot: Int
     private let requestFD: Int32
     private let pidFD: Int32
-    private let writer: Mutex<Bool>  // true once the request pipe is closed
+    private let writer: Mutex<WriterState>
+    private let outbox = Mutex<[Outgoing]>([])
 
     /// The pipe buffer asked for each direction of the channel; the kernel may grant less.
     package static let channelBufferSize: Int32 = 1 << 20
@@ -85,7 +86,7 @@ package final class WorkerProcess: Sendable {
         self.slot = slot
         self.requestFD = requests.write
         self.pidFD = cpx_pidfd_open(pid)
-        self.writer = Mutex(false)
+        self.writer = Mutex(WriterState())
 
         var logger = logger
         logger[metadataKey: "parallax.worker.pid"] = "\(pid)"
@@ -107,22 +108,62 @@ package final class WorkerProcess: Sendable {
         if pidFD >= 0 { FileDescriptorIO.close(pidFD) }
     }
 
-    /// Writes a frame to the worker.
-    /// - Throws: ``FileDescriptorIO/SystemError`` when the worker is gone (`EPIPE`) or the channel
-    ///   was closed.
-    package func send(kind: Frame.Kind, id: UInt64, payload: [UInt8]) throws(FileDescriptorIO.SystemError) {
-        let header = Frame.header(kind: kind, id: id, payloadLength: payload.count)
-        try writer.withLock { (closed: inout Bool) throws(FileDescriptorIO.SystemError) in
-            guard !closed else { throw FileDescriptorIO.SystemError("write", errno: EPIPE) }
-            try FileDescriptorIO.writeAll(requestFD, header: header, payload: payload)
+    private struct WriterState {
+        /// The request pipe was closed by ``closeRequests()``.
+        var isClosed = false
+        /// A write failed: the worker is gone.
+        var isBroken = false
+    }
+
+    /// A frame waiting in the outbox.
+    private struct Outgoing {
+        var header: [UInt8]
+        var payload: [UInt8]
+        var kind: Frame.Kind
+        var id: UInt64
+    }
+
+    /// Queues a frame for ``flush()``. The pool queues frames while it holds its own lock, so the
+    /// worker receives them in the order the pool assigned them, whichever thread flushes.
+    package func enqueue(kind: Frame.Kind, id: UInt64, payload: [UInt8]) {
+        let frame = Outgoing(
+            header: Frame.header(kind: kind, id: id, payloadLength: payload.count), payload: payload,
+            kind: kind, id: id)
+        outbox.withLock { $0.append(frame) }
+    }
+
+    /// Writes every queued frame, in order.
+    /// - Returns: The ids of the run frames that could not be written because the worker is
+    ///   gone; it never saw them.
+    package func flush() -> [UInt64] {
+        writer.withLock { writer in
+            var unsent: [UInt64] = []
+            while true {
+                let frames = outbox.withLock { outbox -> [Outgoing] in
+                    defer { outbox.removeAll(keepingCapacity: true) }
+                    return outbox
+                }
+                if frames.isEmpty { return unsent }
+                for frame in frames {
+                    if !writer.isClosed, !writer.isBroken,
+                        (try? FileDescriptorIO.writeAll(
+                            requestFD, header: frame.header, payload: frame.payload)) != nil
+                    {
+                        continue
+                    }
+                    // Once a write failed the worker is gone: nothing after it can arrive either.
+                    writer.isBroken = true
+                    if frame.kind == .run { unsent.append(frame.id) }
+                }
+            }
         }
     }
 
     /// Closes the request pipe: the worker reads end of file and exits when it is idle.
     package func closeRequests() {
-        writer.withLock { closed in
-            guard !closed else { return }
-            closed = true
+        writer.withLock { writer in
+            guard !writer.isClosed else { return }
+            writer.isClosed = true
             FileDescriptorIO.close(requestFD)
         }
     }

@@ -51,12 +51,16 @@ public enum Worker {
 
 /// The loop of a worker process. See ``Worker``.
 ///
-/// Threads: a reader thread reads the request pipe and starts each task with `Task.immediate`,
-/// so a task runs on the reader thread until its first suspension and a task that never
-/// suspends costs no thread hop; a task that suspends continues on the global executor while the
-/// reader goes back to reading. A watchdog thread waits for the request pipe to hang up, which
-/// happens when the parent closes it or dies, even while a task keeps the reader busy, and ends
-/// the process then. The parent sends one task at a time.
+/// Tasks run one at a time, in the order they arrive; the parent may send several ahead, and
+/// relies on that order to know which one was running when a worker dies.
+///
+/// Threads: a reader thread reads the request pipe into the mailbox and, when no task runs,
+/// starts a drain loop with `Task.immediate`, so tasks run on the reader thread until one
+/// suspends and a task that never suspends costs no thread hop; after a suspension the loop
+/// continues on the global executor while the reader goes back to reading. A cancel frame for a
+/// task that has not started makes the loop skip it. A watchdog thread waits for the request pipe
+/// to hang up, which happens when the parent closes it or dies, even while a task keeps the reader
+/// busy, and ends the process then.
 final class WorkerServer: Sendable {
     static let requestFD: Int32 = 3
     static let replyFD: Int32 = 4
@@ -66,6 +70,14 @@ final class WorkerServer: Sendable {
     let pid = getpid()
     let logger: Logger
     private let replyLock = Mutex<Void>(())
+    private let mailbox = Mutex(Mailbox())
+
+    /// Run frames not started yet, and whether a drain loop is running.
+    private struct Mailbox: ~Copyable {
+        var frames = FIFOQueue<Frame>()
+        var cancelled: Set<UInt64> = []
+        var draining = false
+    }
 
     init(registry: TaskRegistry) {
         self.registry = registry
@@ -112,7 +124,7 @@ final class WorkerServer: Sendable {
         await channelClosed.wait()
     }
 
-    /// Reads frames until end of file, starting a task for each run frame.
+    /// Reads frames until end of file into the mailbox, starting a drain loop when none runs.
     private func readRequests() {
         var decoder = FrameDecoder(maximumFrameSize: Int(UInt32.max))
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
@@ -121,21 +133,61 @@ final class WorkerServer: Sendable {
             let count = (try? FileDescriptorIO.read(Self.requestFD, into: buffer)) ?? 0
             if count == 0 { return }  // the parent closed the channel: nothing more will come
             decoder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            var frames: [Frame] = []
             do {
                 while let frame = try decoder.next() {
-                    switch frame.kind {
-                    case .run:
-                        Task.immediate { await self.run(frame) }
-                    case .cancel:
-                        break  // tasks run one at a time; a cancel for a task already answered is moot
-                    default:
+                    guard frame.kind == .run || frame.kind == .cancel else {
                         throw ProtocolError(.unexpectedFrame("\(frame.kind) frame from the parent"))
                     }
+                    frames.append(frame)
                 }
             } catch {
                 Self.complain("\(error)")
                 _exit(76)
             }
+            // Every frame of this read is in the mailbox before a task starts, so a cancel that
+            // arrived with its task is seen first.
+            let startDrain = mailbox.withLock { mailbox -> Bool in
+                for frame in frames {
+                    if frame.kind == .run {
+                        mailbox.frames.append(frame)
+                    } else {
+                        mailbox.cancelled.insert(frame.id)
+                    }
+                }
+                guard !mailbox.draining, !mailbox.frames.isEmpty else { return false }
+                mailbox.draining = true
+                return true
+            }
+            if startDrain { Task.immediate { await self.drain() } }
+        }
+    }
+
+    /// Runs the mailbox's tasks one at a time until it is empty.
+    private func drain() async {
+        while let (frame, skip) = next() {
+            if skip {
+                let cancelled = TaskError(
+                    kind: .cancelled, type: "Swift.CancellationError",
+                    message: "the task was cancelled before it started", workerPID: pid)
+                send(kind: .failure, id: frame.id, payload: (try? WireCodec.encode(cancelled)) ?? [])
+            } else {
+                await run(frame)
+            }
+        }
+    }
+
+    /// The next frame and whether it was cancelled; nil, and the loop ends, when the mailbox is
+    /// empty.
+    private func next() -> (Frame, skip: Bool)? {
+        mailbox.withLock { mailbox in
+            guard let frame = mailbox.frames.popFirst() else {
+                mailbox.draining = false
+                // A cancel can name a task that finished before it arrived; keep the set small.
+                if mailbox.cancelled.count > 1_024 { mailbox.cancelled.removeAll() }
+                return nil
+            }
+            return (frame, mailbox.cancelled.remove(frame.id) != nil)
         }
     }
 
