@@ -193,7 +193,11 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
             slots[slot].violation = "the worker answered task id \(jobID), which it was not running"
             return .violation(handle)
         }
-        slots[slot].sent.removeFirst()
+        if slots[slot].sent.count == 1 {
+            slots[slot].sent.removeAll(keepingCapacity: true)  // no allocation for the next job
+        } else {
+            slots[slot].sent.removeFirst()
+        }
         let answer = held.answered ? nil : held.job
         guard slots[slot].isReady else {
             // The worker is being stopped: nothing new goes to it.
@@ -279,10 +283,12 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         var best: Int?
         for offset in 0..<slots.count {
             let index = (nextSlot + offset) % slots.count
-            let slot = slots[index]
-            guard slot.isReady, slot.sent.count < pipelineDepth else { continue }
-            if best == nil || slot.sent.count < slots[best!].sent.count { best = index }
-            if slot.sent.isEmpty { break }
+            // Read the fields in place: a copy of the slot would share its `sent` buffer and make
+            // the next append copy it.
+            let load = slots[index].sent.count
+            guard slots[index].isReady, load < pipelineDepth else { continue }
+            if best == nil || load < slots[best!].sent.count { best = index }
+            if load == 0 { break }
         }
         if let best { nextSlot = (best + 1) % slots.count }
         return best
