@@ -317,8 +317,10 @@ public final class WorkerPool: Service, Sendable {
     /// Starts the timeout of a job that just started running in its worker.
     private func startTimeout(of job: Job, generation: UInt64) {
         guard let timeout = job.timeout else { return }
-        Timer.after(timeout) { [weak self] in
-            self?.expire(jobID: job.id, generation: generation, timeout: timeout)
+        // Strong references only: a weak reference to the pool would move its reference count to a
+        // side table and slow down every retain of it on the hot path.
+        Timer.after(timeout) { [self] in
+            self.expire(jobID: job.id, generation: generation, timeout: timeout)
         }
     }
 
@@ -427,8 +429,9 @@ public final class WorkerPool: Service, Sendable {
             process = try WorkerProcess(
                 launch: configuration.executable.launch(environment: configuration.environment),
                 slot: slot, maximumFrameSize: configuration.maximumFrameSize, logger: logger,
-                onFrame: { [weak self] frame in
-                    self?.received(frame, slot: slot, generation: generation, startup: startup)
+                onFrame: { [self] frame in
+                    // The I/O thread ends before the process is reaped, which `run()` awaits.
+                    self.received(frame, slot: slot, generation: generation, startup: startup)
                 },
                 onExit: { report in
                     startup.deliver(.failed(Self.startFailure(report)))

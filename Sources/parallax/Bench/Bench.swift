@@ -24,6 +24,15 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Draw the comparison as an SVG chart to this file.")
     var plot: String?
 
+    @Option(
+        name: .customLong("only"),
+        help:
+            "Run only these groups (repeatable): roundtrip, throughput, payload, start, inprocess, memory, peers."
+    )
+    var groups: [String] = []
+
+    private func runs(_ group: String) -> Bool { groups.isEmpty || groups.contains(group) }
+
     func run() async throws {
         let measure = Measurements(quick: quick)
         var report = BenchReport(
@@ -32,38 +41,49 @@ struct Bench: AsyncParsableCommand {
             report.notes.append("debug build: build with -c release for meaningful figures")
         #endif
 
-        progress("round trips against the pipe floor")
-        let (floor, library) = try await measure.roundTrips()
-        report["pipe_roundtrip_us_p50"] = floor.median
-        report["process_roundtrip_us_p50"] = library.median
-        report["process_roundtrip_us_p99"] = library.percentile(0.99)
-
-        progress("tasks in flight")
-        report["process_throughput_tasks_per_s"] = try await measure.throughput()
+        if runs("roundtrip") {
+            progress("round trips against the pipe floor")
+            let (floor, library) = try await measure.roundTrips()
+            report["pipe_roundtrip_us_p50"] = floor.median
+            report["process_roundtrip_us_p50"] = library.median
+            report["process_roundtrip_us_p99"] = library.percentile(0.99)
+        }
+        if runs("throughput") {
+            progress("tasks in flight")
+            report["process_throughput_tasks_per_s"] = try await measure.throughput()
+        }
         report.notes.append("map_items_per_s: the pool's parallel map is not built yet")
-
-        progress("1 MiB payload")
-        let payload = try await measure.payload()
-        report["payload_1mib_roundtrip_ms"] = payload
-        report["payload_1mib_gb_per_s_each_way"] = Double(1 << 20) / (payload / 2 / 1_000) / 1e9
-
-        progress("pool start, spawn and restart")
-        report["pool_start_ms"] = try await measure.poolStart()
-        report["worker_spawn_ms"] = try measure.workerSpawn()
-        report["restart_ms_p50"] = try await measure.restart()
-
-        progress("in-process WaitGroup")
-        let inProcess = await measure.inProcess()
-        report["waitgroup_task_us"] = inProcess.waitGroup
-        report["taskgroup_task_us"] = inProcess.taskGroup
-
-        progress("idle worker memory and leak check")
-        report["worker_idle_rss_mib"] = try await measure.idleWorkerRSS()
-        let leaks = try await measure.leakCheck()
-        report["leak_check_tasks"] = Double(leaks.tasks)
-        report["parent_rss_drift_mib"] = leaks.rssDrift
-        report["parent_fd_growth"] = leaks.fdGrowth
-
+        if runs("payload") {
+            progress("1 MiB payload")
+            let payload = try await measure.payload()
+            report["payload_1mib_roundtrip_ms"] = payload
+            report["payload_1mib_gb_per_s_each_way"] = Double(1 << 20) / (payload / 2 / 1_000) / 1e9
+        }
+        if runs("start") {
+            progress("pool start, spawn and restart")
+            report["pool_start_ms"] = try await measure.poolStart()
+            report["worker_spawn_ms"] = try measure.workerSpawn()
+            report["restart_ms_p50"] = try await measure.restart()
+        }
+        if runs("inprocess") {
+            progress("in-process WaitGroup")
+            let inProcess = await measure.inProcess()
+            report["waitgroup_task_us"] = inProcess.waitGroup
+            report["taskgroup_task_us"] = inProcess.taskGroup
+        }
+        if runs("memory") {
+            progress("idle worker memory and leak check")
+            report["worker_idle_rss_mib"] = try await measure.idleWorkerRSS()
+            let leaks = try await measure.leakCheck()
+            report["leak_check_tasks"] = Double(leaks.tasks)
+            report["parent_rss_drift_mib"] = leaks.rssDrift
+            report["parent_fd_growth"] = leaks.fdGrowth
+        }
+        guard runs("peers") else {
+            print("")
+            report.printTable()
+            return
+        }
         progress("peers")
         let peers = Peers(directory: Peers.locate(), quick: quick)
         if let python = peers.run("python3", "python_ppe.py") {
