@@ -6,8 +6,12 @@ enum DemoTasks {
         var registry = TaskRegistry(
             CountEvents.self, TagUser.self, ChargeCard.self, ResizeImage.self, EchoTask.self, WorkerPID.self)
         registry.register(echoBytes)
+        registry.register(identity)
         return registry
     }()
+
+    /// Returns its input: the map benchmark.
+    static let identity = TaskFunction("parallax.identity") { (value: Int) in value }
 
     /// Returns its bytes: the payload benchmark.
     static let echoBytes = TaskFunction("parallax.echoBytes") { (bytes: [UInt8]) in bytes }

@@ -17,6 +17,10 @@ public enum TestTasks {
         registry.register(square)
         registry.register(userStats)
         registry.register(reversed)
+        registry.register(probe)
+        registry.register(failOnSevens)
+        registry.register(crashOnThirteen)
+        registry.register(liveResource)
         return registry
     }()
 
@@ -26,6 +30,30 @@ public enum TestTasks {
     public static let userStats = TaskFunction("Report.userStats", Report.userStats)
     /// A function that needs nothing but the standard library.
     public static let reversed = TaskFunction("stdlib.reversed") { (text: String) in String(text.reversed()) }
+
+    /// Sleeps, and reports where and when it ran (CLOCK_MONOTONIC is shared by all processes).
+    public static let probe = TaskFunction("test.probe") { (milliseconds: Int) async throws -> Probe in
+        let start = Probe.now()
+        try await Task.sleep(for: .milliseconds(milliseconds))
+        return Probe(pid: getpid(), start: start, end: Probe.now())
+    }
+
+    /// Throws for multiples of seven.
+    public static let failOnSevens = TaskFunction("test.failOnSevens") { (x: Int) throws -> Int in
+        if x % 7 == 0 { throw QuotaExceeded(code: x, detail: "\(x) is a multiple of seven") }
+        return x
+    }
+
+    /// Crashes its worker on 13.
+    public static let crashOnThirteen = TaskFunction("test.crashOnThirteen") { (x: Int) -> Int in
+        if x == 13 { fatalError("thirteen") }
+        return x
+    }
+
+    /// Takes an input that cannot be encoded.
+    public static let liveResource = TaskFunction("test.liveResource") { (resource: LiveResource) in
+        Int(resource.descriptor)
+    }
 
     /// Set in the worker environment to make the bootstrap throw.
     public static let failBootstrapVariable = "PARALLAX_TEST_FAIL_BOOTSTRAP"
@@ -376,5 +404,19 @@ public struct AnswerSomeoneElse: WorkerTask {
         _ = frame.withUnsafeBytes { write(4, $0.baseAddress, $0.count) }
         try await Task.sleep(for: .seconds(30))
         return 0
+    }
+}
+
+/// Where and when a task ran.
+public struct Probe: Codable, Sendable {
+    public var pid: Int32
+    public var start: UInt64
+    public var end: UInt64
+
+    /// Nanoseconds on the monotonic clock, which every process on the machine shares.
+    public static func now() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 }

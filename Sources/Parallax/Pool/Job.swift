@@ -3,6 +3,8 @@ package struct Job: Sendable {
     package typealias Completion = @Sendable (Result<[UInt8], TaskError>) -> Void
 
     package let id: UInt64
+    /// The kind of frame that carries the job: a run, or a batch of a map.
+    package let kind: Frame.Kind
     package let name: String
     /// The payload of the job's run frame: the name and the encoded input.
     package let payload: [UInt8]
@@ -10,9 +12,11 @@ package struct Job: Sendable {
     package let completion: Completion
 
     package init(
-        id: UInt64, name: String, payload: [UInt8], timeout: Duration?, completion: @escaping Completion
+        id: UInt64, kind: Frame.Kind = .run, name: String, payload: [UInt8], timeout: Duration?,
+        completion: @escaping Completion
     ) {
         self.id = id
+        self.kind = kind
         self.name = name
         self.payload = payload
         self.timeout = timeout

@@ -159,15 +159,22 @@ public final class WorkerPool: Service, Sendable {
     private func submitEncoded<Output: Decodable>(
         _ task: EncodedTask, timeout: Duration?, as _: Output.Type
     ) async throws -> Output {
+        let bytes = try await answer(task, timeout: timeout).get()
+        return try Self.decodeOutput(Output.self, from: bytes, name: task.name)
+    }
+
+    /// Runs an encoded task and waits for its answer; cancelling the caller cancels the task.
+    package func answer(
+        _ task: EncodedTask, kind: Frame.Kind = .run, timeout: Duration?
+    ) async -> Result<[UInt8], TaskError> {
         let answer = OneShot<Result<[UInt8], TaskError>>()
         let id = makeJobID()
-        let bytes = try await withTaskCancellationHandler {
-            enqueue(id: id, task: task, timeout: timeout) { answer.deliver($0) }
-            return try await answer.wait().get()
+        return await withTaskCancellationHandler {
+            enqueue(id: id, kind: kind, task: task, timeout: timeout) { answer.deliver($0) }
+            return await answer.wait()
         } onCancel: {
             self.cancel(jobID: id)
         }
-        return try Self.decodeOutput(Output.self, from: bytes, name: task.name)
     }
 
     // MARK: Package interface, shared with WaitGroup
@@ -202,7 +209,7 @@ public final class WorkerPool: Service, Sendable {
         }
     }
 
-    private func checkRegistered(_ name: String) throws(SpawnError) {
+    package func checkRegistered(_ name: String) throws(SpawnError) {
         guard tasks.contains(name) else {
             throw SpawnError(
                 code: .unregisteredTask,
@@ -214,6 +221,12 @@ public final class WorkerPool: Service, Sendable {
 
     package static func decodeOutput<Output: Decodable>(
         _: Output.Type, from bytes: [UInt8], name: String
+    ) throws(TaskError) -> Output {
+        try decodeOutput(Output.self, from: bytes[...], name: name)
+    }
+
+    package static func decodeOutput<Output: Decodable>(
+        _: Output.Type, from bytes: ArraySlice<UInt8>, name: String
     ) throws(TaskError) -> Output {
         do {
             return try WireCodec.decode(Output.self, from: bytes)
@@ -232,11 +245,12 @@ public final class WorkerPool: Service, Sendable {
 
     /// Queues an encoded task; `completion` is called exactly once, on any thread.
     package func enqueue(
-        id: UInt64, task: EncodedTask, timeout: Duration?, completion: @escaping Job.Completion
+        id: UInt64, kind: Frame.Kind = .run, task: EncodedTask, timeout: Duration?,
+        completion: @escaping Job.Completion
     ) {
         let job = Job(
-            id: id, name: task.name, payload: task.payload, timeout: timeout ?? configuration.taskTimeout,
-            completion: completion)
+            id: id, kind: kind, name: task.name, payload: task.payload,
+            timeout: timeout ?? configuration.taskTimeout, completion: completion)
         let action = state.withLock { machine in
             let action = machine.submit(job)
             if case .send(let send) = action { Self.post([send]) }
@@ -278,7 +292,9 @@ public final class WorkerPool: Service, Sendable {
     /// Queues the run frames of `sends` on their workers. Called inside the state lock, so every
     /// worker receives its frames in the order the state machine assigned the jobs.
     private static func post(_ sends: [PoolStateMachine<WorkerProcess>.Send]) {
-        for send in sends { send.handle.enqueue(kind: .run, id: send.job.id, payload: send.job.payload) }
+        for send in sends {
+            send.handle.enqueue(kind: send.job.kind, id: send.job.id, payload: send.job.payload)
+        }
     }
 
     /// Writes the frames queued for the workers of `sends` and starts the timeouts of the jobs
@@ -519,7 +535,7 @@ public final class WorkerPool: Service, Sendable {
             var failure = error
             failure.message = "worker bootstrap failed: \(error.type): \(error.message)"
             startup.deliver(.failed(failure))
-        case .result, .failure:
+        case .result, .batchResult, .failure:
             let action = state.withLock { machine in
                 let action = machine.taskFinished(slot: slot, generation: generation, jobID: frame.id)
                 if case .finished(_, let sends, _) = action { Self.post(sends) }
@@ -530,7 +546,7 @@ public final class WorkerPool: Service, Sendable {
                 deliver(sends)
                 if let started { startTimeout(of: started.job, generation: started.generation) }
                 if let job {
-                    if frame.kind == .result {
+                    if frame.kind != .failure {
                         job.completion(.success(frame.payload))
                     } else {
                         let error =
@@ -552,7 +568,7 @@ public final class WorkerPool: Service, Sendable {
                     metadata: ["parallax.worker.pid": "\(process.pid)", "parallax.task.id": "\(frame.id)"])
                 process.signal(SIGKILL)
             }
-        case .run, .cancel:
+        case .run, .runBatch, .cancel:
             // Only the parent sends these: the worker is broken. Its running task fails with a
             // protocol violation when it exits.
             let process = state.withLock { machine -> WorkerProcess? in

@@ -153,7 +153,7 @@ package final class WorkerProcess: Sendable {
                     }
                     // Once a write failed the worker is gone: nothing after it can arrive either.
                     writer.isBroken = true
-                    if frame.kind == .run { unsent.append(frame.id) }
+                    if frame.kind != .cancel { unsent.append(frame.id) }
                 }
             }
         }

@@ -17,6 +17,10 @@ package struct Frame: Sendable, Equatable {
         case bootstrapFailed = 5
         /// Parent to worker: cancel the task with the frame's id.
         case cancel = 6
+        /// Parent to worker: run a registered function over several inputs (see ``BatchPayload``).
+        case runBatch = 7
+        /// Worker to parent: one outcome per input of a batch (see ``BatchPayload``).
+        case batchResult = 8
     }
 
     /// Bytes before the payload: length, kind and id.

@@ -46,6 +46,16 @@ package struct PayloadReader {
         }
     }
 
+    /// Reads a UInt32 length and returns that many bytes as a slice of the payload.
+    package mutating func readSlice() throws(ProtocolError) -> ArraySlice<UInt8> {
+        let count = Int(try read(UInt32.self))
+        guard bytes.count - offset >= count else {
+            throw ProtocolError(.malformedPayload("a field of \(count) bytes runs past the payload"))
+        }
+        defer { offset += count }
+        return bytes[offset..<offset + count]
+    }
+
     package mutating func readRemainder() -> [UInt8] {
         defer { offset = bytes.count }
         return Array(bytes[offset...])

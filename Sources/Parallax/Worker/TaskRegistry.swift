@@ -79,12 +79,13 @@ public struct TaskRegistry: Sendable {
         _ name: String, input: ArraySlice<UInt8>, as _: Input.Type, context: WorkerContext,
         _ body: (Input, WorkerContext) async throws -> Output
     ) async -> Result<[UInt8], TaskError> {
-        let where_ = "in task '\(name)' (id \(context.taskID)) on worker pid \(context.pid)"
+        // Built only when something failed: it is never needed on the path of a result.
+        func where_() -> String { "in task '\(name)' (id \(context.taskID)) on worker pid \(context.pid)" }
         let decoded: Input
         do {
             decoded = try WireCodec.decode(Input.self, from: input)
         } catch {
-            var failure = TaskError(describing: error, context: where_)
+            var failure = TaskError(describing: error, context: where_())
             failure.message = "the worker could not decode the input of '\(name)': \(error)"
             return .failure(failure)
         }
@@ -92,7 +93,7 @@ public struct TaskRegistry: Sendable {
         do {
             output = try await body(decoded, context)
         } catch {
-            return .failure(TaskError(describing: error, context: where_))
+            return .failure(TaskError(describing: error, context: where_()))
         }
         do {
             return .success(try WireCodec.encode(output))
@@ -101,7 +102,7 @@ public struct TaskRegistry: Sendable {
                 TaskError(
                     kind: .threw, type: "Parallax.ResultEncodingError",
                     message: "the result of '\(name)' cannot be encoded: \(error)",
-                    trace: "\(String(reflecting: error))\n\(where_)", workerPID: context.pid))
+                    trace: "\(String(reflecting: error))\n\(where_())", workerPID: context.pid))
         }
     }
 }

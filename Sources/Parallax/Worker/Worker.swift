@@ -136,7 +136,7 @@ final class WorkerServer: Sendable {
             var frames: [Frame] = []
             do {
                 while let frame = try decoder.next() {
-                    guard frame.kind == .run || frame.kind == .cancel else {
+                    guard frame.kind == .run || frame.kind == .runBatch || frame.kind == .cancel else {
                         throw ProtocolError(.unexpectedFrame("\(frame.kind) frame from the parent"))
                     }
                     frames.append(frame)
@@ -149,7 +149,7 @@ final class WorkerServer: Sendable {
             // arrived with its task is seen first.
             let startDrain = mailbox.withLock { mailbox -> Bool in
                 for frame in frames {
-                    if frame.kind == .run {
+                    if frame.kind != .cancel {
                         mailbox.frames.append(frame)
                     } else {
                         mailbox.cancelled.insert(frame.id)
@@ -171,6 +171,8 @@ final class WorkerServer: Sendable {
                     kind: .cancelled, type: "Swift.CancellationError",
                     message: "the task was cancelled before it started", workerPID: pid)
                 send(kind: .failure, id: frame.id, payload: (try? WireCodec.encode(cancelled)) ?? [])
+            } else if frame.kind == .runBatch {
+                await runBatch(frame)
             } else {
                 await run(frame)
             }
@@ -189,6 +191,39 @@ final class WorkerServer: Sendable {
             }
             return (frame, mailbox.cancelled.remove(frame.id) != nil)
         }
+    }
+
+    /// Runs a registered function over every input of a batch, one at a time, and answers with
+    /// one outcome per input.
+    private func runBatch(_ frame: Frame) async {
+        let batch: BatchPayload.Request
+        do {
+            batch = try BatchPayload.Request(frame.payload)
+        } catch {
+            Self.complain("\(error)")
+            _exit(76)
+        }
+        var logger = logger
+        logger[metadataKey: "parallax.task.id"] = "\(frame.id)"
+        let context = WorkerContext(slot: slot, pid: pid, taskID: frame.id, logger: logger)
+        var reply = BatchPayload.ReplyWriter(count: batch.inputs.count)
+        guard let handler = registry.handler(named: batch.name) else {
+            let error = TaskError(
+                kind: .rejected, type: "Parallax.UnregisteredTask",
+                message: "this worker has no task named '\(batch.name)'", workerPID: pid)
+            for _ in batch.inputs { reply.append(.failure(error)) }
+            send(kind: .batchResult, id: frame.id, payload: reply.bytes)
+            return
+        }
+        for input in batch.inputs {
+            switch await handler(input, context) {
+            case .success(let bytes): reply.append(.success(bytes))
+            case .failure(var error):
+                error.workerPID = pid
+                reply.append(.failure(error))
+            }
+        }
+        send(kind: .batchResult, id: frame.id, payload: reply.bytes)
     }
 
     private func run(_ frame: Frame) async {

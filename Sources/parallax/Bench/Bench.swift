@@ -27,7 +27,7 @@ struct Bench: AsyncParsableCommand {
     @Option(
         name: .customLong("only"),
         help:
-            "Run only these groups (repeatable): roundtrip, throughput, payload, start, inprocess, memory, peers."
+            "Run only these groups (repeatable): roundtrip, throughput, map, payload, start, inprocess, memory, peers."
     )
     var groups: [String] = []
 
@@ -52,7 +52,10 @@ struct Bench: AsyncParsableCommand {
             progress("tasks in flight")
             report["process_throughput_tasks_per_s"] = try await measure.throughput()
         }
-        report.notes.append("map_items_per_s: the pool's parallel map is not built yet")
+        if runs("map") {
+            progress("map over trivial items")
+            report["map_items_per_s"] = try await measure.map()
+        }
         if runs("payload") {
             progress("1 MiB payload")
             let payload = try await measure.payload()

@@ -74,6 +74,22 @@ struct Measurements {
         }
     }
 
+    /// `map` over trivial items in chunks of 256, like Python's `map(chunksize=256)`, in items per
+    /// second.
+    func map() async throws -> Double {
+        let count = quick ? 100_000 : 1_000_000
+        return try await pool(workers: 2) { pool in
+            _ = try await pool.map(0..<1_000, DemoTasks.identity, chunkSize: 256)
+            let start = clock.now
+            let results = try await pool.map(0..<count, DemoTasks.identity, chunkSize: 256)
+            let elapsed = clock.now - start
+            var sum = 0
+            for result in results { sum &+= try result.get() }
+            guard sum == count * (count - 1) / 2 else { throw BenchError("map returned wrong values") }
+            return Double(count) / elapsed.timeInterval
+        }
+    }
+
     /// 1 MiB there and back, median milliseconds.
     func payload() async throws -> Double {
         let bytes = [UInt8]((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) })

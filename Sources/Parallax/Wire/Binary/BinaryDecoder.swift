@@ -67,6 +67,19 @@ final class BinaryDecodingState: Decoder {
 enum BinaryFastDecode {
     static func decode<T>(_: T.Type, input: BinaryInput, at offset: Int, _ path: [any CodingKey]) throws -> T?
     {
+        // Common scalars: read directly, without a decoder object.
+        if T.self == Int.self {
+            return unsafeBitCast(try BinaryScalarDecode.integer(Int.self, input, offset, path), to: T.self)
+        }
+        if T.self == String.self {
+            return unsafeBitCast(try BinaryScalarDecode.string(input, offset, path), to: T.self)
+        }
+        if T.self == Double.self {
+            return unsafeBitCast(try BinaryScalarDecode.double(input, offset, path), to: T.self)
+        }
+        if T.self == Bool.self {
+            return unsafeBitCast(try BinaryScalarDecode.bool(input, offset, path), to: T.self)
+        }
         if T.self == [UInt8].self, try input.tag(at: offset, path) == .bytes {
             return unsafeBitCast(try packed(UInt8.self, input, offset, path), to: T.self)
         }

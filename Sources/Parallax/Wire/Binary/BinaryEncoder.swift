@@ -28,6 +28,23 @@ package enum BinaryEncoder {
 /// walk an array element by element.
 enum BinaryFastPath {
     static func encode<T>(_ value: T, into output: inout [UInt8]) -> Bool {
+        // Common scalars: written directly, without an encoder object.
+        if T.self == Int.self {
+            BinaryScalar.int(unsafeBitCast(value, to: Int.self), &output)
+            return true
+        }
+        if T.self == String.self {
+            BinaryScalar.string(unsafeBitCast(value, to: String.self), &output)
+            return true
+        }
+        if T.self == Double.self {
+            BinaryScalar.double(unsafeBitCast(value, to: Double.self), &output)
+            return true
+        }
+        if T.self == Bool.self {
+            BinaryScalar.bool(unsafeBitCast(value, to: Bool.self), &output)
+            return true
+        }
         if T.self == [UInt8].self {
             let bytes = unsafeBitCast(value, to: [UInt8].self)
             output.reserveCapacity(output.count + 5 + bytes.count)

@@ -1,0 +1,120 @@
+/// The payloads of batch frames, which carry a chunk of a parallel map in one frame each way.
+///
+/// ```
+/// runBatch:    name (UInt32 length, UTF-8), UInt32 count, count × (UInt32 length, encoded input)
+/// batchResult: UInt32 count, count × (UInt8 status, UInt32 length, bytes)
+///              status 0: the encoded output; status 1: an encoded TaskError
+/// ```
+package enum BatchPayload {
+    /// A decoded runBatch payload; the inputs are slices of the frame's payload, not copies.
+    package struct Request {
+        package var name: String
+        package var inputs: [ArraySlice<UInt8>]
+
+        /// Reads a runBatch payload.
+        /// - Throws: ``ProtocolError`` when it is malformed.
+        package init(_ payload: [UInt8]) throws(ProtocolError) {
+            var reader = PayloadReader(payload)
+            name = try reader.readString()
+            let count = Int(try reader.read(UInt32.self))
+            inputs = []
+            inputs.reserveCapacity(min(count, payload.count / 4))
+            for _ in 0..<count { inputs.append(try reader.readSlice()) }
+            try reader.expectEnd("batch")
+        }
+    }
+
+    /// Builds a runBatch payload, encoding each input in place.
+    package struct RequestWriter {
+        package private(set) var bytes: [UInt8]
+        private var countOffset: Int
+        private var count: UInt32 = 0
+
+        package init(name: String, capacity: Int = 256) {
+            var writer = PayloadWriter(capacity: capacity)
+            writer.write(name)
+            bytes = writer.bytes
+            countOffset = bytes.count
+            bytes.append(contentsOf: [0, 0, 0, 0])
+        }
+
+        /// Appends one input.
+        /// - Throws: What encoding `input` throws; the payload is unchanged then.
+        package mutating func append<Input: Encodable>(_ input: Input) throws {
+            let start = bytes.count
+            bytes.append(contentsOf: [0, 0, 0, 0])
+            do {
+                try WireCodec.encode(input, into: &bytes)
+            } catch {
+                bytes.removeSubrange(start...)
+                throw error
+            }
+            patch(UInt32(bytes.count - start - 4), at: start)
+            count += 1
+            patch(count, at: countOffset)
+        }
+
+        private mutating func patch(_ value: UInt32, at offset: Int) {
+            withUnsafeBytes(of: value.littleEndian) { raw in
+                for index in 0..<4 { bytes[offset + index] = raw[index] }
+            }
+        }
+    }
+
+    /// Builds a batchResult payload.
+    package struct ReplyWriter {
+        package private(set) var bytes: [UInt8] = []
+
+        package init(count: Int) {
+            var writer = PayloadWriter(capacity: 16 + count * 12)
+            writer.write(UInt32(count))
+            bytes = writer.bytes
+        }
+
+        package mutating func append(_ outcome: Result<[UInt8], TaskError>) {
+            var writer = PayloadWriter(capacity: 0)
+            switch outcome {
+            case .success(let value):
+                writer.write(UInt8(0))
+                writer.write(UInt32(value.count))
+                bytes += writer.bytes
+                bytes += value
+            case .failure(let error):
+                let encoded = (try? WireCodec.encode(error)) ?? []
+                writer.write(UInt8(1))
+                writer.write(UInt32(encoded.count))
+                bytes += writer.bytes
+                bytes += encoded
+            }
+        }
+    }
+
+    /// Reads a batchResult payload into one outcome per input.
+    /// - Throws: ``ProtocolError`` when it is malformed or holds another number of outcomes.
+    package static func outcomes(_ payload: [UInt8], expected: Int) throws(ProtocolError) -> [Result<
+        ArraySlice<UInt8>, TaskError
+    >] {
+        var reader = PayloadReader(payload)
+        let count = Int(try reader.read(UInt32.self))
+        guard count == expected else {
+            throw ProtocolError(.malformedPayload("a batch of \(expected) came back with \(count) outcomes"))
+        }
+        var outcomes: [Result<ArraySlice<UInt8>, TaskError>] = []
+        outcomes.reserveCapacity(count)
+        for _ in 0..<count {
+            let status = try reader.read(UInt8.self)
+            let bytes = try reader.readSlice()
+            switch status {
+            case 0: outcomes.append(.success(bytes))
+            case 1:
+                guard let error = try? WireCodec.decode(TaskError.self, from: bytes) else {
+                    throw ProtocolError(.malformedPayload("a batch outcome holds an unreadable error"))
+                }
+                outcomes.append(.failure(error))
+            default: throw ProtocolError(.malformedPayload("batch outcome status \(status)"))
+            }
+        }
+        try reader.expectEnd("batch result")
+        return outcomes
+    }
+}

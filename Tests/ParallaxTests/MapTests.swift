@@ -1,0 +1,76 @@
+import Parallax
+import ParallaxTestTasks
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite(.timeLimit(.minutes(2)))
+struct MapTests {
+    @Test func mapReturnsOneResultPerInputInInputOrder() async throws {
+        try await TestPool.with { pool in
+            let results = try await pool.map(0..<1_000, TestTasks.square, chunkSize: 64)
+            #expect(results.map(\.value) == (0..<1_000).map { $0 * $0 })
+            let single = try await pool.map([3, 4], TestTasks.square)
+            #expect(single.map(\.value) == [9, 16])
+            #expect(try await pool.map([Int](), TestTasks.square).isEmpty)
+        }
+    }
+
+    @Test func aThrowingItemFailsOnlyItsOwnSlot() async throws {
+        try await TestPool.with { pool in
+            let results = try await pool.map(1...30, TestTasks.failOnSevens, chunkSize: 8)
+            for (index, result) in results.enumerated() {
+                let x = index + 1
+                if x % 7 == 0 {
+                    #expect(result.error?.kind == .threw)
+                    #expect(result.error?.code == x)
+                } else {
+                    #expect(result.value == x)
+                }
+            }
+        }
+    }
+
+    @Test func aCrashFailsTheItemsOfItsChunkAndTheOtherChunksGoOn() async throws {
+        try await TestPool.with { pool in
+            let results = try await pool.map(0..<40, TestTasks.crashOnThirteen, chunkSize: 10)
+            for (x, result) in results.enumerated() {
+                if (10..<20).contains(x) {
+                    #expect(result.error?.kind == .crashed)
+                    #expect(result.error?.message.contains("thirteen") == true)
+                } else {
+                    #expect(result.value == x)
+                }
+            }
+        }
+    }
+
+    @Test func theLimitBoundsChunksInFlightAndTheWorkRunsInWorkers() async throws {
+        try await TestPool.with(workers: 4) { pool in
+            let results = try await pool.map(Array(repeating: 80, count: 8), TestTasks.probe, limit: 2)
+            let probes = results.compactMap(\.value)
+            #expect(probes.count == 8)
+            #expect(!probes.contains { $0.pid == getpid() })
+            // The most intervals that overlap at any instant.
+            var peak = 0
+            for probe in probes {
+                let overlapping = probes.filter { $0.start <= probe.start && probe.start < $0.end }.count
+                peak = max(peak, overlapping)
+            }
+            #expect(peak <= 2)
+            #expect(peak == 2, "with four free workers, two chunks should run at once")
+        }
+    }
+
+    @Test func badInputsAreRefusedBeforeAnythingRuns() async throws {
+        try await TestPool.with(workers: 1) { pool in
+            await #expect(throws: CaptureError.self) {
+                try await pool.map([LiveResource(descriptor: 1)], TestTasks.liveResource)
+            }
+            let unknown = TaskFunction("not.registered") { (x: Int) in x }
+            await #expect(throws: SpawnError.self) { try await pool.map([1], unknown) }
+        }
+    }
+}
