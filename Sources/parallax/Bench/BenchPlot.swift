@@ -22,10 +22,22 @@ struct BenchPlot {
                     ("Python ProcessPoolExecutor", value("python_ppe_roundtrip_us_p50"), false),
                 ]),
             Panel(
-                title: "Small tasks in flight, 2 workers", unit: "tasks/s", better: "higher is better",
+                title: "Small tasks in flight, 2 workers, 16 sent ahead", unit: "tasks/s", better: "higher is better",
                 bars: [
                     ("swift-parallax", value("process_throughput_tasks_per_s"), true),
                     ("Python ProcessPoolExecutor", value("python_ppe_throughput_tasks_per_s"), false),
+                ]),
+            Panel(
+                title: "Map over trivial items, chunks of 256", unit: "items/s", better: "higher is better",
+                bars: [
+                    ("swift-parallax", value("map_items_per_s"), true),
+                    ("Python map(chunksize=256)", value("python_ppe_map_items_per_s"), false),
+                ]),
+            Panel(
+                title: "1 MiB payload, each way", unit: "GB/s", better: "higher is better",
+                bars: [
+                    ("swift-parallax", value("payload_1mib_gb_per_s_each_way"), true),
+                    ("target", 2, false),
                 ]),
             Panel(
                 title: "Pool of 4 workers ready", unit: "ms", better: "lower is better",
