@@ -35,14 +35,14 @@ package enum BatchPayload {
             writer.write(name)
             bytes = writer.bytes
             countOffset = bytes.count
-            bytes.append(contentsOf: [0, 0, 0, 0])
+            bytes.append(contentsOf: repeatElement(0, count: 4))
         }
 
         /// Appends one input.
         /// - Throws: What encoding `input` throws; the payload is unchanged then.
         package mutating func append<Input: Encodable>(_ input: Input) throws {
             let start = bytes.count
-            bytes.append(contentsOf: [0, 0, 0, 0])
+            bytes.append(contentsOf: repeatElement(0, count: 4))
             do {
                 try WireCodec.encode(input, into: &bytes)
             } catch {
@@ -72,19 +72,16 @@ package enum BatchPayload {
         }
 
         package mutating func append(_ outcome: Result<[UInt8], TaskError>) {
-            var writer = PayloadWriter(capacity: 0)
             switch outcome {
             case .success(let value):
-                writer.write(UInt8(0))
-                writer.write(UInt32(value.count))
-                bytes += writer.bytes
-                bytes += value
+                bytes.append(0)
+                BinaryFastPath.append(UInt32(value.count), to: &bytes)
+                bytes.append(contentsOf: value)
             case .failure(let error):
                 let encoded = (try? WireCodec.encode(error)) ?? []
-                writer.write(UInt8(1))
-                writer.write(UInt32(encoded.count))
-                bytes += writer.bytes
-                bytes += encoded
+                bytes.append(1)
+                BinaryFastPath.append(UInt32(encoded.count), to: &bytes)
+                bytes.append(contentsOf: encoded)
             }
         }
     }

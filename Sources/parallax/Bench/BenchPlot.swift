@@ -22,7 +22,8 @@ struct BenchPlot {
                     ("Python ProcessPoolExecutor", value("python_ppe_roundtrip_us_p50"), false),
                 ]),
             Panel(
-                title: "Small tasks in flight, 2 workers, 16 sent ahead", unit: "tasks/s", better: "higher is better",
+                title: "Small tasks in flight, 2 workers, 16 sent ahead", unit: "tasks/s",
+                better: "higher is better",
                 bars: [
                     ("swift-parallax", value("process_throughput_tasks_per_s"), true),
                     ("Python ProcessPoolExecutor", value("python_ppe_throughput_tasks_per_s"), false),
