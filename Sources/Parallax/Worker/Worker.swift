@@ -203,25 +203,11 @@ final class WorkerServer: Sendable {
             Self.complain("\(error)")
             _exit(76)
         }
-        var logger = logger
-        logger[metadataKey: "parallax.task.id"] = "\(frame.id)"
-        let context = WorkerContext(slot: slot, pid: pid, taskID: frame.id, logger: logger)
+        let context = context(for: frame.id)
+        let handler = registry.handler(named: batch.name)
         var reply = BatchPayload.ReplyWriter(count: batch.inputs.count)
-        guard let handler = registry.handler(named: batch.name) else {
-            let error = TaskError(
-                kind: .rejected, type: "Parallax.UnregisteredTask",
-                message: "this worker has no task named '\(batch.name)'", workerPID: pid)
-            for _ in batch.inputs { reply.append(.failure(error)) }
-            send(kind: .batchResult, id: frame.id, payload: reply.bytes)
-            return
-        }
         for input in batch.inputs {
-            switch await handler(input, context) {
-            case .success(let bytes): reply.append(.success(bytes))
-            case .failure(var error):
-                error.workerPID = pid
-                reply.append(.failure(error))
-            }
+            reply.append(await perform(batch.name, handler, input, context))
         }
         send(kind: .batchResult, id: frame.id, payload: reply.bytes)
     }
@@ -234,30 +220,37 @@ final class WorkerServer: Sendable {
             Self.complain("\(error)")
             _exit(76)
         }
-        var logger = logger
-        logger[metadataKey: "parallax.task.id"] = "\(frame.id)"
-        let context = WorkerContext(slot: slot, pid: pid, taskID: frame.id, logger: logger)
-        let outcome: Result<[UInt8], TaskError>
-        if let handler = registry.handler(named: request.name) {
-            outcome = await handler(request.input, context)
-        } else {
-            outcome = .failure(
-                TaskError(
-                    kind: .rejected, type: "Parallax.UnregisteredTask",
-                    message: "this worker has no task named '\(request.name)'", workerPID: pid))
-        }
-        switch outcome {
+        let handler = registry.handler(named: request.name)
+        switch await perform(request.name, handler, request.input, context(for: frame.id)) {
         case .success(let bytes):
             send(kind: .result, id: frame.id, payload: bytes)
-        case .failure(var error):
-            error.workerPID = pid
-            let payload: [UInt8]
-            do {
-                payload = try WireCodec.encode(error)
-            } catch {
-                payload = (try? WireCodec.encode(TaskError(describing: error))) ?? []
-            }
+        case .failure(let error):
+            let payload = (try? WireCodec.encode(error)) ?? []
             send(kind: .failure, id: frame.id, payload: payload)
+        }
+    }
+
+    private func context(for taskID: UInt64) -> WorkerContext {
+        var logger = logger
+        logger[metadataKey: "parallax.task.id"] = "\(taskID)"
+        return WorkerContext(slot: slot, pid: pid, taskID: taskID, logger: logger)
+    }
+
+    /// Runs one input through a handler; a missing handler is a rejection, and every error
+    /// names this worker.
+    private func perform(
+        _ name: String, _ handler: TaskRegistry.Handler?, _ input: ArraySlice<UInt8>, _ context: WorkerContext
+    ) async -> Result<[UInt8], TaskError> {
+        guard let handler else {
+            return .failure(
+                TaskError(
+                    kind: .rejected, type: "Parallax.UnregisteredTask",
+                    message: "this worker has no task named '\(name)'", workerPID: pid))
+        }
+        return await handler(input, context).mapError { error in
+            var error = error
+            error.workerPID = pid
+            return error
         }
     }
 
