@@ -63,7 +63,7 @@ struct WorkerLifecycleTests {
         var tasks = TestTasks.registry
         tasks.register(TaskFunction("only.in.the.parent") { (x: Int) in x })
         var configuration = TestPool.configuration(workers: 1)
-        configuration.restartDelay = .milliseconds(1)
+        configuration.restartBackoff = Backoff(initial: .milliseconds(1), maximum: .milliseconds(10))
         let quiet = Logger(label: "parallax.test") { _ in SwiftLogNoOpLogHandler() }
         try await WorkerPool.withPool(configuration: configuration, tasks: tasks, logger: quiet) { pool in
             let error = await #expect(throws: TaskError.self) { try await pool.submit(Echo(1)) }

@@ -6,6 +6,9 @@ package struct FIFOQueue<Element> {
     package init() {}
 
     package var count: Int { storage.count - head }
+
+    /// The element that ``popFirst()`` would return.
+    package var first: Element? { head < storage.count ? storage[head] : nil }
     package var isEmpty: Bool { count == 0 }
 
     package mutating func append(_ element: Element) {

@@ -26,6 +26,8 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         package var startFailure: TaskError?
         /// Why the parent is stopping this slot's process for breaking the protocol.
         package var violation: String?
+        /// How many tasks the current process answered.
+        package var answered = 0
     }
 
     /// A job handed to a worker.
@@ -84,6 +86,8 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
 
     package private(set) var slots: [Slot]
     package private(set) var lifecycle: Lifecycle = .running
+    /// Why the pool stopped on its own (its workers failed too often), if it did.
+    package private(set) var failure: TaskError?
     package let pipelineDepth: Int
     private var queue = FIFOQueue<Job>()
     private var inFlight: [UInt64: InFlight] = [:]
@@ -108,6 +112,7 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
     // MARK: Submitting
 
     package mutating func submit(_ job: Job) -> SubmitAction {
+        if let failure { return .reject(job, Self.failedError(job, failure)) }
         guard lifecycle == .running else {
             return .reject(job, Self.shuttingDownError(job))
         }
@@ -157,6 +162,7 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
             return nil
         }
         slots[slot].generation &+= 1
+        slots[slot].answered = 0
         return slots[slot].generation
     }
 
@@ -198,6 +204,7 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         } else {
             slots[slot].sent.removeFirst()
         }
+        slots[slot].answered += 1
         let answer = held.answered ? nil : held.job
         guard slots[slot].isReady else {
             // The worker is being stopped: nothing new goes to it.
@@ -223,13 +230,14 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         return fillAll()
     }
 
-    /// The process of `slot` ended. Returns the job it was running unless that was answered, and
-    /// the protocol violation the parent stopped it for; the jobs it had not started go back to the
-    /// front of the queue, and the returned sends give them to other workers.
+    /// The process of `slot` ended. Returns the job it was running unless that was answered, the
+    /// protocol violation the parent stopped it for, and how many tasks it had answered; the jobs
+    /// it had not started go back to the front of the queue, and the returned sends give them to
+    /// other workers.
     package mutating func workerExited(
         slot: Int, generation: UInt64
-    ) -> (job: Job?, violation: String?, sends: [Send]) {
-        guard slots[slot].generation == generation else { return (nil, nil, []) }
+    ) -> (job: Job?, violation: String?, sends: [Send], answered: Int) {
+        guard slots[slot].generation == generation else { return (nil, nil, [], 0) }
         let held = slots[slot].sent.compactMap { inFlight.removeValue(forKey: $0) }
         slots[slot].sent = []
         var failed: Job?
@@ -240,7 +248,7 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         slots[slot].handle = nil
         slots[slot].isReady = false
         if lifecycle != .running { slots[slot].isStopped = true }
-        return (failed, violation, lifecycle == .running ? fillAll() : [])
+        return (failed, violation, lifecycle == .running ? fillAll() : [], slots[slot].answered)
     }
 
     /// Records that the process of `slot` broke the protocol; returns it, to be stopped.
@@ -257,6 +265,13 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         lifecycle = .draining
         for index in slots.indices where slots[index].handle == nil { slots[index].isStopped = true }
         return queue.removeAll()
+    }
+
+    /// The pool gives up: workers failed more often than its restart intensity allows. Intake
+    /// stops as for a shutdown; returns the queued jobs, to be rejected with the failure.
+    package mutating func fail(_ error: TaskError) -> [Job] {
+        failure = error
+        return beginShutdown()
     }
 
     /// Answers every job a worker holds that was not answered yet: the grace period of a shutdown
@@ -328,6 +343,13 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         TaskError(
             kind: .rejected, type: "Parallax.PoolShuttingDown",
             message: "task '\(job.name)' was not run: the worker pool is shutting down")
+    }
+
+    static func failedError(_ job: Job, _ failure: TaskError) -> TaskError {
+        TaskError(
+            kind: .rejected, type: "Parallax.PoolFailed",
+            message: "task '\(job.name)' was not run: the worker pool gave up (\(failure.message))",
+            trace: failure.trace)
     }
 
     static func unavailableError(_ job: Job, _ failure: TaskError) -> TaskError {

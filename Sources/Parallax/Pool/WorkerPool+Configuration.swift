@@ -24,11 +24,12 @@ extension WorkerPool {
         /// The time limit of a task that sets none; `nil` for no limit. On expiry the worker is
         /// killed, the task reports ``TaskError/Kind/timedOut`` and a new worker starts.
         public var taskTimeout: Duration?
-        /// The first delay before restarting a worker that failed to start; it doubles with each
-        /// failure in a row up to ``maximumRestartDelay``.
-        public var restartDelay: Duration
-        /// The longest delay between restarts of a worker that keeps failing to start.
-        public var maximumRestartDelay: Duration
+        /// The delays before restarting a worker that keeps failing: one that could not start,
+        /// or that died before it answered a task. A worker that answered tasks before it died is
+        /// restarted at once.
+        public var restartBackoff: Backoff
+        /// How many restarts, across all workers, the pool allows in a period before it gives up.
+        public var restartIntensity: RestartIntensity
         /// How many tasks a worker holds at once: the one it runs, and the ones sent ahead so that
         /// it starts the next without waiting for the parent. A worker runs them one at a time in
         /// order; when it dies, the tasks it had not started go to other workers.
@@ -54,8 +55,8 @@ extension WorkerPool {
             self.maximumFrameSize = 256 * 1024 * 1024
             self.taskTimeout = nil
             self.pipelineDepth = 1
-            self.restartDelay = .milliseconds(10)
-            self.maximumRestartDelay = .seconds(2)
+            self.restartBackoff = .default
+            self.restartIntensity = .default
             self.gracefulShutdownTimeout = .seconds(10)
             self.forceShutdownTimeout = .seconds(2)
         }

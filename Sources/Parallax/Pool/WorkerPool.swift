@@ -37,6 +37,15 @@ public final class WorkerPool: Service, Sendable {
     private let stoppedSlots = Atomic<Int>(0)
     private let allSlotsStopped = Latch()
     private let started = Mutex<(count: Int, waiters: [(target: Int, signal: OneShot<Void>)])>((0, []))
+    private let restarts: Mutex<RestartWindow>
+    private let origin = ContinuousClock.now
+    private let eventSink: AsyncStream<Event>.Continuation
+
+    /// What happens to the workers: starts, crashes, restarts, giving up, shutdown.
+    ///
+    /// One consumer reads it; the newest 1,000 events are kept when the consumer falls behind. The
+    /// stream ends after ``Event/Kind/stopped``.
+    public let events: AsyncStream<Event>
 
     /// Creates a pool. No worker starts before ``run()``.
     ///
@@ -54,6 +63,8 @@ public final class WorkerPool: Service, Sendable {
         self.state = Mutex(
             PoolStateMachine(slotCount: configuration.workerCount, pipelineDepth: configuration.pipelineDepth)
         )
+        self.restarts = Mutex(RestartWindow(configuration.restartIntensity))
+        (events, eventSink) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(1_000))
     }
 
     // MARK: Running
@@ -85,6 +96,11 @@ public final class WorkerPool: Service, Sendable {
             self.shutdown()
         }
         logger.debug("pool stopped")
+        emit(Event(.stopped, message: "every worker has stopped"))
+        eventSink.finish()
+        if let failure = state.withLock({ $0.failure }) {
+            throw WorkerPoolError(code: .restartIntensityExceeded, message: failure.message)
+        }
     }
 
     /// Starts a graceful shutdown; ``run()`` returns when it is complete.
@@ -394,34 +410,56 @@ public final class WorkerPool: Service, Sendable {
         case failed(TaskError)
     }
 
-    /// Keeps one slot filled with a worker until shutdown.
+    /// How one worker process ended, for the supervisor.
+    private enum WorkerOutcome {
+        /// It never completed its handshake.
+        case startFailed(TaskError)
+        /// It ran and then ended, after answering this many tasks.
+        case exited(answered: Int)
+    }
+
+    /// Keeps one slot filled with a worker until shutdown: restarts a worker that ended, after a
+    /// backoff when it keeps failing, and gives the pool up when restarts exceed the intensity.
     private func supervise(slot: Int) async {
         var failuresInARow = 0
         var logger = logger
         logger[metadataKey: "parallax.worker.slot"] = "\(slot)"
         while let generation = state.withLock({ $0.workerSpawning(slot: slot) }) {
             let outcome = await runWorker(slot: slot, generation: generation, logger: logger)
-            guard let startFailure = outcome else {
-                failuresInARow = 0
-                continue
-            }
-            // A worker still starting when shutdown closed its channel is no failure.
+            // A worker stopped by shutdown, or still starting when shutdown closed it, is no failure.
             if shutdownRequested.isSet { break }
-            failuresInARow += 1
-            let rejected = state.withLock {
-                $0.workerFailedToStart(slot: slot, generation: generation, error: startFailure)
+            switch outcome {
+            case .startFailed(let failure):
+                failuresInARow += 1
+                let rejected = state.withLock {
+                    $0.workerFailedToStart(slot: slot, generation: generation, error: failure)
+                }
+                for job in rejected {
+                    job.completion(.failure(PoolStateMachine<WorkerProcess>.unavailableError(job, failure)))
+                }
+                logger.error(
+                    "worker failed to start",
+                    metadata: [
+                        "parallax.error": "\(failure.message)",
+                        "parallax.worker.failures": "\(failuresInARow)",
+                    ])
+                emit(Event(.workerStartFailed, slot: slot, pid: failure.workerPID, message: failure.message))
+            case .exited(let answered):
+                // A worker that did useful work before it died is replaced at once; one that died
+                // before answering anything may be failing for good, and backs off.
+                failuresInARow = answered > 0 ? 0 : failuresInARow + 1
             }
-            for job in rejected {
-                job.completion(.failure(PoolStateMachine<WorkerProcess>.unavailableError(job, startFailure)))
+            let withinIntensity = restarts.withLock { $0.record(at: ContinuousClock.now - origin) }
+            guard withinIntensity else {
+                giveUp()
+                break
             }
-            let delay = restartDelay(afterFailures: failuresInARow)
-            logger.error(
-                "worker failed to start, retrying in \(delay)",
-                metadata: [
-                    "parallax.error": "\(startFailure.message)",
-                    "parallax.worker.failures": "\(failuresInARow)",
-                ])
-            if await shutdownRequested.wait(timeout: delay) { break }
+            let delay = configuration.restartBackoff.delay(
+                attempt: failuresInARow, random: .random(in: 0..<1))
+            if delay > .zero {
+                emit(Event(.workerRestarting, slot: slot, delay: delay, message: "restarting in \(delay)"))
+                if await shutdownRequested.wait(timeout: delay) { break }
+            }
         }
         state.withLock { _ = $0.workerSpawning(slot: slot) }  // marks the slot stopped
         checkDrained()
@@ -430,14 +468,28 @@ public final class WorkerPool: Service, Sendable {
         }
     }
 
-    private func restartDelay(afterFailures failures: Int) -> Duration {
-        var delay = configuration.restartDelay
-        for _ in 1..<max(1, failures) where delay < configuration.maximumRestartDelay { delay *= 2 }
-        return min(delay, configuration.maximumRestartDelay)
+    /// Stops the pool because its workers fail more often than the restart intensity allows.
+    private func giveUp() {
+        let intensity = configuration.restartIntensity
+        let failure = TaskError(
+            kind: .rejected, type: "Parallax.PoolFailed",
+            message:
+                "workers were restarted more than \(intensity.maximumRestarts) times in \(intensity.period)")
+        let rejected = state.withLock { $0.failure == nil ? $0.fail(failure) : [] }
+        logger.critical("worker pool gave up", metadata: ["parallax.error": "\(failure.message)"])
+        emit(Event(.gaveUp, message: failure.message))
+        for job in rejected {
+            job.completion(.failure(PoolStateMachine<WorkerProcess>.failedError(job, failure)))
+        }
+        shutdown()
+    }
+
+    private func emit(_ event: Event) {
+        eventSink.yield(event)
     }
 
     /// Runs one worker process from spawn to exit. Returns the reason when it never became ready.
-    private func runWorker(slot: Int, generation: UInt64, logger: Logger) async -> TaskError? {
+    private func runWorker(slot: Int, generation: UInt64, logger: Logger) async -> WorkerOutcome {
         let startup = OneShot<StartOutcome>()
         let exit = OneShot<ExitReport>()
         let process: WorkerProcess
@@ -454,8 +506,10 @@ public final class WorkerPool: Service, Sendable {
                     exit.deliver(report)
                 })
         } catch {
-            return TaskError(
-                kind: .rejected, type: "Parallax.SpawnFailure", message: "could not start a worker: \(error)")
+            return .startFailed(
+                TaskError(
+                    kind: .rejected, type: "Parallax.SpawnFailure",
+                    message: "could not start a worker: \(error)"))
         }
         state.withLock { $0.workerSpawned(slot: slot, generation: generation, handle: process) }
 
@@ -464,13 +518,19 @@ public final class WorkerPool: Service, Sendable {
             guard handshake.registryFingerprint == tasks.fingerprint else {
                 process.signal(SIGKILL)
                 _ = await exit.wait()
-                return TaskError(
-                    kind: .rejected, type: "Parallax.RegistryMismatch",
-                    message: "worker pid \(process.pid) serves a different task registry than the pool; "
-                        + "build the same TaskRegistry in the parent and the worker")
+                return .startFailed(
+                    TaskError(
+                        kind: .rejected, type: "Parallax.RegistryMismatch",
+                        message: "worker pid \(process.pid) serves a different task registry than the pool; "
+                            + "build the same TaskRegistry in the parent and the worker",
+                        workerPID: process.pid))
             }
             logger.debug("worker ready", metadata: ["parallax.worker.pid": "\(process.pid)"])
             workerDidStart()
+            emit(
+                Event(
+                    .workerStarted, slot: slot, pid: process.pid,
+                    message: "worker pid \(process.pid) is ready"))
             deliver(
                 state.withLock { machine in
                     let sends = machine.workerStarted(slot: slot, generation: generation)
@@ -481,11 +541,11 @@ public final class WorkerPool: Service, Sendable {
         case .failed(let error):
             process.signal(SIGKILL)
             _ = await exit.wait()
-            return error
+            return .startFailed(error)
         }
 
         var report = await exit.wait()
-        let (failed, violation, sends) = state.withLock { machine in
+        let (failed, violation, sends, answered) = state.withLock { machine in
             let exited = machine.workerExited(slot: slot, generation: generation)
             Self.post(exited.sends)
             return exited
@@ -503,15 +563,23 @@ public final class WorkerPool: Service, Sendable {
                     "parallax.termination": "\(report.termination)",
                 ])
             job.completion(.failure(error))
+            emit(
+                Event(
+                    .workerCrashed, slot: slot, pid: report.pid, termination: report.termination,
+                    message: error.message))
         } else if !shutdownRequested.isSet {
             logger.info(
                 "worker exited while idle, replacing it",
                 metadata: [
                     "parallax.worker.pid": "\(report.pid)", "parallax.termination": "\(report.termination)",
                 ])
+            emit(
+                Event(
+                    .workerExited, slot: slot, pid: report.pid, termination: report.termination,
+                    message: "worker pid \(report.pid) exited while idle with \(report.termination)"))
         }
         checkDrained()
-        return nil
+        return .exited(answered: answered)
     }
 
     private func received(
@@ -587,6 +655,10 @@ public final class WorkerPool: Service, Sendable {
         _ = await shutdownRequested.wait()
         let rejected = state.withLock { $0.beginShutdown() }
         logger.debug("pool shutting down", metadata: ["parallax.pool.rejected": "\(rejected.count)"])
+        emit(
+            Event(
+                .draining,
+                message: "the pool takes no more tasks; \(rejected.count) queued tasks were rejected"))
         for job in rejected {
             job.completion(.failure(PoolStateMachine<WorkerProcess>.shuttingDownError(job)))
         }

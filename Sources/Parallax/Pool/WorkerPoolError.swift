@@ -11,6 +11,10 @@ public struct WorkerPoolError: Error, Sendable, CustomStringConvertible {
         /// ``WorkerPool/run()`` was called a second time; a pool runs once.
         public static let alreadyRunning = Code("alreadyRunning")
 
+        /// Workers failed more often than the configured ``RestartIntensity`` allows, and the pool
+        /// stopped.
+        public static let restartIntensityExceeded = Code("restartIntensityExceeded")
+
         /// The code's name.
         public var description: String { name }
     }

@@ -1,0 +1,123 @@
+import Parallax
+import ParallaxTestTasks
+import Testing
+
+@testable import Parallax
+
+/// The pure parts of supervision, driven with chosen times and random numbers.
+@Suite struct BackoffAndIntensityTests {
+    @Test func backoffDoublesFromTheInitialDelayUpToTheMaximum() {
+        let backoff = Backoff(initial: .milliseconds(10), maximum: .milliseconds(70), jitter: 0)
+        let delays = (0...6).map { backoff.delay(attempt: $0, random: 0.5) }
+        #expect(
+            delays == [
+                .zero, .milliseconds(10), .milliseconds(20), .milliseconds(40), .milliseconds(70),
+                .milliseconds(70),
+                .milliseconds(70),
+            ])
+    }
+
+    @Test func jitterSpreadsADelayWithinItsFraction() {
+        let backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(1), jitter: 0.2)
+        #expect(backoff.delay(attempt: 1, random: 0) == .milliseconds(80))
+        #expect(backoff.delay(attempt: 1, random: 0.5) == .milliseconds(100))
+        #expect(backoff.delay(attempt: 1, random: 1) == .milliseconds(120))
+        for step in 0...100 {
+            let delay = backoff.delay(attempt: 2, random: Double(step) / 100)
+            #expect(delay >= .milliseconds(160) && delay <= .milliseconds(240))
+        }
+    }
+
+    @Test func restartsBeyondTheIntensityWithinThePeriodAreRefused() {
+        var window = RestartWindow(RestartIntensity(maximumRestarts: 2, period: .seconds(10)))
+        let allowed = [0, 1, 2].map { window.record(at: .seconds($0)) }
+        #expect(allowed == [true, true, false])
+    }
+
+    @Test func restartsOlderThanThePeriodNoLongerCount() {
+        var window = RestartWindow(RestartIntensity(maximumRestarts: 2, period: .seconds(10)))
+        // At 11 s the restart at 0 s has left the window; at 12 s three fall within 10 s again.
+        let allowed = [0, 5, 11].map { window.record(at: .seconds($0)) }
+        #expect(allowed == [true, true, true])
+        #expect(window.count == 2)
+        let fourth = window.record(at: .seconds(12))
+        #expect(!fourth)
+    }
+
+    @Test func anUnlimitedIntensityNeverRefuses() {
+        var window = RestartWindow(.unlimited)
+        let allowed = (0..<1_000).map { window.record(at: .seconds($0)) }
+        #expect(allowed.allSatisfy { $0 })
+    }
+}
+
+/// Supervision of real worker processes.
+@Suite(.timeLimit(.minutes(2)))
+struct SupervisionTests {
+    @Test func eventsTellWhenWorkersStartAndCrash() async throws {
+        let pool = WorkerPool(configuration: TestPool.configuration(workers: 1), tasks: TestTasks.registry)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await pool.run() }
+            var events = pool.events.makeAsyncIterator()
+            let first = try #require(await events.next())
+            #expect(first.kind == .workerStarted)
+            // A worker that answered a task before it crashed is replaced at once, without backoff.
+            _ = try await pool.submit(Echo(1))
+            await #expect(throws: TaskError.self) { try await pool.submit(Crash(.abort)) }
+            let crash = try #require(await events.next())
+            #expect(crash.kind == .workerCrashed)
+            #expect(crash.termination == .signaled(6))
+            let replacement = try #require(await events.next())
+            #expect(replacement.kind == .workerStarted)
+            #expect(replacement.pid != first.pid)
+            pool.shutdown()
+            try await group.waitForAll()
+            var rest: [WorkerPool.Event.Kind] = []
+            while let event = await events.next() { rest.append(event.kind) }
+            #expect(rest == [.draining, .stopped])
+        }
+    }
+
+    @Test func aWorkerThatKeepsFailingToStartBacksOffAsConfigured() async throws {
+        var configuration = TestPool.configuration(workers: 1)
+        configuration.environment[TestTasks.failBootstrapVariable] = "1"
+        configuration.restartBackoff = Backoff(
+            initial: .milliseconds(20), maximum: .milliseconds(80), jitter: 0)
+        let pool = WorkerPool(configuration: configuration, tasks: TestTasks.registry)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await pool.run() }
+            var delays: [Duration] = []
+            for await event in pool.events where event.kind == .workerRestarting {
+                delays.append(try #require(event.delay))
+                if delays.count == 4 { break }
+            }
+            #expect(delays == [.milliseconds(20), .milliseconds(40), .milliseconds(80), .milliseconds(80)])
+            pool.shutdown()
+            try await group.waitForAll()
+        }
+    }
+
+    @Test func tooManyRestartsPutThePoolInAFailedStateThatCallersSee() async throws {
+        var configuration = TestPool.configuration(workers: 1)
+        configuration.restartIntensity = RestartIntensity(maximumRestarts: 2, period: .seconds(60))
+        configuration.restartBackoff = Backoff(
+            initial: .milliseconds(1), maximum: .milliseconds(1), jitter: 0)
+        let pool = WorkerPool(configuration: configuration, tasks: TestTasks.registry)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                let error = await #expect(throws: WorkerPoolError.self) { try await pool.run() }
+                #expect(error?.code == .restartIntensityExceeded)
+            }
+            for _ in 0..<3 {
+                let crash = await #expect(throws: TaskError.self) { try await pool.submit(Crash(.exit3)) }
+                #expect(crash?.kind == .crashed)
+            }
+            var sawGiveUp = false
+            for await event in pool.events where event.kind == .gaveUp { sawGiveUp = true }
+            #expect(sawGiveUp)
+            let refused = await #expect(throws: TaskError.self) { try await pool.submit(Echo(1)) }
+            #expect(refused?.type == "Parallax.PoolFailed")
+            try await group.waitForAll()
+        }
+    }
+}
