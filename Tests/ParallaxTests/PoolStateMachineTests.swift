@@ -10,8 +10,8 @@ import Testing
     }
 
     /// A machine whose slots all have a ready worker named "w0", "w1", ...
-    static func ready(_ count: Int, depth: Int = 1) -> Machine {
-        var machine = Machine(slotCount: count, pipelineDepth: depth)
+    static func ready(_ count: Int, depth: Int = 1, dispatch: DispatchStrategy = .leastMailbox) -> Machine {
+        var machine = Machine(slotCount: count, pipelineDepth: depth, dispatch: dispatch)
         for slot in 0..<count {
             let generation = machine.workerSpawning(slot: slot)!
             machine.workerSpawned(slot: slot, generation: generation, handle: "w\(slot)")
@@ -249,5 +249,36 @@ import Testing
         #expect(Set(machine.abandonRunningJobs().map(\.id)) == [1, 2])
         #expect(machine.abandonRunningJobs().isEmpty)
         #expect(machine.isDrained)
+    }
+
+    @Test func leastMailboxSendsANewTaskToTheIdleWorkerNotTheNextInTurn() throws {
+        var machine = Self.ready(2, depth: 2)
+        _ = machine.submit(Self.job(1))  // w0
+        _ = machine.submit(Self.job(2))  // w1
+        _ = machine.taskFinished(slot: 1, generation: 1, jobID: 2)
+        // w0 still runs job 1 and is next in turn; w1 is idle.
+        let send = try #require(Self.send(machine.submit(Self.job(3))))
+        #expect(send.handle == "w1")
+    }
+
+    @Test func roundRobinTakesWorkersInTurnAndSkipsFullAndCrashedOnes() throws {
+        var machine = Self.ready(3, depth: 2, dispatch: .roundRobin)
+        var handles: [String] = []
+        for id in 1...3 {
+            handles.append(try #require(Self.send(machine.submit(Self.job(UInt64(id))))).handle)
+        }
+        #expect(handles == ["w0", "w1", "w2"])
+        // w1 dies: the turn skips it.
+        _ = machine.workerExited(slot: 1, generation: 1)
+        handles = []
+        for id in 4...5 {
+            handles.append(try #require(Self.send(machine.submit(Self.job(UInt64(id))))).handle)
+        }
+        #expect(handles == ["w0", "w2"])
+        // w0 and w2 are full now (depth 2): the next task waits instead of failing.
+        guard case .queued = machine.submit(Self.job(6)) else {
+            Issue.record("a task waits when every worker is full")
+            return
+        }
     }
 }

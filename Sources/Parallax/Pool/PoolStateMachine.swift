@@ -93,11 +93,14 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
     private var inFlight: [UInt64: InFlight] = [:]
     private var nextSlot = 0
 
-    package init(slotCount: Int, pipelineDepth: Int = 1) {
+    package let dispatch: DispatchStrategy
+
+    package init(slotCount: Int, pipelineDepth: Int = 1, dispatch: DispatchStrategy = .leastMailbox) {
         precondition(slotCount > 0, "a pool needs at least one worker")
         precondition(pipelineDepth > 0, "a worker holds at least one job")
         slots = Array(repeating: Slot(), count: slotCount)
         self.pipelineDepth = pipelineDepth
+        self.dispatch = dispatch
     }
 
     package var queuedCount: Int { queue.count }
@@ -293,7 +296,7 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
 
     // MARK: Helpers
 
-    /// The ready slot holding the fewest jobs, below the depth; ties rotate.
+    /// The slot for the next job, by the dispatch strategy: a ready slot below the depth.
     private mutating func leastLoadedSlot() -> Int? {
         var best: Int?
         for offset in 0..<slots.count {
@@ -302,6 +305,10 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
             // the next append copy it.
             let load = slots[index].sent.count
             guard slots[index].isReady, load < pipelineDepth else { continue }
+            if dispatch.storage == .roundRobin {
+                best = index  // the next one in turn that can take it
+                break
+            }
             if best == nil || load < slots[best!].sent.count { best = index }
             if load == 0 { break }
         }

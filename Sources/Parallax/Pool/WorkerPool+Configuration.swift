@@ -24,6 +24,8 @@ extension WorkerPool {
         /// The time limit of a task that sets none; `nil` for no limit. On expiry the worker is
         /// killed, the task reports ``TaskError/Kind/timedOut`` and a new worker starts.
         public var taskTimeout: Duration?
+        /// How the next task's worker is picked.
+        public var dispatch: DispatchStrategy
         /// The delays before restarting a worker that keeps failing: one that could not start,
         /// or that died before it answered a task. A worker that answered tasks before it died is
         /// restarted at once.
@@ -55,6 +57,7 @@ extension WorkerPool {
             self.maximumFrameSize = 256 * 1024 * 1024
             self.taskTimeout = nil
             self.pipelineDepth = 1
+            self.dispatch = .leastMailbox
             self.restartBackoff = .default
             self.restartIntensity = .default
             self.gracefulShutdownTimeout = .seconds(10)

@@ -61,8 +61,9 @@ public final class WorkerPool: Service, Sendable {
         self.tasks = tasks
         self.logger = logger
         self.state = Mutex(
-            PoolStateMachine(slotCount: configuration.workerCount, pipelineDepth: configuration.pipelineDepth)
-        )
+            PoolStateMachine(
+                slotCount: configuration.workerCount, pipelineDepth: configuration.pipelineDepth,
+                dispatch: configuration.dispatch))
         self.restarts = Mutex(RestartWindow(configuration.restartIntensity))
         (events, eventSink) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(1_000))
     }

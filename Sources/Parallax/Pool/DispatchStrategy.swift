@@ -1,0 +1,30 @@
+/// How a pool picks the worker for the next task.
+///
+/// ```swift
+/// var configuration = WorkerPool.Configuration.default
+/// configuration.dispatch = .roundRobin
+/// ```
+public struct DispatchStrategy: Sendable, Hashable, CustomStringConvertible {
+    package enum Storage: Sendable, Hashable {
+        case leastLoaded
+        case roundRobin
+    }
+
+    package let storage: Storage
+
+    /// The worker holding the fewest tasks, counting the one it runs; ties rotate. Balances load
+    /// when tasks take different times. The default.
+    public static let leastMailbox = DispatchStrategy(storage: .leastLoaded)
+
+    /// The workers in turn, skipping any that is full, starting, crashed or draining. Predictable
+    /// when tasks cost about the same.
+    public static let roundRobin = DispatchStrategy(storage: .roundRobin)
+
+    /// The strategy's name.
+    public var description: String {
+        switch storage {
+        case .leastLoaded: "leastMailbox"
+        case .roundRobin: "roundRobin"
+        }
+    }
+}
