@@ -281,4 +281,20 @@ import Testing
             return
         }
     }
+
+    @Test func aFullMailboxRefusesTheNextTask() {
+        var machine = Machine(slotCount: 1, queueLimit: 2)
+        let generation = machine.workerSpawning(slot: 0)!
+        machine.workerSpawned(slot: 0, generation: generation, handle: "w0")
+        _ = machine.workerStarted(slot: 0, generation: generation)
+        _ = machine.submit(Self.job(1))  // runs
+        _ = machine.submit(Self.job(2))  // waits
+        _ = machine.submit(Self.job(3))  // waits
+        guard case .full(let job) = machine.submit(Self.job(4)) else {
+            Issue.record("expected the mailbox to be full")
+            return
+        }
+        #expect(job.id == 4)
+        #expect(machine.queuedCount == 2)
+    }
 }

@@ -156,4 +156,25 @@ struct WorkerLifecycleTests {
         }
         #expect(!store.messages.contains("stdout must-not-run"))
     }
+
+    @Test func aFullMailboxFailsASubmitAtOnceOrMakesItWaitForRoom() async throws {
+        var configuration = TestPool.configuration(workers: 1)
+        configuration.mailboxLimit = 2
+        try await WorkerPool.withPool(configuration: configuration, tasks: TestTasks.registry) { pool in
+            _ = try await pool.submit(Echo(0))  // the worker is ready: the sleep below runs at once
+            let group = WaitGroup(of: Int.self, isolation: .process(pool))
+            try group.go(Sleep(milliseconds: 300))
+            try group.go(Echo(1))
+            try group.go(Echo(2))
+            try group.go(Echo(3))  // a WaitGroup never blocks: this slot gets the overflow
+            let overflow = await #expect(throws: TaskError.self) { try await pool.submit(Echo(4)) }
+            #expect(overflow?.kind == .rejected)
+            #expect(overflow?.type == "Parallax.MailboxFull")
+            let waited = try await pool.submit(Echo(5), whenFull: .wait)
+            #expect(waited == 5)
+            let results = await group.wait()
+            #expect(results.prefix(3).map(\.value) == [300, 1, 2])
+            #expect(results[3].error?.type == "Parallax.MailboxFull")
+        }
+    }
 }

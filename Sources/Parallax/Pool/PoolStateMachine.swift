@@ -58,6 +58,8 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
     package enum SubmitAction: Sendable {
         case send(Send)
         case queued
+        /// The queue holds `queueLimit` jobs already.
+        case full(Job)
         case reject(Job, TaskError)
     }
 
@@ -94,13 +96,19 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
     private var nextSlot = 0
 
     package let dispatch: DispatchStrategy
+    /// How many jobs may wait for a worker.
+    package let queueLimit: Int
 
-    package init(slotCount: Int, pipelineDepth: Int = 1, dispatch: DispatchStrategy = .leastMailbox) {
+    package init(
+        slotCount: Int, pipelineDepth: Int = 1, dispatch: DispatchStrategy = .leastMailbox,
+        queueLimit: Int = .max
+    ) {
         precondition(slotCount > 0, "a pool needs at least one worker")
         precondition(pipelineDepth > 0, "a worker holds at least one job")
         slots = Array(repeating: Slot(), count: slotCount)
         self.pipelineDepth = pipelineDepth
         self.dispatch = dispatch
+        self.queueLimit = queueLimit
     }
 
     package var queuedCount: Int { queue.count }
@@ -125,6 +133,7 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         if let slot = leastLoadedSlot() {
             return .send(assign(job, to: slot))
         }
+        guard queue.count < queueLimit else { return .full(job) }
         queue.append(job)
         return .queued
     }
@@ -350,6 +359,12 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         TaskError(
             kind: .rejected, type: "Parallax.PoolShuttingDown",
             message: "task '\(job.name)' was not run: the worker pool is shutting down")
+    }
+
+    static func overflowError(_ job: Job, limit: Int) -> TaskError {
+        TaskError(
+            kind: .rejected, type: "Parallax.MailboxFull",
+            message: "task '\(job.name)' was not queued: \(limit) tasks already wait for a worker")
     }
 
     static func failedError(_ job: Job, _ failure: TaskError) -> TaskError {

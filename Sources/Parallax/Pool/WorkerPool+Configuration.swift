@@ -24,6 +24,10 @@ extension WorkerPool {
         /// The time limit of a task that sets none; `nil` for no limit. On expiry the worker is
         /// killed, the task reports ``TaskError/Kind/timedOut`` and a new worker starts.
         public var taskTimeout: Duration?
+        /// How many tasks may wait for a worker. Past it a task is refused at once with a
+        /// ``TaskError/Kind/rejected`` error of type `Parallax.MailboxFull` (backpressure), or waits
+        /// for room when submitted with ``WorkerPool/WhenFull/wait``.
+        public var mailboxLimit: Int
         /// How the next task's worker is picked.
         public var dispatch: DispatchStrategy
         /// The delays before restarting a worker that keeps failing: one that could not start,
@@ -58,6 +62,7 @@ extension WorkerPool {
             self.taskTimeout = nil
             self.pipelineDepth = 1
             self.dispatch = .leastMailbox
+            self.mailboxLimit = 100_000
             self.restartBackoff = .default
             self.restartIntensity = .default
             self.gracefulShutdownTimeout = .seconds(10)

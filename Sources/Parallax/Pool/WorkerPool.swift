@@ -40,6 +40,8 @@ public final class WorkerPool: Service, Sendable {
     private let restarts: Mutex<RestartWindow>
     private let origin = ContinuousClock.now
     private let eventSink: AsyncStream<Event>.Continuation
+    private let roomWaiters = Mutex<[OneShot<Void>]>([])
+    private let roomWaiterCount = Atomic<Int>(0)
 
     /// What happens to the workers: starts, crashes, restarts, giving up, shutdown.
     ///
@@ -63,7 +65,7 @@ public final class WorkerPool: Service, Sendable {
         self.state = Mutex(
             PoolStateMachine(
                 slotCount: configuration.workerCount, pipelineDepth: configuration.pipelineDepth,
-                dispatch: configuration.dispatch))
+                dispatch: configuration.dispatch, queueLimit: configuration.mailboxLimit))
         self.restarts = Mutex(RestartWindow(configuration.restartIntensity))
         (events, eventSink) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(1_000))
     }
@@ -151,12 +153,16 @@ public final class WorkerPool: Service, Sendable {
     /// - Parameters:
     ///   - task: The task; its input is encoded before this call suspends.
     ///   - timeout: The task's time limit, or the configuration's ``Configuration/taskTimeout``.
+    ///   - whenFull: What to do when ``Configuration/mailboxLimit`` tasks already wait: fail at
+    ///     once (the default) or wait for room.
     /// - Returns: The task's output.
     /// - Throws: ``SpawnError`` for an unregistered task, ``CaptureError`` for an input that
-    ///   cannot be encoded, ``TaskError`` when the task fails.
-    public func submit<Task: WorkerTask>(_ task: Task, timeout: Duration? = nil) async throws -> Task.Output {
+    ///   cannot be encoded, ``TaskError`` when the task fails or the mailbox is full.
+    public func submit<Task: WorkerTask>(
+        _ task: Task, timeout: Duration? = nil, whenFull: WhenFull = .fail
+    ) async throws -> Task.Output {
         let encoded = try encode(task)
-        return try await submitEncoded(encoded, timeout: timeout, as: Task.Output.self)
+        return try await submitEncoded(encoded, timeout: timeout, whenFull: whenFull, as: Task.Output.self)
     }
 
     /// Runs a registered function in a worker and returns its output.
@@ -165,33 +171,68 @@ public final class WorkerPool: Service, Sendable {
     ///   - function: The function.
     ///   - input: Its input, encoded before this call suspends.
     ///   - timeout: The task's time limit, or the configuration's ``Configuration/taskTimeout``.
+    ///   - whenFull: What to do when the mailbox is full: fail at once (the default) or wait.
     /// - Returns: The function's output.
-    /// - Throws: ``SpawnError``, ``CaptureError`` or ``TaskError``, as for ``submit(_:timeout:)``.
+    /// - Throws: ``SpawnError``, ``CaptureError`` or ``TaskError``, as for
+    ///   ``submit(_:timeout:whenFull:)-(Task,_,_)``.
     public func submit<Input, Output>(
-        _ function: TaskFunction<Input, Output>, _ input: Input, timeout: Duration? = nil
+        _ function: TaskFunction<Input, Output>, _ input: Input, timeout: Duration? = nil,
+        whenFull: WhenFull = .fail
     ) async throws -> Output {
-        return try await submitEncoded(try encode(function, input), timeout: timeout, as: Output.self)
+        return try await submitEncoded(
+            try encode(function, input), timeout: timeout, whenFull: whenFull, as: Output.self)
     }
 
     private func submitEncoded<Output: Decodable>(
-        _ task: EncodedTask, timeout: Duration?, as _: Output.Type
+        _ task: EncodedTask, timeout: Duration?, whenFull: WhenFull, as _: Output.Type
     ) async throws -> Output {
-        let bytes = try await answer(task, timeout: timeout).get()
+        let bytes = try await answer(task, timeout: timeout, whenFull: whenFull).get()
         return try Self.decodeOutput(Output.self, from: bytes, name: task.name)
     }
 
     /// Runs an encoded task and waits for its answer; cancelling the caller cancels the task.
     package func answer(
-        _ task: EncodedTask, kind: Frame.Kind = .run, timeout: Duration?
+        _ task: EncodedTask, kind: Frame.Kind = .run, timeout: Duration?, whenFull: WhenFull = .fail
     ) async -> Result<[UInt8], TaskError> {
         let answer = OneShot<Result<[UInt8], TaskError>>()
         let id = makeJobID()
         return await withTaskCancellationHandler {
-            enqueue(id: id, kind: kind, task: task, timeout: timeout) { answer.deliver($0) }
+            while !enqueue(
+                id: id, kind: kind, task: task, timeout: timeout, whenFull: whenFull,
+                completion: {
+                    answer.deliver($0)
+                })
+            {
+                if Task.isCancelled { return .failure(Self.cancelledError(name: task.name, running: false)) }
+                await waitForRoom()
+            }
             return await answer.wait()
         } onCancel: {
             self.cancel(jobID: id)
+            self.wakeRoomWaiters()
         }
+    }
+
+    /// Suspends until the queue may have room: a job left it, or the pool stopped taking jobs.
+    private func waitForRoom() async {
+        let signal = OneShot<Void>()
+        roomWaiters.withLock { $0.append(signal) }
+        roomWaiterCount.add(1, ordering: .relaxed)
+        // Checked after registering, so that room made in between is not missed.
+        let hasRoom = state.withLock { $0.queuedCount < $0.queueLimit || $0.lifecycle != .running }
+        if hasRoom || Task.isCancelled { signal.deliver(()) }
+        await signal.wait()
+    }
+
+    /// Wakes the submitters waiting for room; each tries again.
+    private func wakeRoomWaiters() {
+        guard roomWaiterCount.load(ordering: .relaxed) > 0 else { return }
+        let waiters = roomWaiters.withLock { waiters in
+            defer { waiters.removeAll() }
+            return waiters
+        }
+        roomWaiterCount.subtract(waiters.count, ordering: .relaxed)
+        for waiter in waiters { waiter.deliver(()) }
     }
 
     // MARK: Package interface, shared with WaitGroup
@@ -261,10 +302,14 @@ public final class WorkerPool: Service, Sendable {
     }
 
     /// Queues an encoded task; `completion` is called exactly once, on any thread.
+    /// - Returns: `false` when the queue is full and `whenFull` is ``WhenFull/wait``: the job was
+    ///   not taken and `completion` will not be called; wait for room and enqueue it again.
+    @discardableResult
     package func enqueue(
         id: UInt64, kind: Frame.Kind = .run, task: EncodedTask, timeout: Duration?,
+        whenFull: WhenFull = .fail,
         completion: @escaping Job.Completion
-    ) {
+    ) -> Bool {
         let job = Job(
             id: id, kind: kind, name: task.name, payload: task.payload,
             timeout: timeout ?? configuration.taskTimeout, completion: completion)
@@ -276,8 +321,14 @@ public final class WorkerPool: Service, Sendable {
         switch action {
         case .send(let send): deliver([send])
         case .queued: break
+        case .full(let job):
+            guard !whenFull.isWait else { return false }
+            job.completion(
+                .failure(
+                    PoolStateMachine<WorkerProcess>.overflowError(job, limit: configuration.mailboxLimit)))
         case .reject(let job, let error): job.completion(.failure(error))
         }
+        return true
     }
 
     /// Cancels a job: a queued job never runs; a running job's worker is stopped.
@@ -292,6 +343,7 @@ public final class WorkerPool: Service, Sendable {
         switch action {
         case .removedFromQueue(let job):
             job.completion(.failure(Self.cancelledError(job, running: false)))
+            wakeRoomWaiters()
         case .stopWorker(let job, let process):
             job.completion(.failure(Self.cancelledError(job, running: true)))
             process.signal(SIGKILL)
@@ -318,6 +370,7 @@ public final class WorkerPool: Service, Sendable {
     /// that started running.
     private func deliver(_ sends: [PoolStateMachine<WorkerProcess>.Send]) {
         guard !sends.isEmpty else { return }
+        wakeRoomWaiters()  // the sends may have come from the queue
         var seen: Set<ObjectIdentifier> = []
         let unsent = flush(sends.map(\.handle).filter { seen.insert(ObjectIdentifier($0)).inserted })
         for send in sends where send.startsRunning && !unsent.contains(send.job.id) {
@@ -712,10 +765,14 @@ public final class WorkerPool: Service, Sendable {
     }
 
     static func cancelledError(_ job: Job, running: Bool) -> TaskError {
+        cancelledError(name: job.name, running: running)
+    }
+
+    static func cancelledError(name: String, running: Bool) -> TaskError {
         TaskError(
             kind: .cancelled, type: "Swift.CancellationError",
             message: running
-                ? "task '\(job.name)' was cancelled while running; its worker was stopped"
-                : "task '\(job.name)' was cancelled before it ran")
+                ? "task '\(name)' was cancelled while running; its worker was stopped"
+                : "task '\(name)' was cancelled before it ran")
     }
 }
