@@ -13,7 +13,7 @@ public enum TestTasks {
             Add.self, SumRange.self, Echo.self, Fail.self, FailDifferently.self, Crash.self, Sleep.self,
             Spin.self, Hang.self, Chatter.self, Rows.self, Text.self, Nest.self, NotANumber.self,
             WhoAmI.self, Increment.self, Snapshot.self, BootstrapCount.self, Fill.self, UseResource.self,
-            Scale.self, WhoAmISlowly.self, CorruptChannel.self, AnswerSomeoneElse.self)
+            Scale.self, WhoAmISlowly.self, CorruptChannel.self, AnswerSomeoneElse.self, Hoard.self)
         registry.register(square)
         registry.register(userStats)
         registry.register(reversed)
@@ -419,4 +419,16 @@ public struct Probe: Codable, Sendable {
         clock_gettime(CLOCK_MONOTONIC, &time)
         return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
+}
+
+/// Keeps `megabytes` of touched memory alive in its worker after it returns, as a leak would.
+public struct Hoard: WorkerTask {
+    public var megabytes: Int
+    public init(megabytes: Int) { self.megabytes = megabytes }
+    public func run(in context: WorkerContext) async throws -> Int {
+        for _ in 0..<megabytes { Hoard.kept.withLock { $0.append([UInt8](repeating: 1, count: 1 << 20)) } }
+        return Hoard.kept.withLock { $0.count }
+    }
+
+    static let kept = Mutex<[[UInt8]]>([])
 }

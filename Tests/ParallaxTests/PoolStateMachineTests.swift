@@ -28,7 +28,7 @@ import Testing
     static func finished(_ action: Machine.FinishAction) -> (
         job: Job?, sends: [Machine.Send], started: Machine.Started?
     )? {
-        if case .finished(let job, let sends, let started) = action { return (job, sends, started) }
+        if case .finished(let job, let sends, let started, _) = action { return (job, sends, started) }
         return nil
     }
 
@@ -296,5 +296,37 @@ import Testing
         }
         #expect(job.id == 4)
         #expect(machine.queuedCount == 2)
+    }
+
+    @Test func aWorkerIsRetiredAfterItsTaskLimitAndNothingIsLost() {
+        var machine = Machine(slotCount: 1, pipelineDepth: 2, maximumTasks: 2)
+        let generation = machine.workerSpawning(slot: 0)!
+        machine.workerSpawned(slot: 0, generation: generation, handle: "w0")
+        _ = machine.workerStarted(slot: 0, generation: generation)
+        for id in 1...3 { _ = machine.submit(Self.job(UInt64(id))) }  // 1 and 2 sent, 3 waits
+        guard
+            case .finished(.some, let sends, _, nil) = machine.taskFinished(slot: 0, generation: 1, jobID: 1)
+        else {
+            Issue.record("the first answer completes its task")
+            return
+        }
+        #expect(sends.map(\.job.id) == [3])
+        guard
+            case .finished(.some, let none, _, let retire) = machine.taskFinished(
+                slot: 0, generation: 1, jobID: 2)
+        else {
+            Issue.record("the second answer completes its task")
+            return
+        }
+        #expect(none.isEmpty)
+        #expect(retire == nil, "job 3 is still in the worker")
+        guard case .finished(.some, _, _, let done) = machine.taskFinished(slot: 0, generation: 1, jobID: 3)
+        else {
+            Issue.record("the third answer completes its task")
+            return
+        }
+        #expect(done == "w0")
+        let exited = machine.workerExited(slot: 0, generation: 1)
+        #expect(exited.retired && exited.job == nil)
     }
 }

@@ -120,4 +120,35 @@ struct SupervisionTests {
             try await group.waitForAll()
         }
     }
+
+    @Test func workersAreRecycledAfterTheirTaskLimitWithoutLosingATask() async throws {
+        var configuration = TestPool.configuration(workers: 1)
+        configuration.recycling = Recycling(maximumTasks: 3)
+        let pool = WorkerPool(configuration: configuration, tasks: TestTasks.registry)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await pool.run() }
+            var pids: [Int32] = []
+            for _ in 0..<7 { pids.append(try await pool.submit(WhoAmI())) }
+            #expect(Set(pids[0..<3]).count == 1)
+            #expect(Set(pids[3..<6]).count == 1)
+            #expect(Set([pids[0], pids[3], pids[6]]).count == 3)
+            pool.shutdown()
+            try await group.waitForAll()
+            var recycled = 0
+            for await event in pool.events where event.kind == .workerRecycled { recycled += 1 }
+            #expect(recycled == 2)
+        }
+    }
+
+    @Test func aWorkerAboveTheMemoryCeilingIsRecycledAfterItsTask() async throws {
+        var configuration = TestPool.configuration(workers: 1)
+        configuration.recycling = Recycling(maximumResidentBytes: 64 << 20)
+        try await WorkerPool.withPool(configuration: configuration, tasks: TestTasks.registry) { pool in
+            let before = try await pool.submit(WhoAmI())
+            let kept = try await pool.submit(Hoard(megabytes: 100))
+            #expect(kept == 100)
+            let after = try await pool.submit(WhoAmI())
+            #expect(after != before)
+        }
+    }
 }

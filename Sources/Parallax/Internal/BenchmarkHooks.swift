@@ -31,7 +31,8 @@ public enum BenchmarkHooks {
         var completed = 0
         for id in 0..<UInt64(count) {
             _ = machine.submit(Job(id: id, name: "bench", payload: [], timeout: nil) { _ in })
-            if case .finished(.some, _, _) = machine.taskFinished(slot: 0, generation: generation, jobID: id)
+            if case .finished(.some, _, _, _) = machine.taskFinished(
+                slot: 0, generation: generation, jobID: id)
             {
                 completed += 1
             }

@@ -28,6 +28,9 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         package var violation: String?
         /// How many tasks the current process answered.
         package var answered = 0
+        /// The process is being replaced: it takes no new jobs, and its channel closes once it
+        /// holds none.
+        package var isRetiring = false
     }
 
     /// A job handed to a worker.
@@ -76,9 +79,9 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
 
     /// What to do with a worker's answer.
     package enum FinishAction: Sendable {
-        /// Answer `job` (nil when it was answered before), send `sends`, and start the timeout of
-        /// the job that runs next.
-        case finished(job: Job?, sends: [Send], started: Started?)
+        /// Answer `job` (nil when it was answered before), send `sends`, start the timeout of the
+        /// job that runs next, and close the channel of `retire`: a retiring worker that is done.
+        case finished(job: Job?, sends: [Send], started: Started?, retire: Handle?)
         /// A late answer from a worker that is being replaced.
         case ignore
         /// The worker answered a job it was not running: stop it; its running job fails with a
@@ -98,10 +101,12 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
     package let dispatch: DispatchStrategy
     /// How many jobs may wait for a worker.
     package let queueLimit: Int
+    /// How many tasks a process answers before it is replaced.
+    package let maximumTasks: Int?
 
     package init(
         slotCount: Int, pipelineDepth: Int = 1, dispatch: DispatchStrategy = .leastMailbox,
-        queueLimit: Int = .max
+        queueLimit: Int = .max, maximumTasks: Int? = nil
     ) {
         precondition(slotCount > 0, "a pool needs at least one worker")
         precondition(pipelineDepth > 0, "a worker holds at least one job")
@@ -109,6 +114,7 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         self.pipelineDepth = pipelineDepth
         self.dispatch = dispatch
         self.queueLimit = queueLimit
+        self.maximumTasks = maximumTasks
     }
 
     package var queuedCount: Int { queue.count }
@@ -175,6 +181,7 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         }
         slots[slot].generation &+= 1
         slots[slot].answered = 0
+        slots[slot].isRetiring = false
         return slots[slot].generation
     }
 
@@ -218,14 +225,29 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         }
         slots[slot].answered += 1
         let answer = held.answered ? nil : held.job
-        guard slots[slot].isReady else {
-            // The worker is being stopped: nothing new goes to it.
-            return .finished(job: answer, sends: [], started: nil)
-        }
+        if let limit = maximumTasks, slots[slot].answered >= limit { slots[slot].isRetiring = true }
         let started = slots[slot].sent.first.flatMap { inFlight[$0] }.map {
             Started(job: $0.job, generation: generation)
         }
-        return .finished(job: answer, sends: fill(slot), started: started)
+        if slots[slot].isRetiring {
+            slots[slot].isReady = false
+            let done = slots[slot].sent.isEmpty ? slots[slot].handle : nil
+            return .finished(job: answer, sends: [], started: started, retire: done)
+        }
+        guard slots[slot].isReady else {
+            // The worker is being stopped: nothing new goes to it.
+            return .finished(job: answer, sends: [], started: nil, retire: nil)
+        }
+        return .finished(job: answer, sends: fill(slot), started: started, retire: nil)
+    }
+
+    /// Replaces the worker of `slot` once it holds no job (its memory grew past the ceiling).
+    /// Returns its handle, to close its channel, when it holds none now.
+    package mutating func retire(slot: Int, generation: UInt64) -> Handle? {
+        guard slots[slot].generation == generation, slots[slot].handle != nil else { return nil }
+        slots[slot].isRetiring = true
+        slots[slot].isReady = false
+        return slots[slot].sent.isEmpty ? slots[slot].handle : nil
     }
 
     /// Writing the job to its worker failed: the worker is already gone and never saw the job.
@@ -248,8 +270,8 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
     /// other workers.
     package mutating func workerExited(
         slot: Int, generation: UInt64
-    ) -> (job: Job?, violation: String?, sends: [Send], answered: Int) {
-        guard slots[slot].generation == generation else { return (nil, nil, [], 0) }
+    ) -> (job: Job?, violation: String?, sends: [Send], answered: Int, retired: Bool) {
+        guard slots[slot].generation == generation else { return (nil, nil, [], 0, false) }
         let held = slots[slot].sent.compactMap { inFlight.removeValue(forKey: $0) }
         slots[slot].sent = []
         var failed: Job?
@@ -260,7 +282,8 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         slots[slot].handle = nil
         slots[slot].isReady = false
         if lifecycle != .running { slots[slot].isStopped = true }
-        return (failed, violation, lifecycle == .running ? fillAll() : [], slots[slot].answered)
+        let retired = slots[slot].isRetiring && failed == nil
+        return (failed, violation, lifecycle == .running ? fillAll() : [], slots[slot].answered, retired)
     }
 
     /// Records that the process of `slot` broke the protocol; returns it, to be stopped.

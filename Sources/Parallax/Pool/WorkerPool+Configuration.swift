@@ -28,6 +28,8 @@ extension WorkerPool {
         /// ``TaskError/Kind/rejected`` error of type `Parallax.MailboxFull` (backpressure), or waits
         /// for room when submitted with ``WorkerPool/WhenFull/wait``.
         public var mailboxLimit: Int
+        /// When healthy workers are replaced by fresh ones, between tasks.
+        public var recycling: Recycling
         /// How the next task's worker is picked.
         public var dispatch: DispatchStrategy
         /// The delays before restarting a worker that keeps failing: one that could not start,
@@ -63,6 +65,7 @@ extension WorkerPool {
             self.pipelineDepth = 1
             self.dispatch = .leastMailbox
             self.mailboxLimit = 100_000
+            self.recycling = .never
             self.restartBackoff = .default
             self.restartIntensity = .default
             self.gracefulShutdownTimeout = .seconds(10)

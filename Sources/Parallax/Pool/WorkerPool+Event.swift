@@ -28,6 +28,8 @@ extension WorkerPool {
             public static let workerExited = Kind("workerExited")
             /// A worker could not be started, or its bootstrap failed.
             public static let workerStartFailed = Kind("workerStartFailed")
+            /// A healthy worker was replaced by a fresh one, between tasks (see ``Recycling``).
+            public static let workerRecycled = Kind("workerRecycled")
             /// A worker will be started again after ``Event/delay``.
             public static let workerRestarting = Kind("workerRestarting")
             /// Workers failed more often than the restart intensity allows: the pool stopped.

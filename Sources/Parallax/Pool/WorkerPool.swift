@@ -65,7 +65,8 @@ public final class WorkerPool: Service, Sendable {
         self.state = Mutex(
             PoolStateMachine(
                 slotCount: configuration.workerCount, pipelineDepth: configuration.pipelineDepth,
-                dispatch: configuration.dispatch, queueLimit: configuration.mailboxLimit))
+                dispatch: configuration.dispatch, queueLimit: configuration.mailboxLimit,
+                maximumTasks: configuration.recycling.maximumTasks))
         self.restarts = Mutex(RestartWindow(configuration.restartIntensity))
         (events, eventSink) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(1_000))
     }
@@ -453,6 +454,20 @@ public final class WorkerPool: Service, Sendable {
         for signal in ready { signal.deliver(()) }
     }
 
+    /// Replaces the worker of `slot` once it is idle when its resident memory exceeds `ceiling`.
+    private func recycleIfLarge(slot: Int, generation: UInt64, ceiling: Int) {
+        guard
+            let process = state.withLock({
+                $0.slots[slot].generation == generation ? $0.slots[slot].handle : nil
+            }),
+            let resident = ProcessMemory.residentBytes(of: process.pid), resident > ceiling
+        else { return }
+        logger.info(
+            "recycling a worker above the memory ceiling",
+            metadata: ["parallax.worker.pid": "\(process.pid)", "parallax.worker.rss": "\(resident)"])
+        state.withLock { $0.retire(slot: slot, generation: generation) }?.closeRequests()
+    }
+
     private func checkDrained() {
         if state.withLock({ $0.lifecycle == .draining && $0.isDrained }) { drained.set() }
     }
@@ -470,6 +485,8 @@ public final class WorkerPool: Service, Sendable {
         case startFailed(TaskError)
         /// It ran and then ended, after answering this many tasks.
         case exited(answered: Int)
+        /// The pool replaced it (recycling).
+        case recycled
     }
 
     /// Keeps one slot filled with a worker until shutdown: restarts a worker that ended, after a
@@ -502,6 +519,9 @@ public final class WorkerPool: Service, Sendable {
                 // A worker that did useful work before it died is replaced at once; one that died
                 // before answering anything may be failing for good, and backs off.
                 failuresInARow = answered > 0 ? 0 : failuresInARow + 1
+            case .recycled:
+                failuresInARow = 0
+                continue  // a planned replacement: no restart to count, no backoff
             }
             let withinIntensity = restarts.withLock { $0.record(at: ContinuousClock.now - origin) }
             guard withinIntensity else {
@@ -599,7 +619,7 @@ public final class WorkerPool: Service, Sendable {
         }
 
         var report = await exit.wait()
-        let (failed, violation, sends, answered) = state.withLock { machine in
+        let (failed, violation, sends, answered, retired) = state.withLock { machine in
             let exited = machine.workerExited(slot: slot, generation: generation)
             Self.post(exited.sends)
             return exited
@@ -621,6 +641,12 @@ public final class WorkerPool: Service, Sendable {
                 Event(
                     .workerCrashed, slot: slot, pid: report.pid, termination: report.termination,
                     message: error.message))
+        } else if retired {
+            logger.debug("worker recycled", metadata: ["parallax.worker.pid": "\(report.pid)"])
+            emit(
+                Event(
+                    .workerRecycled, slot: slot, pid: report.pid, termination: report.termination,
+                    message: "worker pid \(report.pid) was replaced after answering \(answered) tasks"))
         } else if !shutdownRequested.isSet {
             logger.info(
                 "worker exited while idle, replacing it",
@@ -633,7 +659,7 @@ public final class WorkerPool: Service, Sendable {
                     message: "worker pid \(report.pid) exited while idle with \(report.termination)"))
         }
         checkDrained()
-        return .exited(answered: answered)
+        return retired ? .recycled : .exited(answered: answered)
     }
 
     private func received(
@@ -660,13 +686,19 @@ public final class WorkerPool: Service, Sendable {
         case .result, .batchResult, .failure:
             let action = state.withLock { machine in
                 let action = machine.taskFinished(slot: slot, generation: generation, jobID: frame.id)
-                if case .finished(_, let sends, _) = action { Self.post(sends) }
+                if case .finished(_, let sends, _, _) = action { Self.post(sends) }
                 return action
             }
             switch action {
-            case .finished(let job, let sends, let started):
+            case .finished(let job, let sends, let started, let retire):
                 deliver(sends)
                 if let started { startTimeout(of: started.job, generation: started.generation) }
+                if let retire { retire.closeRequests() }
+                if job != nil, frame.kind != .failure,
+                    let ceiling = configuration.recycling.maximumResidentBytes
+                {
+                    recycleIfLarge(slot: slot, generation: generation, ceiling: ceiling)
+                }
                 if let job {
                     if frame.kind != .failure {
                         job.completion(.success(frame.payload))
