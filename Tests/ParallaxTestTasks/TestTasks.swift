@@ -13,7 +13,8 @@ public enum TestTasks {
             Add.self, SumRange.self, Echo.self, Fail.self, FailDifferently.self, Crash.self, Sleep.self,
             Spin.self, Hang.self, Chatter.self, Rows.self, Text.self, Nest.self, NotANumber.self,
             WhoAmI.self, Increment.self, Snapshot.self, BootstrapCount.self, Fill.self, UseResource.self,
-            Scale.self, WhoAmISlowly.self, CorruptChannel.self, AnswerSomeoneElse.self, Hoard.self)
+            Scale.self, WhoAmISlowly.self, CorruptChannel.self, AnswerSomeoneElse.self, Hoard.self,
+            OpenFiles.self)
         registry.register(square)
         registry.register(userStats)
         registry.register(reversed)
@@ -431,4 +432,20 @@ public struct Hoard: WorkerTask {
     }
 
     static let kept = Mutex<[[UInt8]]>([])
+}
+
+/// Opens /dev/null `count` times and reports how many opened; closes them all.
+public struct OpenFiles: WorkerTask {
+    public var count: Int
+    public init(count: Int) { self.count = count }
+    public func run(in context: WorkerContext) async throws -> Int {
+        var opened: [Int32] = []
+        for _ in 0..<count {
+            let fd = open("/dev/null", O_RDONLY)
+            if fd < 0 { break }
+            opened.append(fd)
+        }
+        for fd in opened { close(fd) }
+        return opened.count
+    }
 }

@@ -28,6 +28,8 @@ extension WorkerPool {
         /// ``TaskError/Kind/rejected`` error of type `Parallax.MailboxFull` (backpressure), or waits
         /// for room when submitted with ``WorkerPool/WhenFull/wait``.
         public var mailboxLimit: Int
+        /// Limits each worker sets on itself before it takes work.
+        public var resourceLimits: ResourceLimits
         /// When healthy workers are replaced by fresh ones, between tasks.
         public var recycling: Recycling
         /// How the next task's worker is picked.
@@ -66,6 +68,7 @@ extension WorkerPool {
             self.dispatch = .leastMailbox
             self.mailboxLimit = 100_000
             self.recycling = .never
+            self.resourceLimits = .none
             self.restartBackoff = .default
             self.restartIntensity = .default
             self.gracefulShutdownTimeout = .seconds(10)

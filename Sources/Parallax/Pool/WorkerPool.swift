@@ -454,6 +454,13 @@ public final class WorkerPool: Service, Sendable {
         for signal in ready { signal.deliver(()) }
     }
 
+    /// The variables added to a worker's environment: the configured ones and the limits.
+    private var workerEnvironment: [String: String] {
+        var environment = configuration.environment
+        environment[WorkerLaunch.limitsVariable] = configuration.resourceLimits.environmentValue
+        return environment
+    }
+
     /// Replaces the worker of `slot` once it is idle when its resident memory exceeds `ceiling`.
     private func recycleIfLarge(slot: Int, generation: UInt64, ceiling: Int) {
         guard
@@ -569,7 +576,7 @@ public final class WorkerPool: Service, Sendable {
         let process: WorkerProcess
         do {
             process = try WorkerProcess(
-                launch: configuration.executable.launch(environment: configuration.environment),
+                launch: configuration.executable.launch(environment: workerEnvironment),
                 slot: slot, maximumFrameSize: configuration.maximumFrameSize, logger: logger,
                 onFrame: { [self] frame in
                     // The I/O thread ends before the process is reaped, which `run()` awaits.
@@ -629,7 +636,7 @@ public final class WorkerPool: Service, Sendable {
             report.protocolError = ProtocolError(.unexpectedFrame(violation))
         }
         if let job = failed {
-            let error = Self.crashError(job: job, report: report)
+            let error = Self.crashError(job: job, report: report, limits: configuration.resourceLimits)
             logger.info(
                 "worker crashed while running a task",
                 metadata: [
@@ -779,7 +786,7 @@ public final class WorkerPool: Service, Sendable {
             workerPID: report.pid)
     }
 
-    static func crashError(job: Job, report: ExitReport) -> TaskError {
+    static func crashError(job: Job, report: ExitReport, limits: ResourceLimits = .none) -> TaskError {
         let trace = report.stderrTail.joined(separator: "\n")
         if let protocolError = report.protocolError {
             return TaskError(
@@ -788,12 +795,22 @@ public final class WorkerPool: Service, Sendable {
                     "worker pid \(report.pid) broke the channel protocol while running '\(job.name)': \(protocolError)",
                 trace: trace, termination: report.termination, workerPID: report.pid)
         }
+        var type = "Parallax.WorkerCrash"
         var message =
             "worker pid \(report.pid) crashed with \(report.termination) while running '\(job.name)'"
+        if let memory = limits.memoryBytes, report.crashMessage?.contains("failed to allocate") == true {
+            type = "Parallax.WorkerOutOfMemory"
+            message =
+                "worker pid \(report.pid) ran out of memory (limit \(memory >> 20) MiB) while running '\(job.name)'"
+        } else if let cpu = limits.cpuSeconds, report.termination == .signaled(SIGXCPU) {
+            type = "Parallax.WorkerCPULimit"
+            message =
+                "worker pid \(report.pid) used up its CPU time limit (\(cpu) s) while running '\(job.name)'"
+        }
         if let reason = report.crashMessage { message += ": \(reason)" }
         return TaskError(
-            kind: .crashed, type: "Parallax.WorkerCrash", message: message, trace: trace,
-            termination: report.termination, workerPID: report.pid)
+            kind: .crashed, type: type, message: message, trace: trace, termination: report.termination,
+            workerPID: report.pid)
     }
 
     static func cancelledError(_ job: Job, running: Bool) -> TaskError {

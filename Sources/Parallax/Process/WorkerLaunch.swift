@@ -8,6 +8,8 @@ package struct WorkerLaunch: Sendable {
     package static let channelVariable = "PARALLAX_WORKER_CHANNEL"
     /// Set in a worker's environment: the pid of the parent that started it.
     package static let parentVariable = "PARALLAX_PARENT_PID"
+    /// Set in a worker's environment: the resource limits it sets on itself.
+    package static let limitsVariable = "PARALLAX_WORKER_LIMITS"
     /// Set in a worker's environment: the worker's slot number in its pool.
     package static let slotVariable = "PARALLAX_WORKER_SLOT"
     /// The Swift runtime's backtracer settings used when the parent's environment sets none:

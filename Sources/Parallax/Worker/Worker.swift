@@ -99,6 +99,10 @@ final class WorkerServer: Sendable {
             exit(0)  // the parent died before this worker started
         }
         OSThread.detach(name: "px-watchdog") { Self.exitWhenTheParentHangsUp() }
+        if let failure = applyResourceLimits() {
+            send(kind: .bootstrapFailed, id: 0, payload: (try? WireCodec.encode(failure)) ?? [])
+            exit(78)
+        }
 
         if let bootstrap {
             do {
@@ -263,6 +267,37 @@ final class WorkerServer: Sendable {
             cpx_flush_stdout()
             _exit(0)  // the parent is gone
         }
+    }
+
+    /// Sets the limits the parent asked for on this process. Returns why that failed, if it did.
+    private func applyResourceLimits() -> TaskError? {
+        guard let value = getenv(WorkerLaunch.limitsVariable).map({ String(cString: $0) }) else { return nil }
+        guard let limits = ResourceLimits(environmentValue: value) else {
+            return TaskError(
+                kind: .rejected, type: "Parallax.ResourceLimits",
+                message: "the worker could not read its resource limits '\(value)'", workerPID: pid)
+        }
+        let requested: [(resource: Int32, name: String, value: Int?)] = [
+            (Int32(RLIMIT_DATA.rawValue), "memory", limits.memoryBytes),
+            (Int32(RLIMIT_CPU.rawValue), "CPU time", limits.cpuSeconds),
+            (Int32(RLIMIT_NOFILE.rawValue), "open files", limits.openFiles),
+        ]
+        for (resource, name, value) in requested {
+            guard let value else { continue }
+            var limit = rlimit(rlim_cur: rlim_t(value), rlim_max: rlim_t(value))
+            if resource == Int32(RLIMIT_CPU.rawValue) {
+                // SIGXCPU at the soft limit names the cause; the hard limit one second later kills.
+                limit.rlim_max = rlim_t(value + 1)
+            }
+            guard setrlimit(__rlimit_resource_t(UInt32(resource)), &limit) == 0 else {
+                return TaskError(
+                    kind: .rejected, type: "Parallax.ResourceLimits",
+                    message:
+                        "the worker could not limit its \(name) to \(value): \(String(cString: strerror(errno)))",
+                    workerPID: pid)
+            }
+        }
+        return nil
     }
 
     /// Writes a line to stderr, which the parent keeps for the worker's exit report.
