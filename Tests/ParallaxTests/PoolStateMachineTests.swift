@@ -173,11 +173,17 @@ import Testing
             return
         }
         #expect(waiting.id == 2 && skipHandle == "w0")
-        guard case .stopWorker(let running, let handle) = machine.cancel(jobID: 1) else {
-            Issue.record("expected the running task's worker to be stopped")
+        guard case .cancelRunning(let running, let handle, let generation) = machine.cancel(jobID: 1) else {
+            Issue.record("expected the running task to be cancelled in its worker")
             return
         }
         #expect(running.id == 1 && handle == "w0")
+        // The worker did not answer within the grace period: it is stopped, and takes nothing new.
+        #expect(machine.cancelGraceExpired(jobID: 1, generation: generation) == "w0")
+        guard case .queued = machine.submit(Self.job(9)) else {
+            Issue.record("a worker being stopped takes no new task")
+            return
+        }
         guard case .none = machine.cancel(jobID: 1) else {
             Issue.record("a task is answered once")
             return
@@ -328,5 +334,22 @@ import Testing
         #expect(done == "w0")
         let exited = machine.workerExited(slot: 0, generation: 1)
         #expect(exited.retired && exited.job == nil)
+    }
+
+    @Test func aCancelledTaskThatTheWorkerStopsInTimeKeepsTheWorker() throws {
+        var machine = Self.ready(1)
+        _ = machine.submit(Self.job(1))
+        _ = machine.submit(Self.job(2))  // waits
+        guard case .cancelRunning(_, _, let generation) = machine.cancel(jobID: 1) else {
+            Issue.record("expected the running task to be cancelled in its worker")
+            return
+        }
+        // The worker answers (its task saw the cancellation): the answer is dropped, the worker
+        // goes on with the next task, and the grace timer finds nothing to stop.
+        let answered = try #require(
+            Self.finished(machine.taskFinished(slot: 0, generation: generation, jobID: 1)))
+        #expect(answered.job == nil)
+        #expect(answered.sends.map(\.job.id) == [2])
+        #expect(machine.cancelGraceExpired(jobID: 1, generation: generation) == nil)
     }
 }

@@ -280,6 +280,36 @@ struct WaitGroupProcessTests {
         }
     }
 
+    @Test func aCancelledTaskThatHonoursCancellationKeepsItsWorker() async throws {
+        var configuration = TestPool.configuration(workers: 1)
+        configuration.stopGracePeriod = .seconds(30)
+        try await WorkerPool.withPool(configuration: configuration, tasks: TestTasks.registry) { pool in
+            let before = try await pool.submit(WhoAmI())
+            // Sleep honours cancellation: the worker stops it and stays.
+            let sleeper = Task { try await pool.submit(Sleep(milliseconds: 60_000)) }
+            try await Task.sleep(for: .milliseconds(100))
+            sleeper.cancel()
+            let error = await #expect(throws: TaskError.self) { try await sleeper.value }
+            #expect(error?.kind == .cancelled)
+            let after = try await pool.submit(WhoAmI())
+            #expect(after == before, "the worker cancelled its task cooperatively and was kept")
+        }
+    }
+
+    @Test func aCancelledTaskThatIgnoresCancellationIsKilledAfterTheGracePeriod() async throws {
+        var configuration = TestPool.configuration(workers: 1)
+        configuration.stopGracePeriod = .milliseconds(200)
+        try await WorkerPool.withPool(configuration: configuration, tasks: TestTasks.registry) { pool in
+            let before = try await pool.submit(WhoAmI())
+            let hung = Task { try await pool.submit(Hang()) }
+            try await Task.sleep(for: .milliseconds(100))
+            hung.cancel()
+            await #expect(throws: TaskError.self) { try await hung.value }
+            let after = try await pool.submit(WhoAmI())
+            #expect(after != before, "a task that ignores cancellation costs its worker")
+        }
+    }
+
     static func digest(_ text: String) -> UInt64 {
         text.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
     }

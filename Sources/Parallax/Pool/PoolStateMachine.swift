@@ -69,8 +69,9 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
     package enum CancelAction: Sendable {
         /// The job was still queued: it never runs.
         case removedFromQueue(Job)
-        /// The job was running: answer it and stop its worker.
-        case stopWorker(Job, Handle)
+        /// The job was running: answer it, ask its worker to cancel it, and stop the worker if it
+        /// has not answered within the grace period (``cancelGraceExpired(jobID:generation:)``).
+        case cancelRunning(Job, Handle, generation: UInt64)
         /// The job was sent but has not started: answer it and tell the worker to skip it.
         case skip(Job, Handle)
         /// Already finished or unknown.
@@ -149,13 +150,22 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
             guard !held.answered, let handle = slots[held.slot].handle else { return .none }
             inFlight[jobID]?.answered = true
             guard slots[held.slot].sent.first == jobID else { return .skip(held.job, handle) }
-            slots[held.slot].isReady = false  // it is being stopped
-            return .stopWorker(held.job, handle)
+            return .cancelRunning(held.job, handle, generation: held.generation)
         }
         if let job = queue.removeAll(where: { $0.id == jobID }).first {
             return .removedFromQueue(job)
         }
         return .none
+    }
+
+    /// The grace period after cancelling a running job ended. Returns the worker to stop when it
+    /// still runs that job; nothing more is sent to it.
+    package mutating func cancelGraceExpired(jobID: UInt64, generation: UInt64) -> Handle? {
+        guard let held = inFlight[jobID], held.generation == generation, slots[held.slot].sent.first == jobID,
+            let handle = slots[held.slot].handle
+        else { return nil }
+        slots[held.slot].isReady = false
+        return handle
     }
 
     /// The timeout of a running job expired: answer it and stop its worker.

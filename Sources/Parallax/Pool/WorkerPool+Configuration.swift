@@ -40,6 +40,10 @@ extension WorkerPool {
         public var restartBackoff: Backoff
         /// How many restarts, across all workers, the pool allows in a period before it gives up.
         public var restartIntensity: RestartIntensity
+        /// How long a worker gets to stop on its own before it is killed: after a running task was
+        /// cancelled (the worker is asked to cancel it), and after a timeout (the worker gets
+        /// SIGTERM).
+        public var stopGracePeriod: Duration
         /// How many tasks a worker holds at once: the one it runs, and the ones sent ahead so that
         /// it starts the next without waiting for the parent. A worker runs them one at a time in
         /// order; when it dies, the tasks it had not started go to other workers.
@@ -64,6 +68,7 @@ extension WorkerPool {
             self.environment = [:]
             self.maximumFrameSize = 256 * 1024 * 1024
             self.taskTimeout = nil
+            self.stopGracePeriod = .seconds(1)
             self.pipelineDepth = 1
             self.dispatch = .leastMailbox
             self.mailboxLimit = 100_000

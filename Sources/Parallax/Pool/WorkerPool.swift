@@ -332,12 +332,16 @@ public final class WorkerPool: Service, Sendable {
         return true
     }
 
-    /// Cancels a job: a queued job never runs; a running job's worker is stopped.
+    /// Cancels a job: a queued job never runs; a job sent ahead is skipped; a running job is
+    /// cancelled in its worker, which is killed if it has not answered within the grace period.
     package func cancel(jobID: UInt64) {
         let action = state.withLock { machine in
             let action = machine.cancel(jobID: jobID)
-            if case .skip(let job, let process) = action {
+            switch action {
+            case .skip(let job, let process), .cancelRunning(let job, let process, _):
                 process.enqueue(kind: .cancel, id: job.id, payload: [])
+            case .removedFromQueue, .none:
+                break
             }
             return action
         }
@@ -345,9 +349,21 @@ public final class WorkerPool: Service, Sendable {
         case .removedFromQueue(let job):
             job.completion(.failure(Self.cancelledError(job, running: false)))
             wakeRoomWaiters()
-        case .stopWorker(let job, let process):
+        case .cancelRunning(let job, let process, let generation):
             job.completion(.failure(Self.cancelledError(job, running: true)))
-            process.signal(SIGKILL)
+            flush([process])
+            Timer.after(configuration.stopGracePeriod) { [self] in
+                guard
+                    let stuck = state.withLock({ $0.cancelGraceExpired(jobID: jobID, generation: generation) }
+                    )
+                else {
+                    return
+                }
+                logger.info(
+                    "a cancelled task did not stop within the grace period; killing its worker",
+                    metadata: ["parallax.worker.pid": "\(stuck.pid)", "parallax.task": "\(job.name)"])
+                stuck.signal(SIGKILL)
+            }
         case .skip(let job, let process):
             job.completion(.failure(Self.cancelledError(job, running: false)))
             flush([process])
@@ -422,9 +438,12 @@ public final class WorkerPool: Service, Sendable {
                 TaskError(
                     kind: .timedOut, type: "Parallax.TaskTimeout",
                     message:
-                        "task '\(job.name)' ran past its timeout of \(timeout); worker pid \(process.pid) was killed",
-                    termination: .signaled(SIGKILL), workerPID: process.pid)))
-        process.signal(SIGKILL)
+                        "task '\(job.name)' ran past its timeout of \(timeout); worker pid \(process.pid) was stopped",
+                    workerPID: process.pid)))
+        // SIGTERM first, for a worker that cleans up; SIGKILL after the grace period. Through the
+        // pidfd, a signal after the worker exited reaches nothing.
+        process.signal(SIGTERM)
+        Timer.after(configuration.stopGracePeriod) { process.signal(SIGKILL) }
     }
 
     /// How many workers have completed their handshake since the pool started, replacements

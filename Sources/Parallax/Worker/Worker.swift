@@ -77,6 +77,8 @@ final class WorkerServer: Sendable {
         var frames = FIFOQueue<Frame>()
         var cancelled: Set<UInt64> = []
         var draining = false
+        /// The task that runs now, to cancel when the parent asks.
+        var running: (id: UInt64, task: Task<Void, Never>)?
     }
 
     init(registry: TaskRegistry) {
@@ -157,6 +159,7 @@ final class WorkerServer: Sendable {
                         mailbox.frames.append(frame)
                     } else {
                         mailbox.cancelled.insert(frame.id)
+                        if let running = mailbox.running, running.id == frame.id { running.task.cancel() }
                     }
                 }
                 guard !mailbox.draining, !mailbox.frames.isEmpty else { return false }
@@ -175,10 +178,18 @@ final class WorkerServer: Sendable {
                     kind: .cancelled, type: "Swift.CancellationError",
                     message: "the task was cancelled before it started", workerPID: pid)
                 send(kind: .failure, id: frame.id, payload: (try? WireCodec.encode(cancelled)) ?? [])
-            } else if frame.kind == .runBatch {
-                await runBatch(frame)
             } else {
-                await run(frame)
+                // A task of its own, so that a cancel from the parent can reach it; it starts on
+                // this thread at once.
+                let task = Task.immediate {
+                    if frame.kind == .runBatch { await self.runBatch(frame) } else { await self.run(frame) }
+                }
+                mailbox.withLock { mailbox in
+                    mailbox.running = (frame.id, task)
+                    if mailbox.cancelled.contains(frame.id) { task.cancel() }
+                }
+                await task.value
+                mailbox.withLock { $0.running = nil }
             }
         }
     }
