@@ -12,6 +12,8 @@ extension WorkerPool {
     /// configuration.taskTimeout = .seconds(30)
     /// ```
     public struct Configuration: Sendable {
+        /// The pool's name: the `pool` dimension of its metrics.
+        public var name: String
         /// How many worker processes run at once.
         public var workerCount: Int
         /// The program started as a worker.
@@ -63,6 +65,7 @@ extension WorkerPool {
         ///   - executable: The program started as a worker.
         public init(workerCount: Int, executable: WorkerExecutable = .current) {
             precondition(workerCount > 0, "a pool needs at least one worker")
+            self.name = "parallax"
             self.workerCount = workerCount
             self.executable = executable
             self.environment = [:]

@@ -1,3 +1,4 @@
+public import CoreMetrics
 public import Logging
 public import ServiceLifecycle
 import Synchronization
@@ -40,6 +41,7 @@ public final class WorkerPool: Service, Sendable {
     private let restarts: Mutex<RestartWindow>
     private let origin = ContinuousClock.now
     private let eventSink: AsyncStream<Event>.Continuation
+    private let metrics: PoolMetrics
     private let roomWaiters = Mutex<[OneShot<Void>]>([])
     private let roomWaiterCount = Atomic<Int>(0)
 
@@ -55,10 +57,14 @@ public final class WorkerPool: Service, Sendable {
     ///   - configuration: Worker count, executable, timeouts.
     ///   - tasks: The tasks the workers can run; the workers must build the same registry.
     ///   - logger: Receives lifecycle events and the workers' output lines.
+    ///   - metricsFactory: Where the pool's metrics go (see the list in the README); the globally
+    ///     bootstrapped factory by default.
     public init(
         configuration: Configuration = .default, tasks: TaskRegistry,
-        logger: Logger = Logger(label: "parallax.pool")
+        logger: Logger = Logger(label: "parallax.pool"),
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
+        self.metrics = PoolMetrics(pool: configuration.name, factory: metricsFactory)
         self.configuration = configuration
         self.tasks = tasks
         self.logger = logger
@@ -311,17 +317,27 @@ public final class WorkerPool: Service, Sendable {
         whenFull: WhenFull = .fail,
         completion: @escaping Job.Completion
     ) -> Bool {
+        let metrics = metrics
+        let submitted = ContinuousClock.now
         let job = Job(
             id: id, kind: kind, name: task.name, payload: task.payload,
-            timeout: timeout ?? configuration.taskTimeout, completion: completion)
-        let action = state.withLock { machine in
+            timeout: timeout ?? configuration.taskTimeout
+        ) { outcome in
+            metrics.record(outcome, since: submitted)
+            completion(outcome)
+        }
+        let (action, queued, running) = state.withLock { machine in
             let action = machine.submit(job)
             if case .send(let send) = action { Self.post([send]) }
-            return action
+            return (action, machine.queuedCount, machine.inFlightCount)
         }
+        metrics.load(queued: queued, inFlight: running)
         switch action {
-        case .send(let send): deliver([send])
-        case .queued: break
+        case .send(let send):
+            metrics.submitted.increment()
+            deliver([send])
+        case .queued:
+            metrics.submitted.increment()
         case .full(let job):
             guard !whenFull.isWait else { return false }
             job.completion(
@@ -549,6 +565,7 @@ public final class WorkerPool: Service, Sendable {
                 failuresInARow = 0
                 continue  // a planned replacement: no restart to count, no backoff
             }
+            metrics.restarts.increment()
             let withinIntensity = restarts.withLock { $0.record(at: ContinuousClock.now - origin) }
             guard withinIntensity else {
                 giveUp()

@@ -1,0 +1,60 @@
+import CoreMetrics
+
+/// The pool's swift-metrics instruments, created once per pool.
+///
+/// | label | kind | dimensions |
+/// | --- | --- | --- |
+/// | `parallax_tasks_submitted_total` | counter | pool |
+/// | `parallax_tasks_completed_total` | counter | pool |
+/// | `parallax_tasks_failed_total` | counter | pool, kind |
+/// | `parallax_worker_restarts_total` | counter | pool |
+/// | `parallax_queue_depth` | meter | pool |
+/// | `parallax_tasks_in_flight` | meter | pool |
+/// | `parallax_task_duration` | timer (nanoseconds, submit to answer) | pool |
+final class PoolMetrics: Sendable {
+    static let failureKinds: [TaskError.Kind] = [
+        .threw, .crashed, .timedOut, .cancelled, .rejected, .protocolViolation,
+    ]
+
+    let submitted: Counter
+    let completed: Counter
+    let failed: [String: Counter]
+    let restarts: Counter
+    let queueDepth: Meter
+    let inFlight: Meter
+    let duration: CoreMetrics.Timer
+
+    init(pool: String, factory: any MetricsFactory) {
+        let dimensions = [("pool", pool)]
+        submitted = Counter(label: "parallax_tasks_submitted_total", dimensions: dimensions, factory: factory)
+        completed = Counter(label: "parallax_tasks_completed_total", dimensions: dimensions, factory: factory)
+        var failed: [String: Counter] = [:]
+        for kind in Self.failureKinds {
+            failed[kind.rawValue] = Counter(
+                label: "parallax_tasks_failed_total", dimensions: dimensions + [("kind", kind.rawValue)],
+                factory: factory)
+        }
+        self.failed = failed
+        restarts = Counter(label: "parallax_worker_restarts_total", dimensions: dimensions, factory: factory)
+        queueDepth = Meter(label: "parallax_queue_depth", dimensions: dimensions, factory: factory)
+        inFlight = Meter(label: "parallax_tasks_in_flight", dimensions: dimensions, factory: factory)
+        duration = CoreMetrics.Timer(
+            label: "parallax_task_duration", dimensions: dimensions, factory: factory)
+    }
+
+    /// Records the answer of a task submitted at `start`.
+    func record(_ outcome: Result<[UInt8], TaskError>, since start: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - start
+        duration.recordNanoseconds(
+            elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        switch outcome {
+        case .success: completed.increment()
+        case .failure(let error): failed[error.kind.rawValue]?.increment()
+        }
+    }
+
+    func load(queued: Int, inFlight running: Int) {
+        queueDepth.set(queued)
+        inFlight.set(running)
+    }
+}
