@@ -2,6 +2,10 @@ import ArgumentParser
 import Logging
 import Parallax
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run php-parallax's examples on real worker processes.")
@@ -30,6 +34,7 @@ struct Demo: AsyncParsableCommand {
             try await fanOut(pool)
             try await snapshot(pool)
             try await failures(pool)
+            try await progress(pool)
         }
     }
 
@@ -106,6 +111,32 @@ struct Demo: AsyncParsableCommand {
         }
         let after = try await pool.submit(EchoTask(value: 7))
         print("   the pool replaced the crashed worker; the next task returned \(after)")
+    }
+
+    /// A parallel map with a progress bar, from the streaming form of `map`.
+    private func progress(_ pool: WorkerPool) async throws {
+        let images = 400
+        print("\n4. Parallel map over \(images) images, chunks of 4, with progress")
+        let interactive = isatty(1) == 1
+        var done = 0
+        var failed = 0
+        var lastMilestone = 0
+        for await item in try pool.mapStream(0..<images, DemoTasks.score, chunkSize: 4) {
+            done += 1
+            if !item.result.ok { failed += 1 }
+            let percent = done * 100 / images
+            if interactive {
+                let filled = percent / 5
+                let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 20 - filled)
+                print("\r   [\(bar)] \(done)/\(images)", terminator: "")
+                fflush(nil)
+            } else if percent >= lastMilestone + 25 {
+                lastMilestone = percent - percent % 25
+                print("   \(done)/\(images) done (\(lastMilestone)%)")
+            }
+        }
+        if interactive { print("") }
+        print("   \(done - failed) scored, \(failed) failed")
     }
 
     private func format(_ duration: Duration) -> String {

@@ -7,8 +7,14 @@ enum DemoTasks {
             CountEvents.self, TagUser.self, ChargeCard.self, ResizeImage.self, EchoTask.self, WorkerPID.self)
         registry.register(echoBytes)
         registry.register(identity)
+        registry.register(score)
         return registry
     }()
+
+    /// Scores one image of the demo's map: a little CPU work per item.
+    static let score = TaskFunction("parallax.score") { (image: Int) in
+        CountEvents.count(shard: image, events: 200_000)
+    }
 
     /// Returns its input: the map benchmark.
     static let identity = TaskFunction("parallax.identity") { (value: Int) in value }

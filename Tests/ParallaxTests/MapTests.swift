@@ -73,4 +73,33 @@ struct MapTests {
             await #expect(throws: SpawnError.self) { try await pool.map([1], unknown) }
         }
     }
+
+    @Test func theStreamingFormYieldsEveryResultOnceAsChunksComplete() async throws {
+        try await TestPool.with { pool in
+            var seen: [Int: Int] = [:]
+            for await item in try pool.mapStream(0..<200, TestTasks.square, chunkSize: 16) {
+                #expect(seen[item.index] == nil)
+                seen[item.index] = try item.result.get()
+            }
+            #expect(seen.count == 200)
+            #expect(seen.allSatisfy { $0.value == $0.key * $0.key })
+        }
+    }
+
+    @Test func stoppingTheStreamEarlyCancelsTheRest() async throws {
+        try await TestPool.with(workers: 1) { pool in
+            let stream = try pool.mapStream(Array(repeating: 20, count: 50), TestTasks.probe, limit: 1)
+            var taken = 0
+            for await _ in stream {
+                taken += 1
+                if taken == 2 { break }
+            }
+            // The pool is free again soon: the remaining chunks were cancelled, not run.
+            let clock = ContinuousClock()
+            let start = clock.now
+            let echoed = try await pool.submit(Echo(1))
+            #expect(echoed == 1)
+            #expect(clock.now - start < .milliseconds(500))
+        }
+    }
 }

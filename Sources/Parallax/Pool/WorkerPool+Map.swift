@@ -32,28 +32,83 @@ extension WorkerPool {
         try checkRegistered(function.name)
         let chunks = try Self.encodeChunks(inputs, name: function.name, chunkSize: chunkSize)
         let total = chunks.last.map { $0.start + $0.count } ?? 0
-        let inFlight = max(1, limit ?? configuration.workerCount * configuration.pipelineDepth * 2)
 
         var results = [TaskResult<Output>?](repeating: nil, count: total)
+        await runChunks(chunks, name: function.name, limit: limit, timeout: timeout, as: Output.self) {
+            start, chunk in
+            for (offset, result) in chunk.enumerated() { results[start + offset] = result }
+        }
+        return results.map { $0! }
+    }
+
+    /// Runs a registered function over every input like ``map(_:_:chunkSize:limit:timeout:)``, and
+    /// yields each input's result as its chunk completes, for progress bars and for work that can
+    /// start on early results.
+    ///
+    /// ```swift
+    /// var done = 0
+    /// for await item in try pool.mapStream(images, thumbnail, chunkSize: 4) {
+    ///     done += 1
+    ///     print("\(done)/\(images.count): image \(item.index) \(item.result.ok ? "ok" : "failed")")
+    /// }
+    /// ```
+    ///
+    /// Ending the iteration early cancels the chunks not yet done.
+    ///
+    /// - Parameters:
+    ///   - inputs: The inputs.
+    ///   - function: A function registered with the pool.
+    ///   - chunkSize: How many inputs travel in one frame.
+    ///   - limit: How many chunks are in the pool at once.
+    ///   - timeout: The time limit of each chunk.
+    /// - Returns: The results in completion order, each with its input's index.
+    /// - Throws: ``SpawnError`` or ``CaptureError`` before anything runs.
+    public func mapStream<Input, Output>(
+        _ inputs: some Sequence<Input>, _ function: TaskFunction<Input, Output>, chunkSize: Int = 1,
+        limit: Int? = nil, timeout: Duration? = nil
+    ) throws -> AsyncStream<MapItem<Output>> {
+        precondition(chunkSize > 0, "a chunk holds at least one input")
+        try checkRegistered(function.name)
+        let chunks = try Self.encodeChunks(inputs, name: function.name, chunkSize: chunkSize)
+        let (stream, continuation) = AsyncStream.makeStream(of: MapItem<Output>.self)
+        // The producer lives as long as the stream: it ends with the last chunk, or is cancelled
+        // when the consumer stops iterating.
+        let producer = Task {
+            await self.runChunks(chunks, name: function.name, limit: limit, timeout: timeout, as: Output.self)
+            {
+                start, results in
+                for (offset, result) in results.enumerated() {
+                    continuation.yield(MapItem(index: start + offset, result: result))
+                }
+            }
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in producer.cancel() }
+        return stream
+    }
+
+    /// Runs encoded chunks, at most `limit` at once, handing each chunk's results to `deliver`
+    /// as it completes.
+    private func runChunks<Output: Decodable & Sendable>(
+        _ chunks: [Chunk], name: String, limit: Int?, timeout: Duration?, as _: Output.Type,
+        deliver: (Int, [TaskResult<Output>]) -> Void
+    ) async {
+        let inFlight = max(1, limit ?? configuration.workerCount * configuration.pipelineDepth * 2)
         await withTaskGroup(of: (Int, [TaskResult<Output>]).self) { group in
             var next = 0
             func startNext() {
                 let chunk = chunks[next]
                 next += 1
                 group.addTask {
-                    (
-                        chunk.start,
-                        await self.run(chunk, name: function.name, timeout: timeout, as: Output.self)
-                    )
+                    (chunk.start, await self.run(chunk, name: name, timeout: timeout, as: Output.self))
                 }
             }
             for _ in 0..<min(inFlight, chunks.count) { startNext() }
-            while let (start, chunkResults) = await group.next() {
-                for (offset, result) in chunkResults.enumerated() { results[start + offset] = result }
+            while let (start, results) = await group.next() {
+                deliver(start, results)
                 if next < chunks.count { startNext() }
             }
         }
-        return results.map { $0! }
     }
 
     /// Inputs encoded into the payloads of batch frames.

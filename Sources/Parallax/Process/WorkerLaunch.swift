@@ -34,10 +34,23 @@ package struct WorkerLaunch: Sendable {
         environment[Self.parentVariable] = String(getpid())
         environment[Self.slotVariable] = String(slot)
         if environment["SWIFT_BACKTRACE"] == nil {
-            environment["SWIFT_BACKTRACE"] = Self.backtraceSettings
+            environment["SWIFT_BACKTRACE"] =
+                Self.backtraceSettings + (Self.backtracerPath.map { ",swift-backtrace=\($0)" } ?? "")
         }
         return environment
     }
+
+    /// The Swift runtime's backtracer from a toolchain on PATH. A statically linked executable
+    /// does not find it on its own, and then prints only addresses; with it, crash reports name
+    /// functions, files and lines.
+    package static let backtracerPath: String? = {
+        guard let path = getenv("PATH").map({ String(cString: $0) }) else { return nil }
+        for directory in path.split(separator: ":") where access("\(directory)/swift", X_OK) == 0 {
+            let candidate = "\(directory)/../libexec/swift/linux/swift-backtrace"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
+    }()
 
     /// The path of the running executable.
     package static var currentExecutablePath: String {
