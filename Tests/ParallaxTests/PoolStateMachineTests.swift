@@ -352,4 +352,16 @@ import Testing
         #expect(answered.sends.map(\.job.id) == [2])
         #expect(machine.cancelGraceExpired(jobID: 1, generation: generation) == nil)
     }
+
+    @Test func aDrainingShutdownStillRunsTheQueueUntilItIsStopped() throws {
+        var machine = Self.ready(1)
+        for id in 1...3 { _ = machine.submit(Self.job(UInt64(id))) }
+        #expect(machine.beginShutdown(drain: true).isEmpty)
+        let first = try #require(Self.finished(machine.taskFinished(slot: 0, generation: 1, jobID: 1)))
+        #expect(first.sends.map(\.job.id) == [2])
+        #expect(machine.stopDraining().map(\.id) == [3])
+        let second = try #require(Self.finished(machine.taskFinished(slot: 0, generation: 1, jobID: 2)))
+        #expect(second.sends.isEmpty)
+        #expect(machine.isDrained)
+    }
 }

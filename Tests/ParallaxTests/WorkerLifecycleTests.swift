@@ -177,4 +177,27 @@ struct WorkerLifecycleTests {
             #expect(results[3].error?.type == "Parallax.MailboxFull")
         }
     }
+
+    @Test func aDrainingShutdownRunsQueuedTasksWithinTheGracePeriodAndRejectsTheRest() async throws {
+        var configuration = TestPool.configuration(workers: 1)
+        configuration.queuedTasksOnShutdown = .drain
+        configuration.gracefulShutdownTimeout = .milliseconds(600)
+        let pool = WorkerPool(configuration: configuration, tasks: TestTasks.registry)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await pool.run() }
+            _ = try await pool.submit(Echo(0))
+            let tasks = WaitGroup(of: Int.self, isolation: .process(pool))
+            try tasks.go(Echo(1))
+            try tasks.go(Echo(2))
+            for _ in 0..<3 { try tasks.go(Sleep(milliseconds: 400)) }
+            pool.shutdown()
+            let results = await tasks.wait()
+            // Echoes and the first sleep finish; the second sleep is cut off at 600 ms; the third
+            // never started and is rejected.
+            #expect(results.prefix(3).map(\.value) == [1, 2, 400])
+            #expect(results[3].error?.kind == .cancelled)
+            #expect(results[4].error?.kind == .rejected)
+            try await group.waitForAll()
+        }
+    }
 }

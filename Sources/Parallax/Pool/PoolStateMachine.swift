@@ -203,7 +203,7 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
 
     /// The process completed its handshake: fill it with queued jobs.
     package mutating func workerStarted(slot: Int, generation: UInt64) -> [Send] {
-        guard slots[slot].generation == generation, lifecycle == .running else { return [] }
+        guard slots[slot].generation == generation, isDispatching else { return [] }
         slots[slot].startFailure = nil
         slots[slot].isReady = true
         return fill(slot)
@@ -293,7 +293,7 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         slots[slot].isReady = false
         if lifecycle != .running { slots[slot].isStopped = true }
         let retired = slots[slot].isRetiring && failed == nil
-        return (failed, violation, lifecycle == .running ? fillAll() : [], slots[slot].answered, retired)
+        return (failed, violation, isDispatching ? fillAll() : [], slots[slot].answered, retired)
     }
 
     /// Records that the process of `slot` broke the protocol; returns it, to be stopped.
@@ -305,10 +305,23 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
 
     // MARK: Shutdown
 
-    /// Stops intake. Returns the queued jobs, to be rejected.
-    package mutating func beginShutdown() -> [Job] {
+    /// Whether queued jobs still go to workers: while running, and while a shutdown drains the queue.
+    private var isDispatching: Bool { lifecycle == .running || drainsQueue }
+    private var drainsQueue = false
+
+    /// Stops intake. With `drain`, the queued jobs still run; otherwise they are returned, to be
+    /// rejected.
+    package mutating func beginShutdown(drain: Bool = false) -> [Job] {
         lifecycle = .draining
+        drainsQueue = drain && failure == nil
         for index in slots.indices where slots[index].handle == nil { slots[index].isStopped = true }
+        return drainsQueue ? [] : queue.removeAll()
+    }
+
+    /// Ends the draining of the queue: the grace period is over. Returns the jobs still queued,
+    /// to be rejected.
+    package mutating func stopDraining() -> [Job] {
+        drainsQueue = false
         return queue.removeAll()
     }
 
@@ -361,7 +374,7 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
     /// Sends queued jobs to `slot` up to the depth.
     private mutating func fill(_ slot: Int) -> [Send] {
         var sends: [Send] = []
-        while lifecycle == .running, slots[slot].isReady, slots[slot].sent.count < pipelineDepth,
+        while isDispatching, slots[slot].isReady, slots[slot].sent.count < pipelineDepth,
             let job = queue.popFirst()
         {
             sends.append(assign(job, to: slot))

@@ -54,6 +54,8 @@ extension WorkerPool {
         /// short one queued behind it while another worker is free. Raise it for many small tasks,
         /// where the round trip between tasks dominates: throughput grows several times.
         public var pipelineDepth: Int
+        /// What a graceful shutdown does with tasks still waiting for a worker.
+        public var queuedTasksOnShutdown: ShutdownPolicy
         /// How long shutdown waits for running tasks before closing the workers' channels.
         public var gracefulShutdownTimeout: Duration
         /// How long shutdown waits for workers to exit after their channel closed before killing them.
@@ -79,6 +81,7 @@ extension WorkerPool {
             self.resourceLimits = .none
             self.restartBackoff = .default
             self.restartIntensity = .default
+            self.queuedTasksOnShutdown = .reject
             self.gracefulShutdownTimeout = .seconds(10)
             self.forceShutdownTimeout = .seconds(2)
         }

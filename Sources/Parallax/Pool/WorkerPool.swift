@@ -782,18 +782,25 @@ public final class WorkerPool: Service, Sendable {
 
     private func coordinateShutdown() async {
         _ = await shutdownRequested.wait()
-        let rejected = state.withLock { $0.beginShutdown() }
+        let drain = configuration.queuedTasksOnShutdown.drains
+        let rejected = state.withLock { $0.beginShutdown(drain: drain) }
         logger.debug("pool shutting down", metadata: ["parallax.pool.rejected": "\(rejected.count)"])
         emit(
             Event(
                 .draining,
-                message: "the pool takes no more tasks; \(rejected.count) queued tasks were rejected"))
+                message: drain
+                    ? "the pool takes no more tasks and runs the queued ones"
+                    : "the pool takes no more tasks; \(rejected.count) queued tasks were rejected"))
         for job in rejected {
             job.completion(.failure(PoolStateMachine<WorkerProcess>.shuttingDownError(job)))
         }
+        wakeRoomWaiters()  // they find the pool closed
         checkDrained()
         if await !drained.wait(timeout: configuration.gracefulShutdownTimeout) {
-            let abandoned = state.withLock { $0.abandonRunningJobs() }
+            let (queued, abandoned) = state.withLock { ($0.stopDraining(), $0.abandonRunningJobs()) }
+            for job in queued {
+                job.completion(.failure(PoolStateMachine<WorkerProcess>.shuttingDownError(job)))
+            }
             for job in abandoned {
                 job.completion(
                     .failure(
@@ -804,11 +811,12 @@ public final class WorkerPool: Service, Sendable {
                         )))
             }
         }
-        let running = state.withLock { $0.handles }
-        for process in running { process.closeRequests() }
-        if await !allSlotsStopped.wait(timeout: configuration.forceShutdownTimeout) {
-            for process in state.withLock({ $0.handles }) { process.signal(SIGKILL) }
-        }
+        // Closing a channel ends its worker; one that lingers gets SIGTERM, then SIGKILL.
+        for process in state.withLock({ $0.handles }) { process.closeRequests() }
+        if await allSlotsStopped.wait(timeout: configuration.forceShutdownTimeout) { return }
+        for process in state.withLock({ $0.handles }) { process.signal(SIGTERM) }
+        if await allSlotsStopped.wait(timeout: configuration.stopGracePeriod) { return }
+        for process in state.withLock({ $0.handles }) { process.signal(SIGKILL) }
     }
 
     // MARK: Errors
