@@ -14,7 +14,7 @@ public enum TestTasks {
             Spin.self, Hang.self, Chatter.self, Rows.self, Text.self, Nest.self, NotANumber.self,
             WhoAmI.self, Increment.self, Snapshot.self, BootstrapCount.self, Fill.self, UseResource.self,
             Scale.self, WhoAmISlowly.self, CorruptChannel.self, AnswerSomeoneElse.self, Hoard.self,
-            OpenFiles.self)
+            OpenFiles.self, ChatterThenCrash.self, ChatterThenHang.self)
         registry.register(square)
         registry.register(userStats)
         registry.register(reversed)
@@ -447,5 +447,25 @@ public struct OpenFiles: WorkerTask {
         }
         for fd in opened { close(fd) }
         return opened.count
+    }
+}
+
+/// Prints a marker, then crashes its worker: a poison input, to count how often it runs.
+public struct ChatterThenCrash: WorkerTask {
+    public var marker: String
+    public init(marker: String) { self.marker = marker }
+    public func run(in context: WorkerContext) async throws -> Int {
+        print("stdout \(marker)")
+        fatalError("poison input \(marker)")
+    }
+}
+
+/// Prints a marker, then blocks its worker for good, ignoring cancellation.
+public struct ChatterThenHang: WorkerTask {
+    public var marker: String
+    public init(marker: String) { self.marker = marker }
+    public func run(in context: WorkerContext) async throws -> Int {
+        print("stdout \(marker)")
+        while true { pause() }
     }
 }

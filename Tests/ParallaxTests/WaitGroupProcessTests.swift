@@ -285,12 +285,12 @@ struct WaitGroupProcessTests {
         configuration.stopGracePeriod = .seconds(30)
         try await WorkerPool.withPool(configuration: configuration, tasks: TestTasks.registry) { pool in
             let before = try await pool.submit(WhoAmI())
-            // Sleep honours cancellation: the worker stops it and stays.
-            let sleeper = Task { try await pool.submit(Sleep(milliseconds: 60_000)) }
-            try await Task.sleep(for: .milliseconds(100))
-            sleeper.cancel()
-            let error = await #expect(throws: TaskError.self) { try await sleeper.value }
-            #expect(error?.kind == .cancelled)
+            // Sleep honours cancellation: the worker stops it and stays. `go` sends it before it
+            // returns, so the cancel follows it on the channel.
+            let sleeper = WaitGroup(of: Int.self, isolation: .process(pool))
+            try sleeper.go(Sleep(milliseconds: 60_000))
+            sleeper.cancelAll()
+            #expect(await sleeper.wait().first?.error?.kind == .cancelled)
             let after = try await pool.submit(WhoAmI())
             #expect(after == before, "the worker cancelled its task cooperatively and was kept")
         }
@@ -299,12 +299,16 @@ struct WaitGroupProcessTests {
     @Test func aCancelledTaskThatIgnoresCancellationIsKilledAfterTheGracePeriod() async throws {
         var configuration = TestPool.configuration(workers: 1)
         configuration.stopGracePeriod = .milliseconds(200)
-        try await WorkerPool.withPool(configuration: configuration, tasks: TestTasks.registry) { pool in
+        let (logger, store) = CapturingLogHandler.logger()
+        try await WorkerPool.withPool(configuration: configuration, tasks: TestTasks.registry, logger: logger)
+        {
+            pool in
             let before = try await pool.submit(WhoAmI())
-            let hung = Task { try await pool.submit(Hang()) }
-            try await Task.sleep(for: .milliseconds(100))
-            hung.cancel()
-            await #expect(throws: TaskError.self) { try await hung.value }
+            let hung = WaitGroup(of: Int.self, isolation: .process(pool))
+            try hung.go(ChatterThenHang(marker: "hanging"))
+            await store.waitFor("stdout hanging")  // it runs, and will not look at cancellation
+            hung.cancelAll()
+            #expect(await hung.wait().first?.error?.kind == .cancelled)
             let after = try await pool.submit(WhoAmI())
             #expect(after != before, "a task that ignores cancellation costs its worker")
         }

@@ -51,6 +51,18 @@ final class CapturingLogHandler: LogHandler, @unchecked Sendable {
     final class Store: Sendable {
         let entries = Mutex<[Entry]>([])
         var messages: [String] { entries.withLock { $0.map(\.message) } }
+        /// Every message as it is logged, for a test that waits for one (one reader).
+        let stream: AsyncStream<String>
+        let continuation: AsyncStream<String>.Continuation
+
+        init() {
+            (stream, continuation) = AsyncStream.makeStream(of: String.self)
+        }
+
+        /// Waits until `message` has been logged.
+        func waitFor(_ message: String) async {
+            for await logged in stream where logged == message { return }
+        }
     }
 
     let store: Store
@@ -71,6 +83,7 @@ final class CapturingLogHandler: LogHandler, @unchecked Sendable {
         store.entries.withLock {
             $0.append(Entry(level: event.level, message: "\(event.message)", metadata: merged))
         }
+        store.continuation.yield("\(event.message)")
     }
 
     static func logger() -> (Logger, Store) {

@@ -1,0 +1,58 @@
+import Logging
+import Parallax
+import ParallaxTestTasks
+import Synchronization
+import Testing
+
+/// phalanx/parallel's own checks, on a real pool.
+@Suite(.timeLimit(.minutes(1)))
+struct PoolBasicsTests {
+    @Test func addRunsInATwoWorkerPoolAndKeepsTheIntegerType() async throws {
+        let sum = try await TestPool.with { pool in try await pool.submit(Add(2, 3)) }
+        #expect(sum == 5)
+    }
+
+    @Test func aCPUTaskSumsARange() async throws {
+        let sum = try await TestPool.with { pool in try await pool.submit(SumRange(100)) }
+        #expect(sum == 4_950)
+    }
+
+    @Test func threeTasksInARowOnOnePoolReturnTheirOwnValues() async throws {
+        try await TestPool.with { pool in
+            var results: [Int] = []
+            for (a, b) in [(1, 2), (3, 4), (5, 6)] { results.append(try await pool.submit(Add(a, b))) }
+            #expect(results == [3, 7, 11])
+        }
+    }
+
+    @Test func aTaskCancelledWhileQueuedNeverRuns() async throws {
+        let (logger, store) = CapturingLogHandler.logger()
+        try await TestPool.with(workers: 1, logger: logger) { pool in
+            _ = try await pool.submit(Echo(0))
+            // `go` hands tasks to the pool before it returns: the sleep goes to the idle worker,
+            // and the chatter waits in the pool's queue behind it.
+            let busy = WaitGroup(of: Int.self, isolation: .process(pool))
+            try busy.go(Sleep(milliseconds: 200))
+            let queued = WaitGroup(of: String.self, isolation: .process(pool))
+            try queued.go(Chatter(marker: "queued-and-cancelled"))
+            queued.cancelAll()
+            #expect(await queued.wait().first?.error?.kind == .cancelled)
+            #expect(await busy.wait().first?.value == 200)
+            let echoed = try await pool.submit(Echo(1))
+            #expect(echoed == 1)
+        }
+        #expect(!store.messages.contains("stdout queued-and-cancelled"))
+    }
+
+    @Test func aTaskThatCrashesItsWorkerRunsOnce() async throws {
+        let (logger, store) = CapturingLogHandler.logger()
+        try await TestPool.with(workers: 2, logger: logger) { pool in
+            await #expect(throws: TaskError.self) {
+                try await pool.submit(ChatterThenCrash(marker: "poison"))
+            }
+            let echoed1 = try await pool.submit(Echo(1))
+            #expect(echoed1 == 1)
+        }
+        #expect(store.messages.filter { $0 == "stdout poison" }.count == 1)
+    }
+}
