@@ -14,7 +14,7 @@ public enum TestTasks {
             Spin.self, Hang.self, Chatter.self, Rows.self, Text.self, Nest.self, NotANumber.self,
             WhoAmI.self, Increment.self, Snapshot.self, BootstrapCount.self, Fill.self, UseResource.self,
             Scale.self, WhoAmISlowly.self, CorruptChannel.self, AnswerSomeoneElse.self, Hoard.self,
-            OpenFiles.self, ChatterThenCrash.self, ChatterThenHang.self)
+            OpenFiles.self, ChatterThenCrash.self, ChatterThenHang.self, CrashUntil.self)
         registry.register(square)
         registry.register(userStats)
         registry.register(reversed)
@@ -467,5 +467,41 @@ public struct ChatterThenHang: WorkerTask {
     public func run(in context: WorkerContext) async throws -> Int {
         print("stdout \(marker)")
         while true { pause() }
+    }
+}
+
+/// Counts its runs in a file, and crashes its worker until the count reaches `succeedOn`.
+public struct CrashUntil: WorkerTask {
+    public var path: String
+    public var succeedOn: Int
+    public init(path: String, succeedOn: Int) {
+        self.path = path
+        self.succeedOn = succeedOn
+    }
+    public func run(in context: WorkerContext) async throws -> Int {
+        let runs = CrashUntil.increment(path)
+        if runs < succeedOn { exit(9) }
+        return runs
+    }
+
+    /// Adds one to the count in `path` and returns it.
+    @discardableResult
+    public static func increment(_ path: String) -> Int {
+        let runs = count(path) + 1
+        let text = Array(String(runs).utf8)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        _ = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        return runs
+    }
+
+    /// The count in `path`, 0 when there is none.
+    public static func count(_ path: String) -> Int {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let read = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        return Int(String(decoding: buffer[..<max(0, read)], as: UTF8.self)) ?? 0
     }
 }

@@ -4,6 +4,10 @@ import ParallaxTestTasks
 import Synchronization
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// phalanx/parallel's own checks, on a real pool.
 @Suite(.timeLimit(.minutes(1)))
 struct PoolBasicsTests {
@@ -54,5 +58,41 @@ struct PoolBasicsTests {
             #expect(echoed1 == 1)
         }
         #expect(store.messages.filter { $0 == "stdout poison" }.count == 1)
+    }
+}
+
+@Suite(.timeLimit(.minutes(1)))
+struct RetryTests {
+    static func counterPath() -> String {
+        "/tmp/parallax-retry-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+    }
+
+    @Test func aCrashingTaskIsNotRetriedByDefault() async throws {
+        let path = Self.counterPath()
+        defer { unlink(path) }
+        try await TestPool.with(workers: 1) { pool in
+            let error = await #expect(throws: TaskError.self) {
+                try await pool.submit(CrashUntil(path: path, succeedOn: 2))
+            }
+            #expect(error?.kind == .crashed)
+        }
+        #expect(CrashUntil.count(path) == 1)
+    }
+
+    @Test func aRetryPolicyRunsACrashingTaskAgainUpToItsLimit() async throws {
+        let path = Self.counterPath()
+        defer { unlink(path) }
+        try await TestPool.with(workers: 1) { pool in
+            let runs = try await pool.submit(CrashUntil(path: path, succeedOn: 3), retry: .attempts(3))
+            #expect(runs == 3)
+        }
+        let again = Self.counterPath()
+        defer { unlink(again) }
+        try await TestPool.with(workers: 1) { pool in
+            let group = WaitGroup(of: Int.self, isolation: .process(pool))
+            try group.go(CrashUntil(path: again, succeedOn: 5), retry: .attempts(2))
+            #expect(await group.wait().first?.error?.kind == .crashed)
+        }
+        #expect(CrashUntil.count(again) == 2)
     }
 }

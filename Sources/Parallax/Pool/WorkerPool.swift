@@ -162,14 +162,16 @@ public final class WorkerPool: Service, Sendable {
     ///   - timeout: The task's time limit, or the configuration's ``Configuration/taskTimeout``.
     ///   - whenFull: What to do when ``Configuration/mailboxLimit`` tasks already wait: fail at
     ///     once (the default) or wait for room.
+    ///   - retry: Whether a failed task runs again; never by default.
     /// - Returns: The task's output.
     /// - Throws: ``SpawnError`` for an unregistered task, ``CaptureError`` for an input that
     ///   cannot be encoded, ``TaskError`` when the task fails or the mailbox is full.
     public func submit<Task: WorkerTask>(
-        _ task: Task, timeout: Duration? = nil, whenFull: WhenFull = .fail
+        _ task: Task, timeout: Duration? = nil, whenFull: WhenFull = .fail, retry: RetryPolicy = .never
     ) async throws -> Task.Output {
         let encoded = try encode(task)
-        return try await submitEncoded(encoded, timeout: timeout, whenFull: whenFull, as: Task.Output.self)
+        return try await submitEncoded(
+            encoded, timeout: timeout, whenFull: whenFull, retry: retry, as: Task.Output.self)
     }
 
     /// Runs a registered function in a worker and returns its output.
@@ -179,27 +181,43 @@ public final class WorkerPool: Service, Sendable {
     ///   - input: Its input, encoded before this call suspends.
     ///   - timeout: The task's time limit, or the configuration's ``Configuration/taskTimeout``.
     ///   - whenFull: What to do when the mailbox is full: fail at once (the default) or wait.
+    ///   - retry: Whether a failed call runs again; never by default.
     /// - Returns: The function's output.
     /// - Throws: ``SpawnError``, ``CaptureError`` or ``TaskError``, as for
-    ///   ``submit(_:timeout:whenFull:)-(Task,_,_)``.
+    ///   ``submit(_:timeout:whenFull:retry:)-(Task,_,_,_)``.
     public func submit<Input, Output>(
         _ function: TaskFunction<Input, Output>, _ input: Input, timeout: Duration? = nil,
-        whenFull: WhenFull = .fail
+        whenFull: WhenFull = .fail, retry: RetryPolicy = .never
     ) async throws -> Output {
         return try await submitEncoded(
-            try encode(function, input), timeout: timeout, whenFull: whenFull, as: Output.self)
+            try encode(function, input), timeout: timeout, whenFull: whenFull, retry: retry, as: Output.self)
     }
 
     private func submitEncoded<Output: Decodable>(
-        _ task: EncodedTask, timeout: Duration?, whenFull: WhenFull, as _: Output.Type
+        _ task: EncodedTask, timeout: Duration?, whenFull: WhenFull, retry: RetryPolicy, as _: Output.Type
     ) async throws -> Output {
-        let bytes = try await answer(task, timeout: timeout, whenFull: whenFull).get()
+        let bytes = try await answer(task, timeout: timeout, whenFull: whenFull, retry: retry).get()
         return try Self.decodeOutput(Output.self, from: bytes, name: task.name)
     }
 
     /// Runs an encoded task and waits for its answer; cancelling the caller cancels the task.
     package func answer(
-        _ task: EncodedTask, kind: Frame.Kind = .run, timeout: Duration?, whenFull: WhenFull = .fail
+        _ task: EncodedTask, kind: Frame.Kind = .run, timeout: Duration?, whenFull: WhenFull = .fail,
+        retry: RetryPolicy = .never
+    ) async -> Result<[UInt8], TaskError> {
+        var attempt = 1
+        while true {
+            let result = await answerOnce(task, kind: kind, timeout: timeout, whenFull: whenFull)
+            guard case .failure(let error) = result, retry.retries(error, after: attempt), !Task.isCancelled
+            else {
+                return result
+            }
+            attempt += 1
+        }
+    }
+
+    private func answerOnce(
+        _ task: EncodedTask, kind: Frame.Kind, timeout: Duration?, whenFull: WhenFull
     ) async -> Result<[UInt8], TaskError> {
         let answer = OneShot<Result<[UInt8], TaskError>>()
         let id = makeJobID()
