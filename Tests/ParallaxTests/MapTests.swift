@@ -102,4 +102,15 @@ struct MapTests {
             #expect(clock.now - start < .milliseconds(500))
         }
     }
+
+    @Test func theFailFastFormReturnsValuesOrThrowsTheFirstFailure() async throws {
+        try await TestPool.with { pool in
+            let squares = try await pool.mapValues(0..<100, TestTasks.square, chunkSize: 10)
+            #expect(squares == (0..<100).map { $0 * $0 })
+            let error = await #expect(throws: TaskError.self) {
+                try await pool.mapValues(0..<40, TestTasks.crashOnThirteen, chunkSize: 5, limit: 2)
+            }
+            #expect(error?.kind == .crashed)
+        }
+    }
 }

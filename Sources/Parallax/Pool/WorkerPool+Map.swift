@@ -41,6 +41,39 @@ extension WorkerPool {
         return results.map { $0! }
     }
 
+    /// Runs a registered function over every input and returns the outputs in input order, or
+    /// throws the first failure: the fail-fast form of ``map(_:_:chunkSize:limit:timeout:)``.
+    /// The chunks still running when a failure arrives are cancelled.
+    ///
+    /// ```swift
+    /// let squares = try await pool.mapValues(1...1_000, square, chunkSize: 64)
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - inputs: The inputs.
+    ///   - function: A function registered with the pool.
+    ///   - chunkSize: How many inputs travel in one frame.
+    ///   - limit: How many chunks are in the pool at once.
+    ///   - timeout: The time limit of each chunk.
+    /// - Returns: One output per input, in input order.
+    /// - Throws: ``SpawnError`` or ``CaptureError`` before anything runs; the first ``TaskError``.
+    public func mapValues<Input, Output>(
+        _ inputs: some Sequence<Input>, _ function: TaskFunction<Input, Output>, chunkSize: Int = 1,
+        limit: Int? = nil, timeout: Duration? = nil
+    ) async throws -> [Output] {
+        let stream = try mapStream(inputs, function, chunkSize: chunkSize, limit: limit, timeout: timeout)
+        var outputs: [Output?] = []
+        for await item in stream {
+            // Leaving the loop ends the stream, which cancels the chunks still running.
+            let value = try item.result.get()
+            if item.index >= outputs.count {
+                outputs += Array(repeating: nil, count: item.index - outputs.count + 1)
+            }
+            outputs[item.index] = value
+        }
+        return outputs.map { $0! }
+    }
+
     /// Runs a registered function over every input like ``map(_:_:chunkSize:limit:timeout:)``, and
     /// yields each input's result as its chunk completes, for progress bars and for work that can
     /// start on early results.

@@ -67,6 +67,8 @@ public final class WorkerPool: Service, Sendable {
         self.metrics = PoolMetrics(pool: configuration.name, factory: metricsFactory)
         self.configuration = configuration
         self.tasks = tasks
+        var logger = logger
+        logger[metadataKey: "parallax.pool"] = "\(configuration.name)"
         self.logger = logger
         self.state = Mutex(
             PoolStateMachine(
@@ -672,7 +674,6 @@ public final class WorkerPool: Service, Sendable {
                     Self.post(sends)
                     return sends
                 })
-            if state.withLock({ $0.lifecycle == .draining }) { process.closeRequests() }
         case .failed(let error):
             process.signal(SIGKILL)
             _ = await exit.wait()
