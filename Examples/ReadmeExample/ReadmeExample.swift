@@ -58,3 +58,37 @@ func registry() -> TaskRegistry {
     registry.register(square)
     return registry
 }
+
+func configuredPool() -> WorkerPool {
+    var configuration = WorkerPool.Configuration.cpuBound
+    configuration.taskTimeout = .seconds(30)  // a hung task is stopped: SIGTERM, then SIGKILL
+    configuration.mailboxLimit = 1_000  // past it a submit fails at once, or waits (whenFull: .wait)
+    configuration.dispatch = .leastMailbox  // or .roundRobin
+    configuration.restartBackoff = Backoff(initial: .milliseconds(50), maximum: .seconds(5))
+    configuration.restartIntensity = RestartIntensity(maximumRestarts: 20, period: .seconds(10))
+    configuration.recycling = Recycling(maximumTasks: 10_000, maximumResidentBytes: 1 << 30)
+    configuration.resourceLimits = ResourceLimits(memoryBytes: 2 << 30, cpuSeconds: 600)
+    configuration.queuedTasksOnShutdown = .drain
+    return WorkerPool(configuration: configuration, tasks: registry())
+}
+
+func useThePool(_ pool: WorkerPool) async throws {
+    // One task, with retries for a flaky native library.
+    let stats = try await pool.submit(userStats, 42, retry: .attempts(3))
+
+    // A bounded parallel map: chunks of 64 inputs, one frame each way, results in input order.
+    let squares = try await pool.map(1...10_000, square, chunkSize: 64)
+
+    // The same, as results arrive, for a progress bar.
+    var done = 0
+    for await item in try pool.mapStream(1...10_000, square, chunkSize: 64) where item.result.ok {
+        done += 1
+    }
+    print(stats, squares.count, done)
+}
+
+func watch(_ pool: WorkerPool) async {
+    for await event in pool.events where event.kind == .workerCrashed || event.kind == .gaveUp {
+        print(event)  // [workerCrashed] slot 1 pid 4242: worker pid 4242 crashed with signal SIGSEGV (11) ...
+    }
+}
