@@ -151,4 +151,45 @@ struct SupervisionTests {
             #expect(after != before)
         }
     }
+
+    @Test func theStopAllStrategyStopsThePoolAtTheFirstCrash() async throws {
+        var configuration = TestPool.configuration(workers: 2)
+        configuration.supervision = .stopAll
+        let pool = WorkerPool(configuration: configuration, tasks: TestTasks.registry)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                let error = await #expect(throws: WorkerPoolError.self) { try await pool.run() }
+                #expect(error?.code == .workerFailed)
+            }
+            await #expect(throws: TaskError.self) { try await pool.submit(Crash(.exit3)) }
+            for await event in pool.events where event.kind == .gaveUp { break }
+            let refused = await #expect(throws: TaskError.self) { try await pool.submit(Echo(1)) }
+            #expect(refused?.type == "Parallax.PoolFailed")
+            try await group.waitForAll()
+        }
+    }
+
+    @Test func theIgnoreStrategyGoesOnWithFewerWorkersUntilNoneIsLeft() async throws {
+        var configuration = TestPool.configuration(workers: 2)
+        configuration.supervision = .ignore
+        let pool = WorkerPool(configuration: configuration, tasks: TestTasks.registry)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                let error = await #expect(throws: WorkerPoolError.self) { try await pool.run() }
+                #expect(error?.code == .workerFailed)
+            }
+            await pool.waitForStartedWorkers(2)
+            await #expect(throws: TaskError.self) { try await pool.submit(Crash(.exit3)) }
+            // One worker is left, and it still serves.
+            for value in 0..<3 {
+                let echoed = try await pool.submit(Echo(value))
+                #expect(echoed == value)
+            }
+            #expect(pool.startedWorkerCount == 2, "the crashed worker was not replaced")
+            await #expect(throws: TaskError.self) { try await pool.submit(Crash(.exit3)) }
+            let refused = await #expect(throws: TaskError.self) { try await pool.submit(Echo(9)) }
+            #expect(refused?.kind == .rejected)
+            try await group.waitForAll()
+        }
+    }
 }

@@ -36,6 +36,8 @@ extension WorkerPool {
         public var recycling: Recycling
         /// How the next task's worker is picked.
         public var dispatch: DispatchStrategy
+        /// What the pool does when a worker crashes or cannot start.
+        public var supervision: SupervisionStrategy
         /// The delays before restarting a worker that keeps failing: one that could not start,
         /// or that died before it answered a task. A worker that answered tasks before it died is
         /// restarted at once.
@@ -79,6 +81,7 @@ extension WorkerPool {
             self.mailboxLimit = 100_000
             self.recycling = .never
             self.resourceLimits = .none
+            self.supervision = .restartOnCrash
             self.restartBackoff = .default
             self.restartIntensity = .default
             self.queuedTasksOnShutdown = .reject

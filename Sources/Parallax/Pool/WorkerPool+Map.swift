@@ -20,7 +20,9 @@ extension WorkerPool {
     ///   - chunkSize: How many inputs travel in one frame; 1 for long-running items.
     ///   - limit: How many chunks are in the pool at once; by default enough to keep every worker
     ///     busy.
-    ///   - timeout: The time limit of each chunk, or the configuration's ``Configuration/taskTimeout``.
+    ///   - timeout: The time limit of each chunk (of each input with the default `chunkSize` of 1),
+    ///     or the configuration's ``Configuration/taskTimeout``; on expiry the chunk's inputs fail as
+    ///     timed out and its worker is replaced.
     /// - Returns: One result per input, in input order.
     /// - Throws: ``SpawnError`` when the function is not registered, ``CaptureError`` when an input
     ///   cannot be encoded; nothing runs then.
@@ -54,7 +56,7 @@ extension WorkerPool {
     ///   - function: A function registered with the pool.
     ///   - chunkSize: How many inputs travel in one frame.
     ///   - limit: How many chunks are in the pool at once.
-    ///   - timeout: The time limit of each chunk.
+    ///   - timeout: The time limit of each chunk (of each input with the default `chunkSize` of 1).
     /// - Returns: One output per input, in input order.
     /// - Throws: ``SpawnError`` or ``CaptureError`` before anything runs; the first ``TaskError``.
     public func mapValues<Input, Output>(
@@ -93,7 +95,7 @@ extension WorkerPool {
     ///   - function: A function registered with the pool.
     ///   - chunkSize: How many inputs travel in one frame.
     ///   - limit: How many chunks are in the pool at once.
-    ///   - timeout: The time limit of each chunk.
+    ///   - timeout: The time limit of each chunk (of each input with the default `chunkSize` of 1).
     /// - Returns: The results in completion order, each with its input's index.
     /// - Throws: ``SpawnError`` or ``CaptureError`` before anything runs.
     public func mapStream<Input, Output>(

@@ -42,6 +42,7 @@ public final class WorkerPool: Service, Sendable {
     private let origin = ContinuousClock.now
     private let eventSink: AsyncStream<Event>.Continuation
     private let metrics: PoolMetrics
+    private let failureCode = Mutex<WorkerPoolError.Code?>(nil)
     private let roomWaiters = Mutex<[OneShot<Void>]>([])
     private let roomWaiterCount = Atomic<Int>(0)
 
@@ -111,7 +112,8 @@ public final class WorkerPool: Service, Sendable {
         emit(Event(.stopped, message: "every worker has stopped"))
         eventSink.finish()
         if let failure = state.withLock({ $0.failure }) {
-            throw WorkerPoolError(code: .restartIntensityExceeded, message: failure.message)
+            throw WorkerPoolError(
+                code: failureCode.withLock { $0 } ?? .workerFailed, message: failure.message)
         }
     }
 
@@ -585,10 +587,34 @@ public final class WorkerPool: Service, Sendable {
                 failuresInARow = 0
                 continue  // a planned replacement: no restart to count, no backoff
             }
+            switch configuration.supervision.storage {
+            case .restart:
+                break
+            case .stopAll:
+                giveUp(
+                    "a worker failed and the supervision strategy is stopAll", code: .workerFailed)
+            case .ignore:
+                let ignored = TaskError(
+                    kind: .rejected, type: "Parallax.WorkerNotRestarted",
+                    message: "a worker failed and the supervision strategy is ignore")
+                let rejected = state.withLock {
+                    $0.workerFailedToStart(slot: slot, generation: generation, error: ignored)
+                }
+                for job in rejected {
+                    job.completion(.failure(PoolStateMachine<WorkerProcess>.unavailableError(job, ignored)))
+                }
+                if !rejected.isEmpty || state.withLock({ $0.unavailable != nil }) {
+                    giveUp("every worker failed and the supervision strategy is ignore", code: .workerFailed)
+                }
+            }
+            if configuration.supervision != .restartOnCrash { break }
             metrics.restarts.increment()
             let withinIntensity = restarts.withLock { $0.record(at: ContinuousClock.now - origin) }
             guard withinIntensity else {
-                giveUp()
+                let intensity = configuration.restartIntensity
+                giveUp(
+                    "workers were restarted more than \(intensity.maximumRestarts) times in \(intensity.period)",
+                    code: .restartIntensityExceeded)
                 break
             }
             let delay = configuration.restartBackoff.delay(
@@ -605,16 +631,16 @@ public final class WorkerPool: Service, Sendable {
         }
     }
 
-    /// Stops the pool because its workers fail more often than the restart intensity allows.
-    private func giveUp() {
-        let intensity = configuration.restartIntensity
-        let failure = TaskError(
-            kind: .rejected, type: "Parallax.PoolFailed",
-            message:
-                "workers were restarted more than \(intensity.maximumRestarts) times in \(intensity.period)")
-        let rejected = state.withLock { $0.failure == nil ? $0.fail(failure) : [] }
-        logger.critical("worker pool gave up", metadata: ["parallax.error": "\(failure.message)"])
-        emit(Event(.gaveUp, message: failure.message))
+    /// Stops the pool on its own: its workers failed in a way its supervision does not repair.
+    private func giveUp(_ reason: String, code: WorkerPoolError.Code) {
+        let failure = TaskError(kind: .rejected, type: "Parallax.PoolFailed", message: reason)
+        let rejected = state.withLock { machine -> [Job] in
+            guard machine.failure == nil else { return [] }
+            return machine.fail(failure)
+        }
+        failureCode.withLock { $0 = $0 ?? code }
+        logger.critical("worker pool gave up", metadata: ["parallax.error": "\(reason)"])
+        emit(Event(.gaveUp, message: reason))
         for job in rejected {
             job.completion(.failure(PoolStateMachine<WorkerProcess>.failedError(job, failure)))
         }

@@ -15,6 +15,10 @@ public struct WorkerPoolError: Error, Sendable, CustomStringConvertible {
         /// stopped.
         public static let restartIntensityExceeded = Code("restartIntensityExceeded")
 
+        /// A worker failed and the ``SupervisionStrategy`` stopped the pool: ``SupervisionStrategy/stopAll``,
+        /// or ``SupervisionStrategy/ignore`` with no worker left.
+        public static let workerFailed = Code("workerFailed")
+
         /// The code's name.
         public var description: String { name }
     }
