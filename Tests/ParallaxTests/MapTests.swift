@@ -113,4 +113,13 @@ struct MapTests {
             #expect(error?.kind == .crashed)
         }
     }
+
+    @Test func aTimeoutAppliesToEachInputWithChunksOfOne() async throws {
+        try await TestPool.with { pool in
+            let results = try await pool.map([10, 5_000, 10], TestTasks.probe, timeout: .milliseconds(300))
+            #expect(results[0].ok)
+            #expect(results[1].error?.kind == .timedOut)
+            #expect(results[2].ok)
+        }
+    }
 }

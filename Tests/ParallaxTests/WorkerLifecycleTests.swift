@@ -200,4 +200,15 @@ struct WorkerLifecycleTests {
             try await group.waitForAll()
         }
     }
+
+    @Test func aPoolShutDownWhileItsWorkersStartEndsWithoutWaitingForTheForceTimeout() async throws {
+        var configuration = TestPool.configuration(workers: 4)
+        configuration.forceShutdownTimeout = .seconds(30)
+        let clock = ContinuousClock()
+        let start = clock.now
+        for _ in 0..<3 {
+            try await WorkerPool.withPool(configuration: configuration, tasks: TestTasks.registry) { _ in }
+        }
+        #expect(clock.now - start < .seconds(10))
+    }
 }

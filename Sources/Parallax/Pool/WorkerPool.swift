@@ -675,6 +675,8 @@ public final class WorkerPool: Service, Sendable {
                     message: "could not start a worker: \(error)"))
         }
         state.withLock { $0.workerSpawned(slot: slot, generation: generation, handle: process) }
+        // A shutdown that closed the other channels before this worker was known closes this one.
+        if shutdownRequested.isSet { process.closeRequests() }
 
         switch await startup.wait() {
         case .ready(let handshake):
