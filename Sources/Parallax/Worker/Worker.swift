@@ -246,9 +246,7 @@ final class WorkerServer: Sendable {
     }
 
     private func context(for taskID: UInt64) -> WorkerContext {
-        var logger = logger
-        logger[metadataKey: "parallax.task.id"] = "\(taskID)"
-        return WorkerContext(slot: slot, pid: pid, taskID: taskID, logger: logger)
+        WorkerContext(slot: slot, pid: pid, taskID: taskID, logger: logger)
     }
 
     /// Runs one input through a handler; a missing handler is a rejection, and every error

@@ -8,13 +8,21 @@ public struct WorkerContext: Sendable {
     public let pid: Int32
     /// The id of the running task, unique within the pool.
     public let taskID: UInt64
-    /// A logger whose output reaches the parent through the worker's stderr.
-    public let logger: Logger
+    private let workerLogger: Logger
+
+    /// A logger whose output reaches the parent through the worker's stderr, with the task's id
+    /// in its `parallax.task.id` metadata.
+    public var logger: Logger {
+        // Built on use: most tasks never log, and the metadata costs an allocation.
+        var logger = workerLogger
+        logger[metadataKey: "parallax.task.id"] = "\(taskID)"
+        return logger
+    }
 
     package init(slot: Int, pid: Int32, taskID: UInt64, logger: Logger) {
         self.slot = slot
         self.pid = pid
         self.taskID = taskID
-        self.logger = logger
+        self.workerLogger = logger
     }
 }
