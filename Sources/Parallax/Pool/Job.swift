@@ -1,6 +1,6 @@
-/// One submitted task on its way through a pool: already encoded, with its completion. A class,
-/// so that the bookkeeping that passes it around retains one reference instead of each field.
-package final class Job: Sendable {
+/// One submitted task on its way through a pool: already encoded, with its completion. A struct:
+/// `Benchmarks/` measured it faster than a class through the state machine, with no allocation.
+package struct Job: Sendable {
     package typealias Completion = @Sendable (Result<[UInt8], TaskError>) -> Void
 
     package let id: UInt64
