@@ -211,4 +211,34 @@ struct WorkerLifecycleTests {
         }
         #expect(clock.now - start < .seconds(10))
     }
+
+    @Test func cancellingTheTaskThatRunsThePoolStopsItAndItsWorkers() async throws {
+        var configuration = TestPool.configuration(workers: 2)
+        configuration.gracefulShutdownTimeout = .milliseconds(200)
+        let pool = WorkerPool(configuration: configuration, tasks: TestTasks.registry)
+        let running = Task { try await pool.run() }
+        await pool.waitForStartedWorkers(2)
+        let pids = try await [pool.submit(WhoAmI()), pool.submit(WhoAmI())]
+        let hung = WaitGroup(of: Int.self, isolation: .process(pool))
+        try hung.go(Hang())
+        running.cancel()
+        try await running.value
+        // The hung task was answered when the grace period ended; no worker is left.
+        #expect(await hung.wait().first?.error?.kind == .cancelled)
+        for pid in Set(pids) { #expect(!ProcessWatch.isAlive(pid)) }
+    }
+
+    struct BodyFailed: Error {}
+
+    @Test func withPoolRethrowsTheBodysErrorAfterShuttingThePoolDown() async throws {
+        let pids = Mutex<[Int32]>([])
+        await #expect(throws: BodyFailed.self) {
+            try await TestPool.with(workers: 1) { pool in
+                let pid = try await pool.submit(WhoAmI())
+                pids.withLock { $0.append(pid) }
+                throw BodyFailed()
+            }
+        }
+        for pid in pids.withLock({ $0 }) { #expect(!ProcessWatch.isAlive(pid)) }
+    }
 }
