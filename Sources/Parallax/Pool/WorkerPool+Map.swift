@@ -184,27 +184,19 @@ extension WorkerPool {
     ) async -> [TaskResult<Output>] {
         let answer = await answer(
             EncodedTask(name: name, payload: chunk.payload), kind: .runBatch, timeout: timeout)
-        let outcomes: [Result<ArraySlice<UInt8>, TaskError>]
         switch answer {
         case .failure(let error):
             return Array(repeating: TaskResult(.failure(error)), count: chunk.count)
         case .success(let payload):
             do {
-                outcomes = try BatchPayload.outcomes(payload, expected: chunk.count)
+                return try BatchPayload.decodeOutcomes(
+                    payload, expected: chunk.count, as: Output.self, name: name)
             } catch {
                 let failure = TaskError(
                     kind: .protocolViolation, type: "Parallax.ProtocolError",
                     message: "a worker answered a chunk of '\(name)' with an unreadable batch: \(error)")
                 return Array(repeating: TaskResult(.failure(failure)), count: chunk.count)
             }
-        }
-        return outcomes.map { outcome in
-            TaskResult(
-                outcome.flatMap { bytes in
-                    Result { () throws(TaskError) in
-                        try Self.decodeOutput(Output.self, from: bytes, name: name)
-                    }
-                })
         }
     }
 }

@@ -86,32 +86,69 @@ package enum BatchPayload {
         }
     }
 
-    /// Reads a batchResult payload into one outcome per input.
-    /// - Throws: ``ProtocolError`` when it is malformed or holds another number of outcomes.
-    package static func outcomes(_ payload: [UInt8], expected: Int) throws(ProtocolError) -> [Result<
-        ArraySlice<UInt8>, TaskError
-    >] {
-        var reader = PayloadReader(payload)
-        let count = Int(try reader.read(UInt32.self))
-        guard count == expected else {
-            throw ProtocolError(.malformedPayload("a batch of \(expected) came back with \(count) outcomes"))
-        }
-        var outcomes: [Result<ArraySlice<UInt8>, TaskError>] = []
-        outcomes.reserveCapacity(count)
-        for _ in 0..<count {
-            let status = try reader.read(UInt8.self)
-            let bytes = try reader.readSlice()
-            switch status {
-            case 0: outcomes.append(.success(bytes))
-            case 1:
-                guard let error = try? WireCodec.decode(TaskError.self, from: bytes) else {
-                    throw ProtocolError(.malformedPayload("a batch outcome holds an unreadable error"))
+    /// Reads a batchResult payload and decodes each output in one pass over the bytes.
+    /// - Throws: ``ProtocolError`` when the payload is malformed or holds another number of
+    ///   outcomes; an output that does not decode fails its own slot instead.
+    package static func decodeOutcomes<Output: Decodable>(
+        _ payload: [UInt8], expected: Int, as _: Output.Type, name: String
+    ) throws(ProtocolError) -> [TaskResult<Output>] {
+        let outcome = payload.withUnsafeBytes { raw -> Result<[TaskResult<Output>], ProtocolError> in
+            var offset = 0
+            func take(_ count: Int) throws(ProtocolError) -> UnsafeRawBufferPointer {
+                guard count >= 0, raw.count - offset >= count else {
+                    throw ProtocolError(.malformedPayload("a batch outcome runs past the payload"))
                 }
-                outcomes.append(.failure(error))
-            default: throw ProtocolError(.malformedPayload("batch outcome status \(status)"))
+                defer { offset += count }
+                return UnsafeRawBufferPointer(rebasing: raw[offset..<offset + count])
+            }
+            func length() throws(ProtocolError) -> Int {
+                Int(UInt32(littleEndian: try take(4).loadUnaligned(as: UInt32.self)))
+            }
+            do throws(ProtocolError) {
+                let count = try length()
+                guard count == expected else {
+                    throw ProtocolError(
+                        .malformedPayload("a batch of \(expected) came back with \(count) outcomes"))
+                }
+                var results: [TaskResult<Output>] = []
+                results.reserveCapacity(count)
+                for _ in 0..<count {
+                    let status = try take(1)[0]
+                    let bytes = try take(try length())
+                    switch status {
+                    case 0:
+                        do {
+                            results.append(
+                                TaskResult(.success(try BinaryDecoder.decode(Output.self, from: bytes))))
+                        } catch {
+                            results.append(
+                                TaskResult(
+                                    .failure(
+                                        TaskError(
+                                            kind: .threw, type: "Parallax.ResultDecodingError",
+                                            message:
+                                                "the result of '\(name)' could not be decoded as \(Output.self): \(error)",
+                                            trace: String(reflecting: error)))))
+                        }
+                    case 1:
+                        guard let error = try? BinaryDecoder.decode(TaskError.self, from: bytes) else {
+                            throw ProtocolError(
+                                .malformedPayload("a batch outcome holds an unreadable error"))
+                        }
+                        results.append(TaskResult(.failure(error)))
+                    default:
+                        throw ProtocolError(.malformedPayload("batch outcome status \(status)"))
+                    }
+                }
+                guard offset == raw.count else {
+                    throw ProtocolError(
+                        .malformedPayload("\(raw.count - offset) trailing bytes after the batch result"))
+                }
+                return .success(results)
+            } catch {
+                return .failure(error)
             }
         }
-        try reader.expectEnd("batch result")
-        return outcomes
+        return try outcome.get()
     }
 }
