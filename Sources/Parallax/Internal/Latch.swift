@@ -33,7 +33,7 @@ package final class Latch: Sendable {
             return state.isSet
         }
         if alreadySet { return true }
-        if let timeout { Timer.after(timeout) { waiter.deliver(false) } }
+        if let timeout { Delay.after(timeout) { waiter.deliver(false) } }
         return await waiter.wait()
     }
 }

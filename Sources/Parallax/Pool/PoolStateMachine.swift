@@ -18,8 +18,6 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         package var handle: Handle?
         /// Whether the process completed its handshake and may be sent jobs.
         package var isReady = false
-        /// Whether the slot was shut down.
-        package var isStopped = false
         /// The ids of the jobs sent to the process, in order; the first is running.
         package var sent: [UInt64] = []
         /// Why the last start attempt failed, cleared by a successful start.
@@ -185,10 +183,7 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
     package mutating func workerSpawning(slot: Int) -> UInt64? {
         slots[slot].isReady = false
         slots[slot].handle = nil
-        guard lifecycle == .running else {
-            slots[slot].isStopped = true
-            return nil
-        }
+        guard lifecycle == .running else { return nil }
         slots[slot].generation &+= 1
         slots[slot].answered = 0
         slots[slot].isRetiring = false
@@ -291,7 +286,6 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         slots[slot].violation = nil
         slots[slot].handle = nil
         slots[slot].isReady = false
-        if lifecycle != .running { slots[slot].isStopped = true }
         let retired = slots[slot].isRetiring && failed == nil
         return (failed, violation, isDispatching ? fillAll() : [], slots[slot].answered, retired)
     }
@@ -314,7 +308,6 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
     package mutating func beginShutdown(drain: Bool = false) -> [Job] {
         lifecycle = .draining
         drainsQueue = drain && failure == nil
-        for index in slots.indices where slots[index].handle == nil { slots[index].isStopped = true }
         return drainsQueue ? [] : queue.removeAll()
     }
 

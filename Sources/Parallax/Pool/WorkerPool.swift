@@ -390,7 +390,7 @@ public final class WorkerPool: Service, Sendable {
         case .cancelRunning(let job, let process, let generation):
             job.completion(.failure(Self.cancelledError(job, running: true)))
             flush([process])
-            Timer.after(configuration.stopGracePeriod) { [self] in
+            Delay.after(configuration.stopGracePeriod) { [self] in
                 guard
                     let stuck = state.withLock({ $0.cancelGraceExpired(jobID: jobID, generation: generation) }
                     )
@@ -460,7 +460,7 @@ public final class WorkerPool: Service, Sendable {
         guard let timeout = job.timeout else { return }
         // Strong references only: a weak reference to the pool would move its reference count to a
         // side table and slow down every retain of it on the hot path.
-        Timer.after(timeout) { [self] in
+        Delay.after(timeout) { [self] in
             self.expire(jobID: job.id, generation: generation, timeout: timeout)
         }
     }
@@ -481,7 +481,7 @@ public final class WorkerPool: Service, Sendable {
         // SIGTERM first, for a worker that cleans up; SIGKILL after the grace period. Through the
         // pidfd, a signal after the worker exited reaches nothing.
         process.signal(SIGTERM)
-        Timer.after(configuration.stopGracePeriod) { process.signal(SIGKILL) }
+        Delay.after(configuration.stopGracePeriod) { process.signal(SIGKILL) }
     }
 
     /// How many workers have completed their handshake since the pool started, replacements
