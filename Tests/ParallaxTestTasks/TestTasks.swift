@@ -14,7 +14,8 @@ public enum TestTasks {
             Spin.self, Hang.self, Chatter.self, Rows.self, Text.self, Nest.self, NotANumber.self,
             WhoAmI.self, Increment.self, Snapshot.self, BootstrapCount.self, Fill.self, UseResource.self,
             Scale.self, WhoAmISlowly.self, CorruptChannel.self, AnswerSomeoneElse.self, Hoard.self,
-            OpenFiles.self, ChatterThenCrash.self, ChatterThenHang.self, CrashUntil.self)
+            OpenFiles.self, ChatterThenCrash.self, ChatterThenHang.self, CrashUntil.self, OpenDescriptors.self
+        )
         registry.register(square)
         registry.register(userStats)
         registry.register(reversed)
@@ -503,5 +504,28 @@ public struct CrashUntil: WorkerTask {
         var buffer = [UInt8](repeating: 0, count: 32)
         let read = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
         return Int(String(decoding: buffer[..<max(0, read)], as: UTF8.self)) ?? 0
+    }
+}
+
+/// Lists what the worker's open descriptors point to.
+public struct OpenDescriptors: WorkerTask {
+    public init() {}
+    public func run(in context: WorkerContext) async throws -> [String] {
+        guard let directory = opendir("/proc/self/fd") else { return [] }
+        defer { closedir(directory) }
+        var targets: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard Int(name) != nil else { continue }
+            var buffer = [CChar](repeating: 0, count: 4_096)
+            let count = readlink("/proc/self/fd/\(name)", &buffer, buffer.count - 1)
+            if count > 0 {
+                targets.append(
+                    String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            }
+        }
+        return targets
     }
 }
