@@ -157,10 +157,6 @@ func fixed(_ value: Double, digits: Int) -> String {
 }
 
 extension Duration {
-    var timeInterval: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-
     static func / (lhs: Duration, rhs: Duration) -> Double {
         lhs.timeInterval / rhs.timeInterval
     }

@@ -44,19 +44,11 @@ public struct Backoff: Sendable, Hashable {
     /// - Returns: The delay.
     public func delay(attempt: Int, random: Double) -> Duration {
         guard attempt > 0 else { return .zero }
-        var nominal = initial.seconds
-        let cap = maximum.seconds
+        var nominal = initial.timeInterval
+        let cap = maximum.timeInterval
         for _ in 1..<attempt where nominal < cap { nominal *= multiplier }
         nominal = min(nominal, cap)
         let spread = nominal * jitter * (2 * min(max(random, 0), 1) - 1)
         return .nanoseconds(Int64(max(0, nominal + spread) * 1e9))
-    }
-}
-
-extension Duration {
-    /// The duration in seconds, as a `Double`.
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

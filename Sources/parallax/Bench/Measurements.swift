@@ -180,7 +180,7 @@ struct Measurements {
     func idleWorkerRSS() async throws -> Double? {
         try await pool(workers: 1) { pool in
             let pid = try await pool.submit(WorkerPID())
-            return ProcessStatus.residentMiB(of: pid)
+            return ProcessMemory.residentBytes(of: pid).map { Double($0) / 1_048_576 }
         }
     }
 
@@ -189,7 +189,7 @@ struct Measurements {
         let count = quick ? 10_000 : 100_000
         return try await pool(workers: 2) { pool in
             for value in 0..<2_000 { _ = try await pool.submit(EchoTask(value: value)) }
-            let rssBefore = ProcessStatus.residentMiB(of: getpid()) ?? 0
+            let rssBefore = Double(ProcessMemory.residentBytes(of: getpid()) ?? 0) / 1_048_576
             let fdsBefore = ProcessStatus.openDescriptors()
             var done = 0
             while done < count {
@@ -198,7 +198,7 @@ struct Measurements {
                 _ = await group.wait()
                 done += 1_000
             }
-            let rssAfter = ProcessStatus.residentMiB(of: getpid()) ?? 0
+            let rssAfter = Double(ProcessMemory.residentBytes(of: getpid()) ?? 0) / 1_048_576
             let fdsAfter = ProcessStatus.openDescriptors()
             return (count, rssAfter - rssBefore, Double(fdsAfter - fdsBefore))
         }
@@ -211,22 +211,8 @@ extension Duration {
     }
 }
 
-/// Reads /proc for memory and descriptor counts.
+/// Counts this process's open descriptors from /proc.
 enum ProcessStatus {
-    static func residentMiB(of pid: Int32) -> Double? {
-        guard let file = fopen("/proc/\(pid)/status", "r") else { return nil }
-        defer { fclose(file) }
-        var line = [CChar](repeating: 0, count: 512)
-        while fgets(&line, Int32(line.count), file) != nil {
-            let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            if text.hasPrefix("VmRSS:") {
-                let kilobytes = text.split(separator: " ").dropFirst().first.flatMap { Double($0) }
-                return kilobytes.map { $0 / 1_024 }
-            }
-        }
-        return nil
-    }
-
     static func openDescriptors() -> Int {
         guard let directory = opendir("/proc/self/fd") else { return -1 }
         defer { closedir(directory) }

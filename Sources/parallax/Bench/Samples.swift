@@ -1,3 +1,5 @@
+import Parallax
+
 /// Durations of repeated runs, summarised by percentiles.
 struct Samples {
     private(set) var microseconds: [Double] = []
