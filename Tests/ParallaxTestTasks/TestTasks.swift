@@ -23,6 +23,7 @@ public enum TestTasks {
         registry.register(failOnSevens)
         registry.register(crashOnThirteen)
         registry.register(liveResource)
+        registry.register(failOnSevensAsync)
         return registry
     }()
 
@@ -42,6 +43,18 @@ public enum TestTasks {
 
     /// Throws for multiples of seven.
     public static let failOnSevens = TaskFunction("test.failOnSevens") { (x: Int) throws -> Int in
+        if x % 7 == 0 { throw QuotaExceeded(code: x, detail: "\(x) is a multiple of seven") }
+        return x
+    }
+
+    /// ``failOnSevens`` with a suspension point, so that it runs through the asynchronous path.
+    public static let failOnSevensAsync = TaskFunction("test.failOnSevensAsync") {
+        (x: Int) async throws -> Int in
+        await Task.yield()
+        return try failOnSevensBody(x)
+    }
+
+    private static func failOnSevensBody(_ x: Int) throws -> Int {
         if x % 7 == 0 { throw QuotaExceeded(code: x, detail: "\(x) is a multiple of seven") }
         return x
     }

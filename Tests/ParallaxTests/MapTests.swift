@@ -33,6 +33,25 @@ struct MapTests {
         }
     }
 
+    @Test func synchronousAndAsynchronousFunctionsGiveTheSameOutcomes() async throws {
+        try await TestPool.with { pool in
+            let synchronous = try await pool.map(1...40, TestTasks.failOnSevens, chunkSize: 16)
+            let asynchronous = try await pool.map(1...40, TestTasks.failOnSevensAsync, chunkSize: 16)
+            #expect(synchronous.count == 40)
+            for (index, (left, right)) in zip(synchronous, asynchronous).enumerated() {
+                #expect(left.value == right.value, "input \(index + 1)")
+                #expect(left.error?.kind == right.error?.kind)
+                #expect(left.error?.type == right.error?.type)
+                #expect(left.error?.code == right.error?.code)
+                #expect(left.error?.message == right.error?.message)
+                if let error = left.error {
+                    #expect(error.workerPID != nil)
+                    #expect(error.trace.contains("test.failOnSevens"))
+                }
+            }
+        }
+    }
+
     @Test func aCrashFailsTheItemsOfItsChunkAndTheOtherChunksGoOn() async throws {
         try await TestPool.with { pool in
             let results = try await pool.map(0..<40, TestTasks.crashOnThirteen, chunkSize: 10)

@@ -26,6 +26,7 @@ extension WorkerPool {
     /// - Returns: One result per input, in input order.
     /// - Throws: ``SpawnError`` when the function is not registered, ``CaptureError`` when an input
     ///   cannot be encoded; nothing runs then.
+    @inlinable
     public func map<Input, Output>(
         _ inputs: some Sequence<Input>, _ function: TaskFunction<Input, Output>, chunkSize: Int = 1,
         limit: Int? = nil, timeout: Duration? = nil
@@ -35,12 +36,15 @@ extension WorkerPool {
         let chunks = try Self.encodeChunks(inputs, name: function.name, chunkSize: chunkSize)
         let total = chunks.last.map { $0.start + $0.count } ?? 0
 
-        var results = [TaskResult<Output>?](repeating: nil, count: total)
-        await runChunks(chunks, name: function.name, limit: limit, timeout: timeout, as: Output.self) {
-            start, chunk in
-            for (offset, result) in chunk.enumerated() { results[start + offset] = result }
+        var byChunk = [[TaskResult<Output>]](repeating: [], count: chunks.count)
+        await runChunks(chunks, name: function.name, limit: limit, timeout: timeout) { index, answer in
+            byChunk[index] = Self.results(
+                of: answer, for: chunks[index], name: function.name, as: Output.self)
         }
-        return results.map { $0! }
+        var results: [TaskResult<Output>] = []
+        results.reserveCapacity(total)
+        for chunk in byChunk { results.append(contentsOf: chunk) }
+        return results
     }
 
     /// Runs a registered function over every input and returns the outputs in input order, or
@@ -59,6 +63,7 @@ extension WorkerPool {
     ///   - timeout: The time limit of each chunk (of each input with the default `chunkSize` of 1).
     /// - Returns: One output per input, in input order.
     /// - Throws: ``SpawnError`` or ``CaptureError`` before anything runs; the first ``TaskError``.
+    @inlinable
     public func mapValues<Input, Output>(
         _ inputs: some Sequence<Input>, _ function: TaskFunction<Input, Output>, chunkSize: Int = 1,
         limit: Int? = nil, timeout: Duration? = nil
@@ -98,6 +103,7 @@ extension WorkerPool {
     ///   - timeout: The time limit of each chunk (of each input with the default `chunkSize` of 1).
     /// - Returns: The results in completion order, each with its input's index.
     /// - Throws: ``SpawnError`` or ``CaptureError`` before anything runs.
+    @inlinable
     public func mapStream<Input, Output>(
         _ inputs: some Sequence<Input>, _ function: TaskFunction<Input, Output>, chunkSize: Int = 1,
         limit: Int? = nil, timeout: Duration? = nil
@@ -109,11 +115,12 @@ extension WorkerPool {
         // The producer lives as long as the stream: it ends with the last chunk, or is cancelled
         // when the consumer stops iterating.
         let producer = Task {
-            await self.runChunks(chunks, name: function.name, limit: limit, timeout: timeout, as: Output.self)
-            {
-                start, results in
+            await self.runChunks(chunks, name: function.name, limit: limit, timeout: timeout) {
+                index, answer in
+                let chunk = chunks[index]
+                let results = Self.results(of: answer, for: chunk, name: function.name, as: Output.self)
                 for (offset, result) in results.enumerated() {
-                    continuation.yield(MapItem(index: start + offset, result: result))
+                    continuation.yield(MapItem(index: chunk.start + offset, result: result))
                 }
             }
             continuation.finish()
@@ -122,37 +129,58 @@ extension WorkerPool {
         return stream
     }
 
-    /// Runs encoded chunks, at most `limit` at once, handing each chunk's results to `deliver`
-    /// as it completes.
-    private func runChunks<Output: Decodable & Sendable>(
-        _ chunks: [Chunk], name: String, limit: Int?, timeout: Duration?, as _: Output.Type,
-        deliver: (Int, [TaskResult<Output>]) -> Void
+    /// Runs encoded chunks, at most `limit` at once, handing each chunk's index and encoded answer
+    /// to `deliver` as it completes. Nothing here depends on the output type, so the child tasks
+    /// cost no generic metadata; the answers are decoded by the one consumer.
+    @usableFromInline
+    func runChunks(
+        _ chunks: [Chunk], name: String, limit: Int?, timeout: Duration?,
+        deliver: (Int, Result<[UInt8], TaskError>) -> Void
     ) async {
         let inFlight = max(1, limit ?? configuration.workerCount * configuration.pipelineDepth * 2)
-        await withTaskGroup(of: (Int, [TaskResult<Output>]).self) { group in
+        await withTaskGroup(of: ChunkAnswer.self) { group in
             var next = 0
             func startNext() {
-                let chunk = chunks[next]
+                let index = next
                 next += 1
                 group.addTask {
-                    (chunk.start, await self.run(chunk, name: name, timeout: timeout, as: Output.self))
+                    let task = EncodedTask(name: name, payload: chunks[index].payload)
+                    return ChunkAnswer(
+                        index: index, answer: await self.answer(task, kind: .runBatch, timeout: timeout))
                 }
             }
             for _ in 0..<min(inFlight, chunks.count) { startNext() }
-            while let (start, results) = await group.next() {
-                deliver(start, results)
+            while let done = await group.next() {
+                deliver(done.index, done.answer)
                 if next < chunks.count { startNext() }
             }
         }
     }
 
-    /// Inputs encoded into the payloads of batch frames.
-    struct Chunk: Sendable {
-        var start: Int
-        var count: Int
-        var payload: [UInt8]
+    /// A chunk's answer, as the child task that ran it returns it.
+    private struct ChunkAnswer: Sendable {
+        var index: Int
+        var answer: Result<[UInt8], TaskError>
     }
 
+    /// Inputs encoded into the payloads of batch frames.
+    @usableFromInline
+    struct Chunk: Sendable {
+        @usableFromInline var start: Int
+        @usableFromInline var count: Int
+        @usableFromInline var payload: [UInt8]
+
+        @inlinable
+        init(start: Int, count: Int, payload: [UInt8]) {
+            self.start = start
+            self.count = count
+            self.payload = payload
+        }
+    }
+
+    // Inlinable, like the map functions: specialized for the caller's input sequence, the loop
+    // over the inputs costs no generic metadata lookups.
+    @inlinable
     static func encodeChunks<Input: Encodable>(
         _ inputs: some Sequence<Input>, name: String, chunkSize: Int
     ) throws -> [Chunk] {
@@ -178,25 +206,56 @@ extension WorkerPool {
         return chunks
     }
 
-    /// Runs one chunk and turns its answer into one result per input.
-    private func run<Output: Decodable>(
-        _ chunk: Chunk, name: String, timeout: Duration?, as _: Output.Type
-    ) async -> [TaskResult<Output>] {
-        let answer = await answer(
-            EncodedTask(name: name, payload: chunk.payload), kind: .runBatch, timeout: timeout)
+    /// Turns a chunk's answer into one result per input.
+    @inlinable
+    static func results<Output: Decodable>(
+        of answer: Result<[UInt8], TaskError>, for chunk: Chunk, name: String, as _: Output.Type
+    ) -> [TaskResult<Output>] {
+        let outcomes: BatchPayload.Outcomes
         switch answer {
         case .failure(let error):
             return Array(repeating: TaskResult(.failure(error)), count: chunk.count)
         case .success(let payload):
             do {
-                return try BatchPayload.decodeOutcomes(
-                    payload, expected: chunk.count, as: Output.self, name: name)
+                outcomes = try BatchPayload.Outcomes(payload, expected: chunk.count)
             } catch {
-                let failure = TaskError(
-                    kind: .protocolViolation, type: "Parallax.ProtocolError",
-                    message: "a worker answered a chunk of '\(name)' with an unreadable batch: \(error)")
-                return Array(repeating: TaskResult(.failure(failure)), count: chunk.count)
+                return Array(
+                    repeating: TaskResult(.failure(unreadableBatch(name, error))), count: chunk.count)
             }
         }
+        var results: [TaskResult<Output>] = []
+        results.reserveCapacity(chunk.count)
+        outcomes.payload.withUnsafeBytes { raw in
+            for entry in outcomes.entries {
+                switch entry {
+                case .value(let range):
+                    do {
+                        let bytes = UnsafeRawBufferPointer(rebasing: raw[range])
+                        results.append(
+                            TaskResult(.success(try BinaryDecoder.decode(Output.self, from: bytes))))
+                    } catch {
+                        results.append(TaskResult(.failure(undecodableResult(name, Output.self, error))))
+                    }
+                case .failure(let error):
+                    results.append(TaskResult(.failure(error)))
+                }
+            }
+        }
+        return results
+    }
+
+    @usableFromInline
+    static func unreadableBatch(_ name: String, _ error: ProtocolError) -> TaskError {
+        TaskError(
+            kind: .protocolViolation, type: "Parallax.ProtocolError",
+            message: "a worker answered a chunk of '\(name)' with an unreadable batch: \(error)")
+    }
+
+    @usableFromInline
+    static func undecodableResult(_ name: String, _ type: Any.Type, _ error: any Error) -> TaskError {
+        TaskError(
+            kind: .threw, type: "Parallax.ResultDecodingError",
+            message: "the result of '\(name)' could not be decoded as \(type): \(error)",
+            trace: String(reflecting: error))
     }
 }

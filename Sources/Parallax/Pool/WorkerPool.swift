@@ -296,6 +296,7 @@ public final class WorkerPool: Service, Sendable {
         }
     }
 
+    @usableFromInline
     package func checkRegistered(_ name: String) throws(SpawnError) {
         guard tasks.contains(name) else {
             throw SpawnError(

@@ -19,6 +19,7 @@ public struct CaptureError: Error, Sendable, CustomStringConvertible {
     /// The encoder's error.
     public var underlying: any Error
 
+    @usableFromInline
     package init(taskName: String, underlying: any Error) {
         self.taskName = taskName
         self.underlying = underlying

@@ -15,24 +15,24 @@ public struct TaskResult<Value: Sendable>: Sendable {
 
     /// Wraps an outcome.
     /// - Parameter result: The value or the error.
-    public init(_ result: Result<Value, TaskError>) {
+    @inlinable public init(_ result: Result<Value, TaskError>) {
         self.result = result
     }
 
     /// Whether the task produced a value.
-    public var ok: Bool {
+    @inlinable public var ok: Bool {
         if case .success = result { return true }
         return false
     }
 
     /// The value, when the task produced one.
-    public var value: Value? {
+    @inlinable public var value: Value? {
         if case .success(let value) = result { return value }
         return nil
     }
 
     /// The error, when the task failed.
-    public var error: TaskError? {
+    @inlinable public var error: TaskError? {
         if case .failure(let error) = result { return error }
         return nil
     }
@@ -40,7 +40,7 @@ public struct TaskResult<Value: Sendable>: Sendable {
     /// Returns the value or throws the ``TaskError``.
     /// - Returns: The task's value.
     /// - Throws: ``TaskError`` when the task failed.
-    public func get() throws(TaskError) -> Value {
+    @inlinable public func get() throws(TaskError) -> Value {
         try result.get()
     }
 }

@@ -5,6 +5,7 @@
 /// batchResult: UInt32 count, count × (UInt8 status, UInt32 length, bytes)
 ///              status 0: the encoded output; status 1: an encoded TaskError
 /// ```
+@usableFromInline
 package enum BatchPayload {
     /// A decoded runBatch payload; the inputs are slices of the frame's payload, not copies.
     package struct Request {
@@ -25,11 +26,13 @@ package enum BatchPayload {
     }
 
     /// Builds a runBatch payload, encoding each input in place.
+    @usableFromInline
     package struct RequestWriter {
-        package private(set) var bytes: [UInt8]
+        @usableFromInline package private(set) var bytes: [UInt8]
         private var countOffset: Int
         private var count: UInt32 = 0
 
+        @usableFromInline
         package init(name: String, capacity: Int = 256) {
             var writer = PayloadWriter(capacity: capacity)
             writer.write(name)
@@ -40,6 +43,7 @@ package enum BatchPayload {
 
         /// Appends one input.
         /// - Throws: What encoding `input` throws; the payload is unchanged then.
+        @usableFromInline
         package mutating func append<Input: Encodable>(_ input: Input) throws {
             let start = bytes.count
             bytes.append(contentsOf: repeatElement(0, count: 4))
@@ -86,69 +90,50 @@ package enum BatchPayload {
         }
     }
 
-    /// Reads a batchResult payload and decodes each output in one pass over the bytes.
-    /// - Throws: ``ProtocolError`` when the payload is malformed or holds another number of
-    ///   outcomes; an output that does not decode fails its own slot instead.
-    package static func decodeOutcomes<Output: Decodable>(
-        _ payload: [UInt8], expected: Int, as _: Output.Type, name: String
-    ) throws(ProtocolError) -> [TaskResult<Output>] {
-        let outcome = payload.withUnsafeBytes { raw -> Result<[TaskResult<Output>], ProtocolError> in
-            var offset = 0
-            func take(_ count: Int) throws(ProtocolError) -> UnsafeRawBufferPointer {
-                guard count >= 0, raw.count - offset >= count else {
-                    throw ProtocolError(.malformedPayload("a batch outcome runs past the payload"))
-                }
-                defer { offset += count }
-                return UnsafeRawBufferPointer(rebasing: raw[offset..<offset + count])
-            }
-            func length() throws(ProtocolError) -> Int {
-                Int(UInt32(littleEndian: try take(4).loadUnaligned(as: UInt32.self)))
-            }
-            do throws(ProtocolError) {
-                let count = try length()
-                guard count == expected else {
-                    throw ProtocolError(
-                        .malformedPayload("a batch of \(expected) came back with \(count) outcomes"))
-                }
-                var results: [TaskResult<Output>] = []
-                results.reserveCapacity(count)
-                for _ in 0..<count {
-                    let status = try take(1)[0]
-                    let bytes = try take(try length())
-                    switch status {
-                    case 0:
-                        do {
-                            results.append(
-                                TaskResult(.success(try BinaryDecoder.decode(Output.self, from: bytes))))
-                        } catch {
-                            results.append(
-                                TaskResult(
-                                    .failure(
-                                        TaskError(
-                                            kind: .threw, type: "Parallax.ResultDecodingError",
-                                            message:
-                                                "the result of '\(name)' could not be decoded as \(Output.self): \(error)",
-                                            trace: String(reflecting: error)))))
-                        }
-                    case 1:
-                        guard let error = try? BinaryDecoder.decode(TaskError.self, from: bytes) else {
-                            throw ProtocolError(
-                                .malformedPayload("a batch outcome holds an unreadable error"))
-                        }
-                        results.append(TaskResult(.failure(error)))
-                    default:
-                        throw ProtocolError(.malformedPayload("batch outcome status \(status)"))
-                    }
-                }
-                guard offset == raw.count else {
-                    throw ProtocolError(
-                        .malformedPayload("\(raw.count - offset) trailing bytes after the batch result"))
-                }
-                return .success(results)
-            } catch {
-                return .failure(error)
-            }
+    /// A batchResult payload, checked and split into its outcomes: the outputs stay encoded, for
+    /// the caller to decode as its own type; the errors are decoded here.
+    @usableFromInline
+    package struct Outcomes: Sendable {
+        /// One input's outcome.
+        @usableFromInline
+        package enum Entry: Sendable {
+            /// The encoded output, at these bytes of ``payload``.
+            case value(Range<Int>)
+            case failure(TaskError)
         }
-        return try outcome.get()
+
+        @usableFromInline package let payload: [UInt8]
+        @usableFromInline package private(set) var entries: [Entry] = []
+
+        /// Splits a batchResult payload.
+        /// - Throws: ``ProtocolError`` when the payload is malformed, holds another number of
+        ///   outcomes or an unreadable error.
+        @usableFromInline
+        package init(_ payload: [UInt8], expected: Int) throws(ProtocolError) {
+            self.payload = payload
+            var reader = PayloadReader(payload)
+            let count = Int(try reader.read(UInt32.self))
+            guard count == expected else {
+                throw ProtocolError(
+                    .malformedPayload("a batch of \(expected) came back with \(count) outcomes"))
+            }
+            entries.reserveCapacity(count)
+            for _ in 0..<count {
+                let status = try reader.read(UInt8.self)
+                let bytes = try reader.readSlice()
+                switch status {
+                case 0:
+                    entries.append(.value(bytes.startIndex..<bytes.endIndex))
+                case 1:
+                    guard let error = try? BinaryDecoder.decode(TaskError.self, from: bytes) else {
+                        throw ProtocolError(.malformedPayload("a batch outcome holds an unreadable error"))
+                    }
+                    entries.append(.failure(error))
+                default:
+                    throw ProtocolError(.malformedPayload("batch outcome status \(status)"))
+                }
+            }
+            try reader.expectEnd("batch")
+        }
     }
 }

@@ -1,4 +1,5 @@
 /// A violation of the worker channel's protocol: the peer sent bytes that are not a valid frame.
+@usableFromInline
 package struct ProtocolError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What was wrong.
     package enum Code: Sendable, Equatable {
@@ -24,6 +25,7 @@ package struct ProtocolError: Error, Sendable, Equatable, CustomStringConvertibl
         self.code = code
     }
 
+    @usableFromInline
     package var description: String {
         switch code {
         case .frameTooLarge(let announced, let limit):

@@ -12,8 +12,12 @@
 /// ```
 public struct TaskRegistry: Sendable {
     typealias Handler = @Sendable (ArraySlice<UInt8>, WorkerContext) async -> Result<[UInt8], TaskError>
+    /// Runs every input of a map's chunk and appends one outcome per input to the reply.
+    typealias BatchHandler =
+        @Sendable ([ArraySlice<UInt8>], WorkerContext, inout BatchPayload.ReplyWriter) async -> Void
 
     private(set) var handlers: [String: Handler] = [:]
+    private var batchHandlers: [String: BatchHandler] = [:]
 
     /// Creates a registry of task types.
     /// - Parameter tasks: The task types; each is registered under its ``WorkerTask/taskName``.
@@ -41,6 +45,15 @@ public struct TaskRegistry: Sendable {
         let name = function.name
         add(name) { input, context in
             await Self.run(name, input: input, as: Input.self, context: context, body)
+        }
+        if let synchronous = function.synchronousBody {
+            // A chunk of a map runs in one loop, with no async call per input.
+            batchHandlers[name] = { inputs, context, reply in
+                for input in inputs {
+                    reply.append(
+                        Self.outcome(name, input: input, as: Input.self, context: context, synchronous))
+                }
+            }
         }
     }
 
@@ -70,6 +83,16 @@ public struct TaskRegistry: Sendable {
         handlers[name]
     }
 
+    /// The handler that runs a whole chunk of `name`: the synchronous loop when the function has
+    /// one, else one call of its handler per input.
+    func batchHandler(named name: String) -> BatchHandler? {
+        if let batch = batchHandlers[name] { return batch }
+        guard let handler = handlers[name] else { return nil }
+        return { inputs, context, reply in
+            for input in inputs { reply.append(await handler(input, context)) }
+        }
+    }
+
     private mutating func add(_ name: String, _ handler: @escaping Handler) {
         precondition(handlers[name] == nil, "TaskRegistry: a task named '\(name)' is already registered")
         handlers[name] = handler
@@ -79,22 +102,59 @@ public struct TaskRegistry: Sendable {
         _ name: String, input: ArraySlice<UInt8>, as _: Input.Type, context: WorkerContext,
         _ body: (Input, WorkerContext) async throws -> Output
     ) async -> Result<[UInt8], TaskError> {
-        // Built only when something failed: it is never needed on the path of a result.
-        func where_() -> String { "in task '\(name)' (id \(context.taskID)) on worker pid \(context.pid)" }
         let decoded: Input
         do {
             decoded = try WireCodec.decode(Input.self, from: input)
         } catch {
-            var failure = TaskError(describing: error, context: where_())
-            failure.message = "the worker could not decode the input of '\(name)': \(error)"
-            return .failure(failure)
+            return .failure(decodingFailure(name, error, context: context))
+        }
+        do {
+            return encode(name, try await body(decoded, context), context: context)
+        } catch {
+            return .failure(TaskError(describing: error, context: where_(name, context)))
+        }
+    }
+
+    /// The synchronous form of ``run(_:input:as:context:_:)``: decode, run, encode. Written
+    /// without generic `Result`s, whose metadata an unspecialized caller would look up per input.
+    private static func outcome<Input: Decodable, Output: Encodable>(
+        _ name: String, input: ArraySlice<UInt8>, as _: Input.Type, context: WorkerContext,
+        _ body: (Input, WorkerContext) throws -> Output
+    ) -> Result<[UInt8], TaskError> {
+        let decoded: Input
+        do {
+            decoded = try WireCodec.decode(Input.self, from: input)
+        } catch {
+            return .failure(decodingFailure(name, error, context: context))
         }
         let output: Output
         do {
-            output = try await body(decoded, context)
+            output = try body(decoded, context)
         } catch {
-            return .failure(TaskError(describing: error, context: where_()))
+            var failure = TaskError(describing: error, context: where_(name, context))
+            failure.workerPID = context.pid
+            return .failure(failure)
         }
+        return encode(name, output, context: context)
+    }
+
+    /// Built only when something failed: it is never needed on the path of a result.
+    private static func where_(_ name: String, _ context: WorkerContext) -> String {
+        "in task '\(name)' (id \(context.taskID)) on worker pid \(context.pid)"
+    }
+
+    private static func decodingFailure(_ name: String, _ error: any Error, context: WorkerContext)
+        -> TaskError
+    {
+        var failure = TaskError(describing: error, context: where_(name, context))
+        failure.message = "the worker could not decode the input of '\(name)': \(error)"
+        failure.workerPID = context.pid
+        return failure
+    }
+
+    private static func encode<Output: Encodable>(
+        _ name: String, _ output: Output, context: WorkerContext
+    ) -> Result<[UInt8], TaskError> {
         do {
             return .success(try WireCodec.encode(output))
         } catch {
@@ -102,7 +162,7 @@ public struct TaskRegistry: Sendable {
                 TaskError(
                     kind: .threw, type: "Parallax.ResultEncodingError",
                     message: "the result of '\(name)' cannot be encoded: \(error)",
-                    trace: "\(String(reflecting: error))\n\(where_())", workerPID: context.pid))
+                    trace: "\(String(reflecting: error))\n\(where_(name, context))", workerPID: context.pid))
         }
     }
 }

@@ -219,10 +219,11 @@ final class WorkerServer: Sendable {
             _exit(76)
         }
         let context = context(for: frame.id)
-        let handler = registry.handler(named: batch.name)
         var reply = BatchPayload.ReplyWriter(count: batch.inputs.count)
-        for input in batch.inputs {
-            reply.append(await perform(batch.name, handler, input, context))
+        if let handler = registry.batchHandler(named: batch.name) {
+            await handler(batch.inputs, context, &reply)
+        } else {
+            for input in batch.inputs { reply.append(await perform(batch.name, nil, input, context)) }
         }
         send(kind: .batchResult, id: frame.id, payload: reply.bytes)
     }

@@ -1,4 +1,5 @@
 /// Decodes values written by ``BinaryEncoder``.
+@usableFromInline
 package enum BinaryDecoder {
     /// Decodes a value of type `T`.
     /// - Throws: `DecodingError` for input that is truncated, malformed, nested too deeply, of
@@ -15,6 +16,7 @@ package enum BinaryDecoder {
 
     /// Decodes a value of type `T` from raw bytes that stay valid for the call.
     /// - Throws: `DecodingError`, as ``decode(_:from:)-(_,[UInt8])``.
+    @usableFromInline
     package static func decode<T: Decodable>(_ type: T.Type, from raw: UnsafeRawBufferPointer) throws -> T {
         let input = BinaryInput(bytes: raw)
         let end = try input.end(ofValueAt: 0, [])
@@ -41,13 +43,13 @@ final class BinaryDecodingState: Decoder {
     static func decode<T: Decodable>(
         _ type: T.Type, input: BinaryInput, at offset: Int, codingPath: [any CodingKey]
     ) throws -> T {
-        if let fast = try BinaryFastDecode.decode(T.self, input: input, at: offset, codingPath) {
-            return fast
+        try BinaryFastDecode.decode(T.self, input: input, at: offset, codingPath) {
+            guard codingPath.count < BinaryInput.maximumDepth else {
+                throw input.corrupted(
+                    codingPath, "values nest deeper than \(BinaryInput.maximumDepth) levels")
+            }
+            return try T(from: BinaryDecodingState(input: input, offset: offset, codingPath: codingPath))
         }
-        guard codingPath.count < BinaryInput.maximumDepth else {
-            throw input.corrupted(codingPath, "values nest deeper than \(BinaryInput.maximumDepth) levels")
-        }
-        return try T(from: BinaryDecodingState(input: input, offset: offset, codingPath: codingPath))
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
@@ -69,8 +71,12 @@ final class BinaryDecodingState: Decoder {
 /// The checks compare metatypes first, so the casts are exact: `unsafeBitCast` then avoids the
 /// element-by-element work a dynamic `as?` cast of an array may do.
 enum BinaryFastDecode {
-    static func decode<T>(_: T.Type, input: BinaryInput, at offset: Int, _ path: [any CodingKey]) throws -> T?
-    {
+    /// Decodes the types with a fast path, and calls `otherwise` for the rest. Answering `T`
+    /// rather than `T?` matters: an unspecialized caller would look up `Optional<T>`'s metadata on
+    /// every value.
+    static func decode<T>(
+        _: T.Type, input: BinaryInput, at offset: Int, _ path: [any CodingKey], otherwise: () throws -> T
+    ) throws -> T {
         // Common scalars: read directly, without a decoder object.
         if T.self == Int.self {
             return unsafeBitCast(try BinaryScalarDecode.integer(Int.self, input, offset, path), to: T.self)
@@ -93,7 +99,7 @@ enum BinaryFastDecode {
         if T.self == [Int].self, MemoryLayout<Int>.size == 8, try input.tag(at: offset, path) == .ints {
             return unsafeBitCast(try packed(Int.self, input, offset, path), to: T.self)
         }
-        return nil
+        return try otherwise()
     }
 
     private static func packed<Element>(
