@@ -82,7 +82,6 @@ int cpx_pidfd_send_signal(int pidfd, int signal) {
     return (int)syscall(SYS_pidfd_send_signal, pidfd, signal, NULL, 0);
 }
 
-int cpx_set_parent_death_signal(int signal) { return prctl(PR_SET_PDEATHSIG, signal, 0, 0, 0); }
 
 int cpx_set_cloexec(int fd) {
     int flags = fcntl(fd, F_GETFD);
@@ -113,3 +112,5 @@ void cpx_flush_stdout(void) { fflush(stdout); }
 int cpx_set_pipe_size(int fd, int size) { return fcntl(fd, F_SETPIPE_SZ, size); }
 
 int cpx_trim_heap(void) { return malloc_trim(0); }
+
+int cpx_set_no_new_privs(void) { return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); }

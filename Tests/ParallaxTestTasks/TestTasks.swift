@@ -14,7 +14,9 @@ public enum TestTasks {
             Spin.self, Hang.self, Chatter.self, Rows.self, Text.self, Nest.self, NotANumber.self,
             WhoAmI.self, Increment.self, Snapshot.self, BootstrapCount.self, Fill.self, UseResource.self,
             Scale.self, WhoAmISlowly.self, CorruptChannel.self, AnswerSomeoneElse.self, Hoard.self,
-            OpenFiles.self, ChatterThenCrash.self, ChatterThenHang.self, CrashUntil.self, OpenDescriptors.self
+            OpenFiles.self, ChatterThenCrash.self, ChatterThenHang.self, CrashUntil.self,
+            OpenDescriptors.self,
+            Misbehave.self, Environment.self, Credentials.self
         )
         registry.register(square)
         registry.register(userStats)
@@ -68,6 +70,18 @@ public enum TestTasks {
     /// Takes an input that cannot be encoded.
     public static let liveResource = TaskFunction("test.liveResource") { (resource: LiveResource) in
         Int(resource.descriptor)
+    }
+
+    /// Set in the worker environment to make the worker send a wrong handshake and wait.
+    public static let badHandshakeVariable = "PARALLAX_TEST_BAD_HANDSHAKE"
+
+    /// Sends a hello frame whose payload is not a handshake, then waits for the parent to stop
+    /// this process: a worker that speaks another protocol.
+    public static func sendBadHandshakeAndWait() -> Never {
+        let frame = Frame(kind: .hello, id: 0, payload: Array("HELLO I AM NOT A PARALLAX WORKER".utf8))
+            .encoded()
+        _ = frame.withUnsafeBytes { write(4, $0.baseAddress, $0.count) }
+        while true { pause() }
     }
 
     /// Set in the worker environment to make the bootstrap throw.
@@ -540,5 +554,99 @@ public struct OpenDescriptors: WorkerTask {
             }
         }
         return targets
+    }
+}
+
+/// Writes bytes that break the protocol to the reply channel, as a buggy or hostile worker would,
+/// then waits (or, for a truncated frame, exits): the parent must fail the task with a protocol
+/// error, replace the worker, and allocate nothing a header claims.
+public struct Misbehave: WorkerTask {
+    public enum Mode: String, Codable, Sendable, CaseIterable {
+        /// Printable text where a frame header belongs.
+        case garbage
+        /// A header for 100 bytes, 20 bytes of it, then the process exits.
+        case truncatedFrame
+        /// A header that claims 3.5 GiB.
+        case hugeHeader
+        /// A well-formed frame of a kind that does not exist.
+        case unknownKind
+        /// A length shorter than a frame header.
+        case shortLength
+    }
+
+    public var mode: Mode
+    public init(_ mode: Mode) { self.mode = mode }
+
+    public func run(in context: WorkerContext) async throws -> Int {
+        func little<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
+            withUnsafeBytes(of: value.littleEndian) { Array($0) }
+        }
+        let bytes: [UInt8]
+        switch mode {
+        case .garbage:
+            bytes = Array("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nhello".utf8)
+        case .truncatedFrame:
+            bytes =
+                little(UInt32(100)) + [Frame.Kind.result.rawValue] + little(context.taskID)
+                + [UInt8](repeating: 1, count: 11)
+        case .hugeHeader:
+            bytes = little(UInt32(0xE000_0000)) + [Frame.Kind.result.rawValue] + little(context.taskID)
+        case .unknownKind:
+            bytes = little(UInt32(9 + 4)) + [99] + little(context.taskID) + [1, 2, 3, 4]
+        case .shortLength:
+            bytes = little(UInt32(3)) + [Frame.Kind.result.rawValue]
+        }
+        _ = bytes.withUnsafeBytes { write(4, $0.baseAddress, $0.count) }
+        if mode == .truncatedFrame { _exit(0) }
+        try await Task.sleep(for: .seconds(30))
+        return 0
+    }
+}
+
+/// The worker's environment.
+public struct Environment: WorkerTask {
+    public init() {}
+    public func run(in context: WorkerContext) async throws -> [String: String] {
+        var variables: [String: String] = [:]
+        var cursor = environ
+        while let entry = cursor.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                variables[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            cursor += 1
+        }
+        return variables
+    }
+}
+
+/// The worker's user, group, supplementary groups and no_new_privs flag.
+public struct Credentials: WorkerTask {
+    public struct Answer: Codable, Sendable, Equatable {
+        public var userID: UInt32
+        public var groupID: UInt32
+        public var supplementaryGroups: Int
+        public var noNewPrivileges: Bool
+    }
+
+    public init() {}
+    public func run(in context: WorkerContext) async throws -> Answer {
+        var status: [UInt8] = []
+        let descriptor = open("/proc/self/status", O_RDONLY)
+        if descriptor >= 0 {
+            defer { close(descriptor) }
+            var chunk = [UInt8](repeating: 0, count: 4_096)
+            while true {
+                let count = read(descriptor, &chunk, chunk.count)
+                if count <= 0 { break }
+                status += chunk[..<count]
+            }
+        }
+        let noNewPrivileges = String(decoding: status, as: UTF8.self).split(separator: "\n").contains {
+            $0.hasPrefix("NoNewPrivs:") && $0.hasSuffix("1")
+        }
+        return Answer(
+            userID: getuid(), groupID: getgid(), supplementaryGroups: Int(getgroups(0, nil)),
+            noNewPrivileges: noNewPrivileges)
     }
 }

@@ -8,6 +8,9 @@ import ParallaxTestTasks
 // The worker executable the tests start. In worker mode it serves the test registry. Run as
 // `ParallaxTestWorker parent WORKERS [idle|busy]` it plays a parent that the tests kill: it
 // prints its workers' pids, and with `busy` gives each worker a task that never returns.
+if Worker.isWorkerProcess, getenv(TestTasks.badHandshakeVariable) != nil {
+    TestTasks.sendBadHandshakeAndWait()
+}
 await Worker.serveIfWorker(TestTasks.registry, bootstrap: TestTasks.bootstrap)
 
 let arguments = CommandLine.arguments

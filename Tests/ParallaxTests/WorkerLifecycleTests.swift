@@ -241,18 +241,4 @@ struct WorkerLifecycleTests {
         }
         for pid in pids.withLock({ $0 }) { #expect(!ProcessWatch.isAlive(pid)) }
     }
-
-    @Test func workersInheritNoDescriptorOfTheParentButTheirChannelAndStdio() async throws {
-        let path = "/tmp/parallax-fd-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-        // Opened without O_CLOEXEC, as careless code in an application would.
-        let descriptor = open(path, O_CREAT | O_RDWR, 0o600)
-        try #require(descriptor >= 0)
-        defer {
-            close(descriptor)
-            unlink(path)
-        }
-        let targets = try await TestPool.with(workers: 1) { pool in try await pool.submit(OpenDescriptors()) }
-        #expect(!targets.isEmpty)
-        #expect(!targets.contains(path), "the worker can reach a file the parent holds open")
-    }
 }

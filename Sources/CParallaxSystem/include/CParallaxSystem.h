@@ -20,8 +20,6 @@ int cpx_pidfd_open(pid_t pid);
 /// Sends `signal` through a pidfd, which cannot hit a recycled pid. Returns 0 or -1 with errno set.
 int cpx_pidfd_send_signal(int pidfd, int signal);
 
-/// Asks the kernel to send `signal` to this process when its parent thread exits.
-int cpx_set_parent_death_signal(int signal);
 
 /// Sets FD_CLOEXEC on `fd`.
 int cpx_set_cloexec(int fd);
@@ -33,6 +31,10 @@ int cpx_pipe_cloexec(int fds[2]);
 int cpx_set_pipe_size(int fd, int size);
 
 /// Releases free heap memory to the system. Returns 1 if memory was released.
+/// Sets no_new_privs on the calling process: neither it nor anything it starts can gain
+/// privileges through setuid binaries or file capabilities. 0 on success, -1 with errno set.
+int cpx_set_no_new_privs(void);
+
 int cpx_trim_heap(void);
 
 /// Names the calling thread (at most 15 bytes are kept).

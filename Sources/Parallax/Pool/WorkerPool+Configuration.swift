@@ -18,8 +18,12 @@ extension WorkerPool {
         public var workerCount: Int
         /// The program started as a worker.
         public var executable: WorkerExecutable
-        /// Variables added to the environment the workers inherit from the parent.
-        public var environment: [String: String]
+        /// The environment the workers start with: by default the parent's; an allowlist or an
+        /// exact dictionary keeps secrets from them. See ``WorkerEnvironment``.
+        public var environment: WorkerEnvironment
+        /// The user and group the workers run as, and whether they may gain privileges; by default
+        /// the parent's, with `no_new_privs` set. See ``WorkerPrivileges``.
+        public var privileges: WorkerPrivileges
         /// The largest frame the parent accepts from a worker; a larger one fails the task with a
         /// protocol violation and replaces the worker.
         public var maximumFrameSize: Int
@@ -72,7 +76,8 @@ extension WorkerPool {
             self.name = "parallax"
             self.workerCount = workerCount
             self.executable = executable
-            self.environment = [:]
+            self.environment = .inherit
+            self.privileges = .default
             self.maximumFrameSize = 256 * 1024 * 1024
             self.taskTimeout = nil
             self.stopGracePeriod = .seconds(1)

@@ -512,10 +512,11 @@ public final class WorkerPool: Service, Sendable {
         for signal in ready { signal.deliver(()) }
     }
 
-    /// The variables added to a worker's environment: the configured ones and the limits.
+    /// A worker's environment: the configured one, the limits and the privileges to drop.
     private var workerEnvironment: [String: String] {
-        var environment = configuration.environment
+        var environment = configuration.environment.resolved(parent: WorkerEnvironment.current)
         environment[WorkerLaunch.limitsVariable] = configuration.resourceLimits.environmentValue
+        environment[WorkerLaunch.privilegesVariable] = configuration.privileges.environmentValue
         return environment
     }
 

@@ -101,7 +101,7 @@ final class WorkerServer: Sendable {
             exit(0)  // the parent died before this worker started
         }
         OSThread.detach(name: "px-watchdog") { Self.exitWhenTheParentHangsUp() }
-        if let failure = applyResourceLimits() {
+        if let failure = applyResourceLimits() ?? applyPrivileges() {
             send(kind: .bootstrapFailed, id: 0, payload: (try? WireCodec.encode(failure)) ?? [])
             exit(78)
         }
@@ -306,6 +306,36 @@ final class WorkerServer: Sendable {
                         "the worker could not limit its \(name) to \(value): \(String(cString: strerror(errno)))",
                     workerPID: pid)
             }
+        }
+        return nil
+    }
+
+    /// Switches group and user and sets no_new_privs as the parent asked. Returns why that
+    /// failed, if it did.
+    private func applyPrivileges() -> TaskError? {
+        guard let value = getenv(WorkerLaunch.privilegesVariable).map({ String(cString: $0) }) else {
+            return nil
+        }
+        func failure(_ what: String) -> TaskError {
+            TaskError(
+                kind: .rejected, type: "Parallax.Privileges",
+                message: "the worker could not \(what): \(String(cString: strerror(errno)))", workerPID: pid)
+        }
+        guard let privileges = WorkerPrivileges(environmentValue: value) else {
+            return TaskError(
+                kind: .rejected, type: "Parallax.Privileges",
+                message: "the worker could not read its privileges '\(value)'", workerPID: pid)
+        }
+        // Group before user: once the user is not root, the group can no longer change.
+        if let group = privileges.groupID {
+            guard setgroups(0, nil) == 0 else { return failure("drop its supplementary groups") }
+            guard setgid(gid_t(group)) == 0 else { return failure("switch to group \(group)") }
+        }
+        if let user = privileges.userID {
+            guard setuid(uid_t(user)) == 0 else { return failure("switch to user \(user)") }
+        }
+        if privileges.noNewPrivileges {
+            guard cpx_set_no_new_privs() == 0 else { return failure("set no_new_privs") }
         }
         return nil
     }

@@ -34,7 +34,7 @@ enum TestPool {
     ) async throws -> Result {
         var configuration = configuration(workers: workers, timeout: timeout)
         if let frameLimit { configuration.maximumFrameSize = frameLimit }
-        configuration.environment = environment
+        configuration.environment = .inherit(adding: environment)
         return try await WorkerPool.withPool(
             configuration: configuration, tasks: TestTasks.registry, logger: logger, body)
     }
