@@ -4,7 +4,8 @@ import Parallax
 enum DemoTasks {
     static let registry: TaskRegistry = {
         var registry = TaskRegistry(
-            CountEvents.self, TagUser.self, ChargeCard.self, ResizeImage.self, EchoTask.self, WorkerPID.self)
+            CountEvents.self, TagUser.self, ChargeCard.self, ResizeImage.self, EchoTask.self, WorkerPID.self,
+            ChaosTask.self)
         registry.register(echoBytes)
         registry.register(identity)
         registry.register(score)

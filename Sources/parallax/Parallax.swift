@@ -6,7 +6,7 @@ struct ParallaxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parallax",
         abstract: "Isolated parallel tasks for Swift: warm worker processes, per-slot results.",
-        subcommands: [Demo.self, Bench.self])
+        subcommands: [Demo.self, Bench.self, Chaos.self])
 
     static func main() async {
         await Worker.serveIfWorker(DemoTasks.registry)

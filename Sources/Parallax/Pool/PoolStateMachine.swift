@@ -53,6 +53,7 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
     /// A job that just started running, whose timeout starts now.
     package struct Started: Sendable {
         package var job: Job
+        package var slot: Int
         package var generation: UInt64
     }
 
@@ -232,7 +233,7 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         let answer = held.answered ? nil : held.job
         if let limit = maximumTasks, slots[slot].answered >= limit { slots[slot].isRetiring = true }
         let started = slots[slot].sent.first.flatMap { inFlight[$0] }.map {
-            Started(job: $0.job, generation: generation)
+            Started(job: $0.job, slot: slot, generation: generation)
         }
         if slots[slot].isRetiring {
             slots[slot].isReady = false

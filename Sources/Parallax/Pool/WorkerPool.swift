@@ -41,6 +41,8 @@ public final class WorkerPool: Service, Sendable {
     private let restarts: Mutex<RestartWindow>
     private let origin = ContinuousClock.now
     private let eventSink: AsyncStream<Event>.Continuation
+    /// The deadlines of the running tasks, one per slot, from ``run()`` until it returns.
+    private let deadlines: SlotDeadlines
     private let metrics: PoolMetrics
     private let failureCode = Mutex<WorkerPoolError.Code?>(nil)
     private let roomWaiters = Mutex<[OneShot<Void>]>([])
@@ -77,6 +79,7 @@ public final class WorkerPool: Service, Sendable {
                 dispatch: configuration.dispatch, queueLimit: configuration.mailboxLimit,
                 maximumTasks: configuration.recycling.maximumTasks))
         self.restarts = Mutex(RestartWindow(configuration.restartIntensity))
+        self.deadlines = SlotDeadlines(slots: configuration.workerCount)
         (events, eventSink) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(1_000))
     }
 
@@ -98,6 +101,10 @@ public final class WorkerPool: Service, Sendable {
         }
         signal(SIGPIPE, SIG_IGN)
         logger.debug("starting pool", metadata: ["parallax.pool.workers": "\(configuration.workerCount)"])
+        // The handler holds the pool until stop() below: no expiry can outlive run().
+        deadlines.start { [self] entry in
+            self.expire(jobID: entry.jobID, generation: entry.generation, timeout: entry.timeout)
+        }
         await withTaskCancellationOrGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 for slot in 0..<configuration.workerCount {
@@ -108,6 +115,7 @@ public final class WorkerPool: Service, Sendable {
         } onCancelOrGracefulShutdown: {
             self.shutdown()
         }
+        deadlines.stop()
         logger.debug("pool stopped")
         emit(Event(.stopped, message: "every worker has stopped"))
         eventSink.finish()
@@ -430,7 +438,7 @@ public final class WorkerPool: Service, Sendable {
         var seen: Set<ObjectIdentifier> = []
         let unsent = flush(sends.map(\.handle).filter { seen.insert(ObjectIdentifier($0)).inserted })
         for send in sends where send.startsRunning && !unsent.contains(send.job.id) {
-            startTimeout(of: send.job, generation: send.generation)
+            startTimeout(of: send.job, slot: send.slot, generation: send.generation)
         }
     }
 
@@ -457,13 +465,12 @@ public final class WorkerPool: Service, Sendable {
     }
 
     /// Starts the timeout of a job that just started running in its worker.
-    private func startTimeout(of job: Job, generation: UInt64) {
+    private func startTimeout(of job: Job, slot: Int, generation: UInt64) {
         guard let timeout = job.timeout else { return }
-        // Strong references only: a weak reference to the pool would move its reference count to a
-        // side table and slow down every retain of it on the hot path.
-        Delay.after(timeout) { [self] in
-            self.expire(jobID: job.id, generation: generation, timeout: timeout)
-        }
+        deadlines.set(
+            slot: slot,
+            SlotDeadlines.Entry(
+                deadline: .now + timeout, jobID: job.id, generation: generation, timeout: timeout))
     }
 
     private func expire(jobID: UInt64, generation: UInt64, timeout: Duration) {
@@ -784,7 +791,9 @@ public final class WorkerPool: Service, Sendable {
             switch action {
             case .finished(let job, let sends, let started, let retire):
                 deliver(sends)
-                if let started { startTimeout(of: started.job, generation: started.generation) }
+                if let started {
+                    startTimeout(of: started.job, slot: started.slot, generation: started.generation)
+                }
                 if let retire { retire.closeRequests() }
                 if job != nil, frame.kind != .failure,
                     let ceiling = configuration.recycling.maximumResidentBytes

@@ -18,7 +18,8 @@ package final class WorkerProcess: Sendable {
     package let pid: Int32
     package let slot: Int
     private let requestFD: Int32
-    private let pidFD: Int32
+    /// The pidfd (-1 when the kernel has none), and whether the process was reaped.
+    private let handle: Mutex<(pidFD: Int32, reaped: Bool)>
     private let writer: Mutex<WriterState>
     private let outbox = Mutex<[Outgoing]>([])
 
@@ -85,27 +86,38 @@ package final class WorkerProcess: Sendable {
         self.pid = pid
         self.slot = slot
         self.requestFD = requests.write
-        self.pidFD = cpx_pidfd_open(pid)
+        let pidFD = cpx_pidfd_open(pid)
+        self.handle = Mutex((pidFD, false))
         self.writer = Mutex(WriterState())
 
         var logger = logger
         logger[metadataKey: "parallax.worker.pid"] = "\(pid)"
         logger[metadataKey: "parallax.worker.slot"] = "\(slot)"
-        let pidFD = self.pidFD
         let io = WorkerIOLoop(
             pid: pid, exitFD: pidFD >= 0 ? fcntl(pidFD, F_DUPFD_CLOEXEC, 0) : -1, replyFD: replies.read,
             stdoutFD: output.read, stderrFD: errors.read,
             maximumFrameSize: maximumFrameSize, logger: logger, onFrame: onFrame)
         OSThread.detach(name: "px-io-\(pid)") {
-            onExit(io.run())
+            let report = io.run()
+            // Reaped: its descriptors go now, not when the last reference to this object does
+            // (a pending timer may hold one long after the pool stopped).
+            self.releaseDescriptors()
+            onExit(report)
         }
     }
 
     deinit {
+        releaseDescriptors()
+    }
+
+    /// Closes the request pipe and the pidfd. Under the handle's lock, so that ``signal(_:)``
+    /// never uses a descriptor number or a pid that was reused for another process.
+    private func releaseDescriptors() {
         closeRequests()
-        // Closed here, not by the I/O thread, so that `signal` can never use a descriptor number
-        // that was reused for another worker's pidfd.
-        if pidFD >= 0 { FileDescriptorIO.close(pidFD) }
+        handle.withLock { handle in
+            if handle.pidFD >= 0 { FileDescriptorIO.close(handle.pidFD) }
+            handle = (-1, true)
+        }
     }
 
     private struct WriterState {
@@ -170,11 +182,13 @@ package final class WorkerProcess: Sendable {
 
     /// Sends a signal to the process, if it still exists.
     package func signal(_ signal: Int32) {
-        // After the process was reaped the pidfd still names it, and the send fails with ESRCH.
-        if pidFD >= 0 {
-            _ = cpx_pidfd_send_signal(pidFD, signal)
-        } else {
-            _ = kill(pid, signal)
+        handle.withLock { handle in
+            if handle.pidFD >= 0 {
+                _ = cpx_pidfd_send_signal(handle.pidFD, signal)
+            } else if !handle.reaped {
+                // No pidfd on this kernel: the pid, which stays ours until the I/O thread reaps it.
+                _ = kill(pid, signal)
+            }
         }
     }
 }

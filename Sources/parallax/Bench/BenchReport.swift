@@ -125,11 +125,11 @@ struct BenchReport {
         for key in Self.keys {
             lines.append("    \"\(key)\": \(metrics[key].map { jsonNumber($0) } ?? "null")")
         }
-        let notesJSON = notes.map { "\"\(escape($0))\"" }.joined(separator: ", ")
+        let notesJSON = notes.map { "\"\(jsonEscaped($0))\"" }.joined(separator: ", ")
         return """
             {
               "schema": 1,
-              "machine": { "cores": \(machine.cores), "os": "\(escape(machine.os))" },
+              "machine": { "cores": \(machine.cores), "os": "\(jsonEscaped(machine.os))" },
               "metrics": {
             \(lines.joined(separator: ",\n"))
               },
@@ -141,19 +141,6 @@ struct BenchReport {
 
     private func jsonNumber(_ value: Double) -> String {
         value.isFinite ? fixed(value, digits: 3) : "null"
-    }
-
-    private func escape(_ text: String) -> String {
-        var escaped = ""
-        for character in text {
-            switch character {
-            case "\"": escaped += "\\\""
-            case "\\": escaped += "\\\\"
-            case "\n": escaped += "\\n"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
     }
 }
 

@@ -210,14 +210,3 @@ extension Duration {
         .nanoseconds(Int64(lhs.timeInterval * 1e9 / Double(rhs)))
     }
 }
-
-/// Counts this process's open descriptors from /proc.
-enum ProcessStatus {
-    static func openDescriptors() -> Int {
-        guard let directory = opendir("/proc/self/fd") else { return -1 }
-        defer { closedir(directory) }
-        var count = 0
-        while readdir(directory) != nil { count += 1 }
-        return count - 3  // ".", ".." and the directory's own descriptor
-    }
-}

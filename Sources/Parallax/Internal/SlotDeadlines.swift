@@ -1,0 +1,93 @@
+import Dispatch
+import Synchronization
+
+/// The deadlines of the tasks running in a pool's workers, at most one per worker slot, behind a
+/// single dispatch timer armed for the earliest.
+///
+/// A timer per task would hold each task (its payload and completion) until the timer fired, long
+/// after the task ended: memory in proportion to throughput times timeout. Here a slot's entry is
+/// replaced when its next task starts, so the cost is one entry per worker. An entry whose task
+/// has finished fires harmlessly: the handler checks with the pool's state that the task is still
+/// the one running.
+final class SlotDeadlines: @unchecked Sendable {
+    struct Entry: Sendable {
+        var deadline: ContinuousClock.Instant
+        var jobID: UInt64
+        var generation: UInt64
+        var timeout: Duration
+    }
+
+    private struct State {
+        var entries: [Entry?]
+        /// The deadline the timer is armed for, if any.
+        var armed: ContinuousClock.Instant?
+        var onExpire: (@Sendable (Entry) -> Void)?
+    }
+
+    private let state: Mutex<State>
+    // Safe to use from any thread: dispatch sources are thread-safe, and every use is under `state`.
+    private let timer: any DispatchSourceTimer
+
+    init(slots: Int) {
+        state = Mutex(State(entries: Array(repeating: nil, count: slots)))
+        timer = DispatchSource.makeTimerSource(queue: .global())
+        timer.setEventHandler { [weak self] in self?.fire() }
+        timer.activate()
+    }
+
+    deinit {
+        timer.cancel()
+    }
+
+    /// Starts calling `onExpire` for every deadline that passes, until ``stop()``.
+    func start(onExpire: @escaping @Sendable (Entry) -> Void) {
+        state.withLock { $0.onExpire = onExpire }
+    }
+
+    /// Drops the entries and the handler; nothing expires after it returns.
+    func stop() {
+        state.withLock { state in
+            state.onExpire = nil
+            state.entries = Array(repeating: nil, count: state.entries.count)
+            state.armed = nil
+            timer.schedule(deadline: .distantFuture)
+        }
+    }
+
+    /// Sets the deadline of the task that starts running in `slot`, replacing the slot's last.
+    func set(slot: Int, _ entry: Entry) {
+        state.withLock { state in
+            state.entries[slot] = entry
+            if let armed = state.armed, armed <= entry.deadline { return }
+            arm(for: entry.deadline, &state)
+        }
+    }
+
+    private func fire() {
+        let now = ContinuousClock.now
+        let (due, onExpire) = state.withLock { state -> ([Entry], (@Sendable (Entry) -> Void)?) in
+            var due: [Entry] = []
+            var next: ContinuousClock.Instant?
+            for slot in state.entries.indices {
+                guard let entry = state.entries[slot] else { continue }
+                if entry.deadline <= now {
+                    due.append(entry)
+                    state.entries[slot] = nil
+                } else if next.map({ entry.deadline < $0 }) ?? true {
+                    next = entry.deadline
+                }
+            }
+            state.armed = nil
+            if let next { arm(for: next, &state) }
+            return (due, state.onExpire)
+        }
+        guard let onExpire else { return }
+        for entry in due { onExpire(entry) }
+    }
+
+    private func arm(for deadline: ContinuousClock.Instant, _ state: inout State) {
+        state.armed = deadline
+        let wait = max(.zero, deadline - .now)
+        timer.schedule(deadline: .now() + wait.timeInterval, leeway: .milliseconds(1))
+    }
+}
