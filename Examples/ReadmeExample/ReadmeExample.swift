@@ -59,6 +59,15 @@ func registry() -> TaskRegistry {
     return registry
 }
 
+func lockedDownPool() -> WorkerPool {
+    var configuration = WorkerPool.Configuration.default
+    configuration.environment = .allowlist(["PATH", "HOME", "LANG", "TZ"])  // secrets stay in the parent
+    configuration.environment["REPORT_DIR"] = "/var/reports"  // added on top
+    configuration.privileges = .noNewPrivileges  // or .user(65534, group: 65534) under a root parent
+    configuration.resourceLimits = ResourceLimits(memoryBytes: 1 << 30, openFiles: 256)
+    return WorkerPool(configuration: configuration, tasks: registry())
+}
+
 func configuredPool() -> WorkerPool {
     var configuration = WorkerPool.Configuration.cpuBound
     configuration.taskTimeout = .seconds(30)  // a hung task is stopped: SIGTERM, then SIGKILL

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/prctl.h>
@@ -114,3 +115,24 @@ int cpx_set_pipe_size(int fd, int size) { return fcntl(fd, F_SETPIPE_SZ, size); 
 int cpx_trim_heap(void) { return malloc_trim(0); }
 
 int cpx_set_no_new_privs(void) { return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); }
+
+void cpx_lock_slow(uint32_t *word) {
+    for (int spin = 0; spin < 100; spin++) {
+        uint32_t expected = 0;
+        if (__atomic_load_n(word, __ATOMIC_RELAXED) == 0 &&
+            __atomic_compare_exchange_n(word, &expected, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+            return;
+        }
+#if defined(__x86_64__)
+        __builtin_ia32_pause();
+#elif defined(__aarch64__)
+        __asm__ __volatile__("yield");
+#endif
+    }
+    // Marked contended (2) while anyone waits, so that unlock knows to wake one.
+    while (__atomic_exchange_n(word, 2, __ATOMIC_ACQUIRE) != 0) {
+        syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, 2, NULL, NULL, 0);
+    }
+}
+
+void cpx_unlock_wake(uint32_t *word) { syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0); }

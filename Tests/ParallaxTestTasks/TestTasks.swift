@@ -459,7 +459,7 @@ public struct Hoard: WorkerTask {
         return Hoard.kept.withLock { $0.count }
     }
 
-    static let kept = Mutex<[[UInt8]]>([])
+    static let kept = Locked<[[UInt8]]>([])
 }
 
 /// Opens /dev/null `count` times and reports how many opened; closes them all.

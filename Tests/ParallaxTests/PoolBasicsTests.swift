@@ -1,7 +1,6 @@
 import Logging
 import Parallax
 import ParallaxTestTasks
-import Synchronization
 import Testing
 
 #if canImport(Glibc)

@@ -1,38 +1,6 @@
 import Testing
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 @Suite struct ReadmeTests {
-    static let root: String = {
-        var path = #filePath
-        for _ in 0..<3 {
-            while let last = path.last, last != "/" { path.removeLast() }
-            path.removeLast()
-        }
-        return path
-    }()
-
-    static func read(_ relativePath: String) throws -> String {
-        guard let file = fopen(root + "/" + relativePath, "r") else {
-            throw ReadError(path: relativePath)
-        }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, file)
-            if count <= 0 { break }
-            bytes += buffer[0..<count]
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    struct ReadError: Error {
-        var path: String
-    }
-
     /// The ```swift blocks of a Markdown text.
     static func swiftBlocks(_ markdown: String) -> [String] {
         var blocks: [String] = []
@@ -51,15 +19,15 @@ import Testing
     }
 
     @Test func theReadmeOpensWithTheDemoAndTestCommands() throws {
-        let readme = try Self.read("README.md")
+        let readme = try PackageFiles.text("README.md")
         let opening = readme.split(separator: "\n").prefix(6).joined(separator: "\n")
         #expect(opening.contains("swift run parallax demo"))
         #expect(opening.contains("swift test"))
     }
 
     @Test func everySwiftExampleInTheReadmeIsCompiledByTheExampleTarget() throws {
-        let readme = try Self.read("README.md")
-        let compiled = try Self.read("Examples/ReadmeExample/ReadmeExample.swift")
+        let readme = try PackageFiles.text("README.md")
+        let compiled = try PackageFiles.text("Examples/ReadmeExample/ReadmeExample.swift")
         let blocks = Self.swiftBlocks(readme)
         #expect(blocks.count >= 4)
         for block in blocks {

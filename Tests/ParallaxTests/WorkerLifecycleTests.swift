@@ -1,7 +1,6 @@
 import Logging
 import Parallax
 import ParallaxTestTasks
-import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -231,7 +230,7 @@ struct WorkerLifecycleTests {
     struct BodyFailed: Error {}
 
     @Test func withPoolRethrowsTheBodysErrorAfterShuttingThePoolDown() async throws {
-        let pids = Mutex<[Int32]>([])
+        let pids = Locked<[Int32]>([])
         await #expect(throws: BodyFailed.self) {
             try await TestPool.with(workers: 1) { pool in
                 let pid = try await pool.submit(WhoAmI())

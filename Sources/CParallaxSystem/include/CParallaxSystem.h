@@ -1,7 +1,26 @@
 #ifndef C_PARALLAX_SYSTEM_H
 #define C_PARALLAX_SYSTEM_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+/// A lock in one 32-bit word (0 unlocked, 1 locked, 2 locked with waiters): a compare-and-swap
+/// when uncontended, a short spin, then a futex wait. Written with the compiler's atomics so that
+/// the thread sanitizer sees its acquire and release, which it cannot for the standard library's
+/// `Mutex` on Linux.
+void cpx_lock_slow(uint32_t *word);
+void cpx_unlock_wake(uint32_t *word);
+
+static inline void cpx_lock(uint32_t *word) {
+    uint32_t expected = 0;
+    if (__atomic_compare_exchange_n(word, &expected, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) return;
+    cpx_lock_slow(word);
+}
+
+static inline void cpx_unlock(uint32_t *word) {
+    if (__atomic_exchange_n(word, 0, __ATOMIC_RELEASE) == 2) cpx_unlock_wake(word);
+}
 
 /// Spawns `path` with the worker channel at descriptors 3 (requests, read by the child) and 4
 /// (replies, written by the child), stdin from /dev/null, stdout and stderr on the given pipes,

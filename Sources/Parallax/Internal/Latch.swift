@@ -1,4 +1,3 @@
-import Synchronization
 
 /// A flag that is set once and can be awaited by many tasks, with or without a time limit.
 package final class Latch: Sendable {
@@ -7,7 +6,7 @@ package final class Latch: Sendable {
         var waiters: [OneShot<Bool>] = []
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     package init() {}
 

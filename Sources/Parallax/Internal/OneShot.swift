@@ -1,4 +1,3 @@
-import Synchronization
 
 /// A value delivered once, awaited by at most one task. Later deliveries are ignored.
 package final class OneShot<Value: Sendable>: Sendable {
@@ -9,7 +8,7 @@ package final class OneShot<Value: Sendable>: Sendable {
         case consumed
     }
 
-    private let state = Mutex<State>(.empty)
+    private let state = Locked<State>(.empty)
 
     package init() {}
 

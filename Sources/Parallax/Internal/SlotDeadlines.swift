@@ -1,5 +1,4 @@
 import Dispatch
-import Synchronization
 
 /// The deadlines of the tasks running in a pool's workers, at most one per worker slot, behind a
 /// single dispatch timer armed for the earliest.
@@ -24,12 +23,12 @@ final class SlotDeadlines: @unchecked Sendable {
         var onExpire: (@Sendable (Entry) -> Void)?
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
     // Safe to use from any thread: dispatch sources are thread-safe, and every use is under `state`.
     private let timer: any DispatchSourceTimer
 
     init(slots: Int) {
-        state = Mutex(State(entries: Array(repeating: nil, count: slots)))
+        state = Locked(State(entries: Array(repeating: nil, count: slots)))
         timer = DispatchSource.makeTimerSource(queue: .global())
         timer.setEventHandler { [weak self] in self?.fire() }
         timer.activate()

@@ -22,7 +22,7 @@ extension WorkerPool {
         /// exact dictionary keeps secrets from them. See ``WorkerEnvironment``.
         public var environment: WorkerEnvironment
         /// The user and group the workers run as, and whether they may gain privileges; by default
-        /// the parent's, with `no_new_privs` set. See ``WorkerPrivileges``.
+        /// the parent's, unrestricted, as for any child process. See ``WorkerPrivileges``.
         public var privileges: WorkerPrivileges
         /// The largest frame the parent accepts from a worker; a larger one fails the task with a
         /// protocol violation and replaces the worker.

@@ -30,22 +30,22 @@ public final class WorkerPool: Service, Sendable {
     /// The tasks the workers can run.
     public let tasks: TaskRegistry
     private let logger: Logger
-    private let state: Mutex<PoolStateMachine<WorkerProcess>>
+    private let state: Locked<PoolStateMachine<WorkerProcess>>
     private let nextJobID = Atomic<UInt64>(1)
     private let running = Atomic<Bool>(false)
     private let shutdownRequested = Latch()
     private let drained = Latch()
     private let stoppedSlots = Atomic<Int>(0)
     private let allSlotsStopped = Latch()
-    private let started = Mutex<(count: Int, waiters: [(target: Int, signal: OneShot<Void>)])>((0, []))
-    private let restarts: Mutex<RestartWindow>
+    private let started = Locked<(count: Int, waiters: [(target: Int, signal: OneShot<Void>)])>((0, []))
+    private let restarts: Locked<RestartWindow>
     private let origin = ContinuousClock.now
     private let eventSink: AsyncStream<Event>.Continuation
     /// The deadlines of the running tasks, one per slot, from ``run()`` until it returns.
     private let deadlines: SlotDeadlines
     private let metrics: PoolMetrics
-    private let failureCode = Mutex<WorkerPoolError.Code?>(nil)
-    private let roomWaiters = Mutex<[OneShot<Void>]>([])
+    private let failureCode = Locked<WorkerPoolError.Code?>(nil)
+    private let roomWaiters = Locked<[OneShot<Void>]>([])
     private let roomWaiterCount = Atomic<Int>(0)
 
     /// What happens to the workers: starts, crashes, restarts, giving up, shutdown.
@@ -73,12 +73,12 @@ public final class WorkerPool: Service, Sendable {
         var logger = logger
         logger[metadataKey: "parallax.pool"] = "\(configuration.name)"
         self.logger = logger
-        self.state = Mutex(
+        self.state = Locked(
             PoolStateMachine(
                 slotCount: configuration.workerCount, pipelineDepth: configuration.pipelineDepth,
                 dispatch: configuration.dispatch, queueLimit: configuration.mailboxLimit,
                 maximumTasks: configuration.recycling.maximumTasks))
-        self.restarts = Mutex(RestartWindow(configuration.restartIntensity))
+        self.restarts = Locked(RestartWindow(configuration.restartIntensity))
         self.deadlines = SlotDeadlines(slots: configuration.workerCount)
         (events, eventSink) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(1_000))
     }

@@ -1,6 +1,5 @@
 import CParallaxSystem
 package import Logging
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -19,9 +18,9 @@ package final class WorkerProcess: Sendable {
     package let slot: Int
     private let requestFD: Int32
     /// The pidfd (-1 when the kernel has none), and whether the process was reaped.
-    private let handle: Mutex<(pidFD: Int32, reaped: Bool)>
-    private let writer: Mutex<WriterState>
-    private let outbox = Mutex<[Outgoing]>([])
+    private let handle: Locked<(pidFD: Int32, reaped: Bool)>
+    private let writer: Locked<WriterState>
+    private let outbox = Locked<[Outgoing]>([])
 
     /// The pipe buffer asked for each direction of the channel; the kernel may grant less.
     package static let channelBufferSize: Int32 = 1 << 20
@@ -87,8 +86,8 @@ package final class WorkerProcess: Sendable {
         self.slot = slot
         self.requestFD = requests.write
         let pidFD = cpx_pidfd_open(pid)
-        self.handle = Mutex((pidFD, false))
-        self.writer = Mutex(WriterState())
+        self.handle = Locked((pidFD, false))
+        self.writer = Locked(WriterState())
 
         var logger = logger
         logger[metadataKey: "parallax.worker.pid"] = "\(pid)"

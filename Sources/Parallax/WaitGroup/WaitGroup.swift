@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Go's `go func` with errgroup's limit and php-parallax's per-slot results, for Swift.
 ///
@@ -35,13 +34,13 @@ public final class WaitGroup<Value: Sendable, Isolation: TaskIsolation>: Sendabl
     public let isolation: Isolation
     /// How many of the group's tasks run at once.
     public let limit: Int
-    let state: Mutex<WaitGroupState<Value>>
+    let state: Locked<WaitGroupState<Value>>
 
     init(isolation: Isolation, limit: Int) {
         precondition(limit > 0, "a WaitGroup limit must be at least 1")
         self.isolation = isolation
         self.limit = limit
-        self.state = Mutex(WaitGroupState(limit: limit))
+        self.state = Locked(WaitGroupState(limit: limit))
     }
 
     /// The number of tasks started with `go` (a `go` that threw is not counted).

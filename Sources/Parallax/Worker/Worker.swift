@@ -1,6 +1,5 @@
 import CParallaxSystem
 import Logging
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -69,8 +68,8 @@ final class WorkerServer: Sendable {
     let slot = Int(String(cString: getenv(WorkerLaunch.slotVariable) ?? strdup("0"))) ?? 0
     let pid = getpid()
     let logger: Logger
-    private let replyLock = Mutex<Void>(())
-    private let mailbox = Mutex(Mailbox())
+    private let replyLock = Locked<Void>(())
+    private let mailbox = Locked(Mailbox())
 
     /// Run frames not started yet, and whether a drain loop is running.
     private struct Mailbox: ~Copyable {

@@ -41,8 +41,8 @@ struct Chaos: AsyncParsableCommand {
     @Option(help: "Share of tasks that exhaust the memory limit (default 0.0005; --quick: 0.005).")
     var memoryRate: Double?
 
-    @Option(help: "The task timeout, in milliseconds.")
-    var timeoutMs = 300
+    @Option(help: "The task timeout, in milliseconds: far above a task's run time even on a loaded machine.")
+    var timeoutMs = 1_000
 
     @Option(help: "Each worker's memory limit, in MiB.")
     var memoryLimitMib = 128

@@ -1,5 +1,4 @@
 import Parallax
-import Synchronization
 
 /// Every outcome of a chaos run, counted per task.
 final class ChaosLedger: Sendable {
@@ -17,11 +16,11 @@ final class ChaosLedger: Sendable {
     }
 
     private let plan: ChaosPlan
-    private let state: Mutex<Snapshot>
+    private let state: Locked<Snapshot>
 
     init(plan: ChaosPlan) {
         self.plan = plan
-        state = Mutex(Snapshot(outcomesPerTask: [UInt8](repeating: 0, count: plan.tasks)))
+        state = Locked(Snapshot(outcomesPerTask: [UInt8](repeating: 0, count: plan.tasks)))
     }
 
     func record(_ task: ChaosTask, _ outcome: Result<Int, TaskError>) {

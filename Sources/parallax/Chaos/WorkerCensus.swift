@@ -1,5 +1,4 @@
 import Parallax
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -13,7 +12,7 @@ final class WorkerCensus: Sendable {
         var waiters: [(count: Int, signal: AsyncStream<Void>.Continuation)] = []
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     var liveCount: Int { state.withLock { $0.live.count } }
     var startedCount: Int { state.withLock { $0.started.count } }

@@ -1,7 +1,6 @@
 import Logging
 import Parallax
 import ParallaxTestTasks
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -49,7 +48,7 @@ final class CapturingLogHandler: LogHandler, @unchecked Sendable {
     }
 
     final class Store: Sendable {
-        let entries = Mutex<[Entry]>([])
+        let entries = Locked<[Entry]>([])
         var messages: [String] { entries.withLock { $0.map(\.message) } }
         /// Every message as it is logged, for a test that waits for one (one reader).
         let stream: AsyncStream<String>
