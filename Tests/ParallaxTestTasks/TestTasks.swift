@@ -16,7 +16,8 @@ public enum TestTasks {
             Scale.self, WhoAmISlowly.self, CorruptChannel.self, AnswerSomeoneElse.self, Hoard.self,
             OpenFiles.self, ChatterThenCrash.self, ChatterThenHang.self, CrashUntil.self,
             OpenDescriptors.self,
-            Misbehave.self, Environment.self, Credentials.self
+            Misbehave.self, Environment.self, Credentials.self, CallService.self, RecordCalls.self,
+            CallUntilRefused.self
         )
         registry.register(square)
         registry.register(userStats)
@@ -144,6 +145,10 @@ public struct Echo: WorkerTask {
 public struct QuotaExceeded: CodedError, CustomStringConvertible {
     public var code: Int
     public var detail: String
+    public init(code: Int, detail: String) {
+        self.code = code
+        self.detail = detail
+    }
     public var description: String { "quota exceeded: \(detail)" }
 }
 

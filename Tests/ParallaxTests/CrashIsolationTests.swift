@@ -47,9 +47,11 @@ struct CrashIsolationTests {
             let error = try #require(results[1].error)
             #expect(error.kind == .crashed)
             #expect(error.type == "Parallax.WorkerCrash")
-            #expect(error.termination == expected.termination)
-            #expect(error.message.contains(expected.termination.description))
-            if let text = expected.message {
+            if !Sanitizer.isActive {  // a sanitizer's runtime ends a trapping process its own way
+                #expect(error.termination == expected.termination)
+                #expect(error.message.contains(expected.termination.description))
+            }
+            if let text = expected.message, !Sanitizer.isActive {
                 #expect(error.message.contains(text), "message: \(error.message)")
                 #expect(error.trace.contains(text), "trace: \(error.trace)")
             }
@@ -61,7 +63,8 @@ struct CrashIsolationTests {
         }
     }
 
-    @Test func theRuntimeBacktraceReachesTheTrace() async throws {
+    @Test(.disabled(if: Sanitizer.isActive, "the backtracer cannot suspend threads under a sanitizer"))
+    func theRuntimeBacktraceReachesTheTrace() async throws {
         try await TestPool.with(workers: 1) { pool in
             let error = await #expect(throws: TaskError.self) {
                 try await pool.submit(Crash(.indexOutOfRange))

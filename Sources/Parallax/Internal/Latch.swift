@@ -1,4 +1,3 @@
-
 /// A flag that is set once and can be awaited by many tasks, with or without a time limit.
 package final class Latch: Sendable {
     private struct State {

@@ -1,4 +1,3 @@
-
 /// A value delivered once, awaited by at most one task. Later deliveries are ignored.
 package final class OneShot<Value: Sendable>: Sendable {
     private enum State {

@@ -60,6 +60,9 @@ extension WorkerPool {
         /// short one queued behind it while another worker is free. Raise it for many small tasks,
         /// where the round trip between tasks dominates: throughput grows several times.
         public var pipelineDepth: Int
+        /// The deadline of a call from worker code to the parent's services that sets none; `nil`
+        /// for none. See ``ServiceClient/call(_:_:timeout:)``.
+        public var serviceCallTimeout: Duration?
         /// What a graceful shutdown does with tasks still waiting for a worker.
         public var queuedTasksOnShutdown: ShutdownPolicy
         /// How long shutdown waits for running tasks before closing the workers' channels.
@@ -90,6 +93,7 @@ extension WorkerPool {
             self.restartBackoff = .default
             self.restartIntensity = .default
             self.queuedTasksOnShutdown = .reject
+            self.serviceCallTimeout = .seconds(30)
             self.gracefulShutdownTimeout = .seconds(10)
             self.forceShutdownTimeout = .seconds(2)
         }

@@ -43,6 +43,8 @@ public final class WorkerPool: Service, Sendable {
     private let eventSink: AsyncStream<Event>.Continuation
     /// The deadlines of the running tasks, one per slot, from ``run()`` until it returns.
     private let deadlines: SlotDeadlines
+    /// The calls from worker code to the parent's services.
+    private let services: ServiceDispatcher
     private let metrics: PoolMetrics
     private let failureCode = Locked<WorkerPoolError.Code?>(nil)
     private let roomWaiters = Locked<[OneShot<Void>]>([])
@@ -64,11 +66,13 @@ public final class WorkerPool: Service, Sendable {
     ///     bootstrapped factory by default.
     public init(
         configuration: Configuration = .default, tasks: TaskRegistry,
+        services: ServiceRegistry = ServiceRegistry(),
         logger: Logger = Logger(label: "parallax.pool"),
         metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
         self.metrics = PoolMetrics(pool: configuration.name, factory: metricsFactory)
         self.configuration = configuration
+        self.services = ServiceDispatcher(registry: services)
         self.tasks = tasks
         var logger = logger
         logger[metadataKey: "parallax.pool"] = "\(configuration.name)"
@@ -116,6 +120,7 @@ public final class WorkerPool: Service, Sendable {
             self.shutdown()
         }
         deadlines.stop()
+        services.close()
         logger.debug("pool stopped")
         emit(Event(.stopped, message: "every worker has stopped"))
         eventSink.finish()
@@ -130,6 +135,7 @@ public final class WorkerPool: Service, Sendable {
     /// Queued tasks are rejected with a ``TaskError/Kind/rejected`` error; running tasks get the
     /// configured graceful timeout to finish.
     public func shutdown() {
+        services.refuseNewCalls()
         shutdownRequested.set()
     }
 
@@ -138,16 +144,18 @@ public final class WorkerPool: Service, Sendable {
     /// - Parameters:
     ///   - configuration: Worker count, executable, timeouts.
     ///   - tasks: The tasks the workers can run.
+    ///   - services: The parent's services that worker code can call.
     ///   - logger: Receives lifecycle events and the workers' output lines.
     ///   - body: Work that uses the pool.
     /// - Returns: What `body` returns.
     /// - Throws: What `body` throws.
     public static func withPool<Result>(
         configuration: Configuration = .default, tasks: TaskRegistry,
+        services: ServiceRegistry = ServiceRegistry(),
         logger: Logger = Logger(label: "parallax.pool"),
         _ body: (WorkerPool) async throws -> Result
     ) async throws -> Result {
-        let pool = WorkerPool(configuration: configuration, tasks: tasks, logger: logger)
+        let pool = WorkerPool(configuration: configuration, tasks: tasks, services: services, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await pool.run() }
             let result: Swift.Result<Result, any Error>
@@ -492,6 +500,9 @@ public final class WorkerPool: Service, Sendable {
         Delay.after(configuration.stopGracePeriod) { process.signal(SIGKILL) }
     }
 
+    /// How many calls from worker code to the parent's services are running now.
+    package var runningServiceCalls: Int { services.runningCount }
+
     /// How many workers have completed their handshake since the pool started, replacements
     /// included.
     package var startedWorkerCount: Int { started.withLock { $0.count } }
@@ -524,6 +535,9 @@ public final class WorkerPool: Service, Sendable {
         var environment = configuration.environment.resolved(parent: WorkerEnvironment.current)
         environment[WorkerLaunch.limitsVariable] = configuration.resourceLimits.environmentValue
         environment[WorkerLaunch.privilegesVariable] = configuration.privileges.environmentValue
+        environment[WorkerLaunch.serviceTimeoutVariable] = configuration.serviceCallTimeout.map {
+            String(Int64($0.timeInterval * 1_000_000))
+        }
         return environment
     }
 
@@ -673,7 +687,8 @@ public final class WorkerPool: Service, Sendable {
                     // The I/O thread ends before the process is reaped, which `run()` awaits.
                     self.received(frame, slot: slot, generation: generation, startup: startup)
                 },
-                onExit: { report in
+                onExit: { [services] report in
+                    services.workerEnded(slot: slot, generation: generation)
                     startup.deliver(.failed(Self.startFailure(report)))
                     exit.deliver(report)
                 })
@@ -823,7 +838,11 @@ public final class WorkerPool: Service, Sendable {
                     metadata: ["parallax.worker.pid": "\(process.pid)", "parallax.task.id": "\(frame.id)"])
                 process.signal(SIGKILL)
             }
-        case .run, .runBatch, .cancel:
+        case .serviceCall:
+            serviceCall(frame, slot: slot, generation: generation)
+        case .serviceCancel:
+            services.cancel(id: frame.id, slot: slot, generation: generation)
+        case .run, .runBatch, .cancel, .serviceReply:
             // Only the parent sends these: the worker is broken. Its running task fails with a
             // protocol violation when it exits.
             let process = state.withLock { machine -> WorkerProcess? in
@@ -833,6 +852,30 @@ public final class WorkerPool: Service, Sendable {
             }
             logger.error("worker sent a \(frame.kind) frame, which only the parent sends; stopping it")
             process?.signal(SIGKILL)
+        }
+    }
+
+    /// Runs a call from worker code to a service of the parent, and sends the outcome back on
+    /// the worker's channel.
+    private func serviceCall(_ frame: Frame, slot: Int, generation: UInt64) {
+        let process = state.withLock { machine -> WorkerProcess? in
+            guard machine.slots[slot].generation == generation else { return nil }
+            return machine.slots[slot].handle
+        }
+        guard let process else { return }  // a worker being replaced: its caller is gone
+        let call: ServicePayload.Call
+        do {
+            call = try ServicePayload.Call(frame.payload)
+        } catch {
+            logger.error(
+                "worker sent an unreadable service call; stopping it",
+                metadata: ["parallax.worker.pid": "\(process.pid)", "parallax.error": "\(error)"])
+            process.signal(SIGKILL)
+            return
+        }
+        services.start(call, id: frame.id, slot: slot, generation: generation) { outcome in
+            process.enqueue(kind: .serviceReply, id: frame.id, payload: ServicePayload.reply(outcome))
+            _ = process.flush()
         }
     }
 

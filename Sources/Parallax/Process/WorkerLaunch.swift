@@ -12,6 +12,8 @@ package struct WorkerLaunch: Sendable {
     package static let limitsVariable = "PARALLAX_WORKER_LIMITS"
     /// Set in a worker's environment: the user, group and `no_new_privs` it sets on itself.
     package static let privilegesVariable = "PARALLAX_WORKER_PRIVILEGES"
+    /// Set in a worker's environment: the default deadline of service calls, in microseconds.
+    package static let serviceTimeoutVariable = "PARALLAX_SERVICE_TIMEOUT_US"
     /// Set in a worker's environment: the worker's slot number in its pool.
     package static let slotVariable = "PARALLAX_WORKER_SLOT"
     /// The Swift runtime's backtracer settings used when the parent's environment sets none:

@@ -164,7 +164,7 @@ package final class WorkerProcess: Sendable {
                     }
                     // Once a write failed the worker is gone: nothing after it can arrive either.
                     writer.isBroken = true
-                    if frame.kind != .cancel { unsent.append(frame.id) }
+                    if frame.kind == .run || frame.kind == .runBatch { unsent.append(frame.id) }
                 }
             }
         }

@@ -1,4 +1,3 @@
-
 /// Go's `go func` with errgroup's limit and php-parallax's per-slot results, for Swift.
 ///
 /// ``go(_:)-(()->Value)`` never blocks: it starts the task (or queues it behind the group's

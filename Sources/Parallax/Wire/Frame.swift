@@ -21,6 +21,12 @@ package struct Frame: Sendable, Equatable {
         case runBatch = 7
         /// Worker to parent: one outcome per input of a batch (see ``BatchPayload``).
         case batchResult = 8
+        /// Worker to parent: call a service of the parent (see ``ServicePayload``).
+        case serviceCall = 9
+        /// Parent to worker: the outcome of the service call with the frame's id.
+        case serviceReply = 10
+        /// Worker to parent: the caller gave up on the service call with the frame's id.
+        case serviceCancel = 11
     }
 
     /// Bytes before the payload: length, kind and id.

@@ -68,8 +68,11 @@ final class WorkerServer: Sendable {
     let slot = Int(String(cString: getenv(WorkerLaunch.slotVariable) ?? strdup("0"))) ?? 0
     let pid = getpid()
     let logger: Logger
-    private let replyLock = Locked<Void>(())
+    /// One writer at a time on the reply channel: the task loop and the service calls.
+    private static let replyLock = Locked<Void>(())
     private let mailbox = Locked(Mailbox())
+    /// The calls in flight from this worker's tasks to the parent's services.
+    private let serviceCalls: ServiceCalls
 
     /// Run frames not started yet, and whether a drain loop is running.
     private struct Mailbox: ~Copyable {
@@ -82,6 +85,9 @@ final class WorkerServer: Sendable {
 
     init(registry: TaskRegistry) {
         self.registry = registry
+        let timeout = getenv(WorkerLaunch.serviceTimeoutVariable).flatMap { Int64(String(cString: $0)) }
+        let send = Self.sendFrame
+        self.serviceCalls = ServiceCalls(defaultTimeout: timeout.map { .microseconds($0) }, send: send)
         var logger = Logger(label: "parallax.worker")
         logger[metadataKey: "parallax.worker.pid"] = "\(getpid())"
         self.logger = logger
@@ -141,10 +147,16 @@ final class WorkerServer: Sendable {
             var frames: [Frame] = []
             do {
                 while let frame = try decoder.next() {
-                    guard frame.kind == .run || frame.kind == .runBatch || frame.kind == .cancel else {
+                    switch frame.kind {
+                    case .run, .runBatch, .cancel:
+                        frames.append(frame)
+                    case .serviceReply:
+                        // Straight to its caller: a task waiting on a service must not wait for
+                        // the mailbox, where the task itself is the one running.
+                        serviceCalls.replied(frame)
+                    default:
                         throw ProtocolError(.unexpectedFrame("\(frame.kind) frame from the parent"))
                     }
-                    frames.append(frame)
                 }
             } catch {
                 Self.complain("\(error)")
@@ -246,7 +258,7 @@ final class WorkerServer: Sendable {
     }
 
     private func context(for taskID: UInt64) -> WorkerContext {
-        WorkerContext(slot: slot, pid: pid, taskID: taskID, logger: logger)
+        WorkerContext(slot: slot, pid: pid, taskID: taskID, logger: logger, serviceCalls: serviceCalls)
     }
 
     /// Runs one input through a handler; a missing handler is a rejection, and every error
@@ -268,9 +280,14 @@ final class WorkerServer: Sendable {
     }
 
     private func send(kind: Frame.Kind, id: UInt64, payload: [UInt8]) {
+        Self.sendFrame(kind, id, payload)
+    }
+
+    /// Writes a frame to the parent; ends the process when the parent is gone.
+    private static let sendFrame: @Sendable (Frame.Kind, UInt64, [UInt8]) -> Void = { kind, id, payload in
         let header = Frame.header(kind: kind, id: id, payloadLength: payload.count)
         let delivered = replyLock.withLock { _ in
-            (try? FileDescriptorIO.writeAll(Self.replyFD, header: header, payload: payload)) != nil
+            (try? FileDescriptorIO.writeAll(replyFD, header: header, payload: payload)) != nil
         }
         if !delivered {
             cpx_flush_stdout()

@@ -9,6 +9,11 @@ public struct WorkerContext: Sendable {
     /// The id of the running task, unique within the pool.
     public let taskID: UInt64
     private let workerLogger: Logger
+    private let serviceCalls: ServiceCalls?
+
+    /// The services of the pool's parent: database pools, caches and clients that stay in one
+    /// place while tasks run in many processes. See ``ServiceRegistry``.
+    public var services: ServiceClient { ServiceClient(calls: serviceCalls, taskID: taskID) }
 
     /// A logger whose output reaches the parent through the worker's stderr, with the task's id
     /// in its `parallax.task.id` metadata.
@@ -19,10 +24,11 @@ public struct WorkerContext: Sendable {
         return logger
     }
 
-    package init(slot: Int, pid: Int32, taskID: UInt64, logger: Logger) {
+    package init(slot: Int, pid: Int32, taskID: UInt64, logger: Logger, serviceCalls: ServiceCalls? = nil) {
         self.slot = slot
         self.pid = pid
         self.taskID = taskID
         self.workerLogger = logger
+        self.serviceCalls = serviceCalls
     }
 }

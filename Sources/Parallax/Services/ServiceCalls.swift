@@ -1,0 +1,106 @@
+/// The worker side of service calls: the calls in flight from this worker's tasks, each waiting
+/// for its reply, its deadline or its task's cancellation, whichever comes first.
+package final class ServiceCalls: Sendable {
+    private enum Entry {
+        case waiting(
+            method: String, CheckedContinuation<Result<[UInt8], ServiceError>, Never>,
+            deadline: Task<Void, Never>?)
+        /// Cancelled before its continuation was stored: the call ends as soon as it is.
+        case cancelledEarly
+    }
+
+    private let entries = Locked<(next: UInt64, calls: [UInt64: Entry])>((1, [:]))
+    private let send: @Sendable (Frame.Kind, UInt64, [UInt8]) -> Void
+    /// The deadline of a call that sets none.
+    package let defaultTimeout: Duration?
+
+    /// - Parameters:
+    ///   - defaultTimeout: The deadline of a call that sets none.
+    ///   - send: Writes a frame to the parent.
+    package init(defaultTimeout: Duration?, send: @escaping @Sendable (Frame.Kind, UInt64, [UInt8]) -> Void) {
+        self.defaultTimeout = defaultTimeout
+        self.send = send
+    }
+
+    /// How many calls wait for an answer.
+    package var count: Int { entries.withLock { $0.calls.count } }
+
+    /// Sends a call and waits for its outcome.
+    package func call(
+        method: String, taskID: UInt64, input: [UInt8], timeout: Duration?
+    ) async -> Result<[UInt8], ServiceError> {
+        let id = entries.withLock { state in
+            defer { state.next &+= 1 }
+            return state.next
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let deadline = timeout.map { timeout in
+                    Task {
+                        try? await Task.sleep(for: timeout)
+                        guard !Task.isCancelled else { return }
+                        self.end(
+                            id,
+                            .failure(
+                                ServiceError(
+                                    kind: .timedOut, method: method,
+                                    message: "no answer from the parent within \(timeout)")),
+                            tellParent: true)
+                    }
+                }
+                let start = entries.withLock { state -> Bool in
+                    if case .cancelledEarly = state.calls[id] {
+                        state.calls[id] = nil
+                        return false
+                    }
+                    state.calls[id] = .waiting(method: method, continuation, deadline: deadline)
+                    return true
+                }
+                guard start else {
+                    deadline?.cancel()
+                    continuation.resume(returning: .failure(Self.cancelled(method)))
+                    return
+                }
+                send(
+                    .serviceCall, id,
+                    ServicePayload.Call(method: method, taskID: taskID, input: input).payload)
+            }
+        } onCancel: {
+            let waiting = entries.withLock { state -> Bool in
+                guard state.calls[id] != nil else {
+                    state.calls[id] = .cancelledEarly
+                    return false
+                }
+                return true
+            }
+            if waiting { end(id, .failure(Self.cancelled(method)), tellParent: true) }
+        }
+    }
+
+    /// Hands a serviceReply frame to its call; a reply for a call that ended already is dropped.
+    package func replied(_ frame: Frame) {
+        guard
+            let method = entries.withLock({ state -> String? in
+                if case .waiting(let method, _, _) = state.calls[frame.id] { return method }
+                return nil
+            })
+        else { return }
+        end(frame.id, ServicePayload.outcome(frame.payload, method: method), tellParent: false)
+    }
+
+    private func end(_ id: UInt64, _ outcome: Result<[UInt8], ServiceError>, tellParent: Bool) {
+        let entry = entries.withLock { state -> Entry? in
+            guard case .waiting = state.calls[id] else { return nil }
+            return state.calls.removeValue(forKey: id)
+        }
+        guard case .waiting(_, let continuation, let deadline) = entry else { return }
+        deadline?.cancel()
+        // The parent cancels its handler: a call that ended here must not hold its resources.
+        if tellParent { send(.serviceCancel, id, []) }
+        continuation.resume(returning: outcome)
+    }
+
+    private static func cancelled(_ method: String) -> ServiceError {
+        ServiceError(kind: .cancelled, method: method, message: "the calling task was cancelled")
+    }
+}
