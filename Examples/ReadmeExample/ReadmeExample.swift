@@ -59,6 +59,31 @@ func registry() -> TaskRegistry {
     return registry
 }
 
+enum Inventory {
+    static let reserve = ServiceMethod<String, Int>("inventory.reserve")
+}
+
+struct PlaceOrder: WorkerTask {
+    var sku: String
+
+    func run(in context: WorkerContext) async throws -> Int {
+        do {
+            return try await context.services.call(Inventory.reserve, sku, timeout: .seconds(2))
+        } catch {
+            // A ServiceError: threw (the parent's type, message and code), unknownMethod,
+            // unavailable (shutting down), timedOut or cancelled.
+            print("reserve failed: \(error)")
+            throw error
+        }
+    }
+}
+
+func poolWithServices() -> WorkerPool {
+    var services = ServiceRegistry()
+    services.register(Inventory.reserve) { sku in sku.count }  // runs in the parent
+    return WorkerPool(configuration: .default, tasks: TaskRegistry(PlaceOrder.self), services: services)
+}
+
 func lockedDownPool() -> WorkerPool {
     var configuration = WorkerPool.Configuration.default
     configuration.environment = .allowlist(["PATH", "HOME", "LANG", "TZ"])  // secrets stay in the parent
