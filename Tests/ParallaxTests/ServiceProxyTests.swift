@@ -171,6 +171,20 @@ struct ServiceProxyTests {
         }
     }
 
+    @Test func repliesInterleaveWithTaskFramesSentAheadOnTheSameChannel() async throws {
+        let host = ServiceHost()
+        var configuration = TestPool.configuration(workers: 1)
+        configuration.pipelineDepth = 4  // the worker holds the next tasks while one makes calls
+        try await WorkerPool.withPool(
+            configuration: configuration, tasks: TestTasks.registry, services: host.registry
+        ) { pool in
+            let group = WaitGroup(of: Int.self, isolation: .process(pool))
+            for caller in 0..<4 { try group.go(RecordCalls(caller: caller, count: 250)) }
+            #expect(await group.wait().map(\.value) == [250, 250, 250, 250])
+        }
+        #expect(host.recorded.withLock { $0.count } == 1_000)
+    }
+
     @Test func aSlowCallHoldsUpNoOtherCallerOnTheSameChannelOrElsewhere() async throws {
         let host = ServiceHost()
         try await host.withPool(workers: 2) { pool in

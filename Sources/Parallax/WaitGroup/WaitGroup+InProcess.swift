@@ -23,17 +23,30 @@ extension WaitGroup where Isolation == InProcessIsolation {
     /// ```
     /// - Parameter body: The work.
     public func go(_ body: @escaping @Sendable () async throws -> Value) {
-        spawn { [self] slot in
-            let task = Task {
-                let result: Result<Value, TaskError>
-                do {
-                    result = .success(try await body())
-                } catch {
-                    result = .failure(TaskError(describing: error))
-                }
-                self.complete(slot, result)
+        // The starter closure is made only for a task that waits for room under the limit. The
+        // task is created outside the lock: it may start at once, and its end takes the lock.
+        let (slot, startNow) = state.withLock { state in
+            state.add { { [self] slot in self.start(slot, body) } }
+        }
+        if startNow { start(slot, body) }
+    }
+
+    private func start(_ slot: Int, _ body: @escaping @Sendable () async throws -> Value) {
+        let task = makeTask(slot, body)
+        state.withLock { $0.setCanceller(.task(task), for: slot) }
+    }
+
+    private func makeTask(_ slot: Int, _ body: @escaping @Sendable () async throws -> Value) -> Task<
+        Void, Never
+    > {
+        Task { [self] in
+            let result: Result<Value, TaskError>
+            do {
+                result = .success(try await body())
+            } catch {
+                result = .failure(TaskError(describing: error))
             }
-            self.setCanceller(slot) { task.cancel() }
+            self.complete(slot, result)
         }
     }
 }

@@ -71,7 +71,7 @@ public final class WaitGroup<Value: Sendable, Isolation: TaskIsolation>: Sendabl
                     kind: .cancelled, type: "Swift.CancellationError",
                     message: "the task was cancelled before it started")))
         let (cancellers, resume) = state.withLock { $0.cancelAll(cancelled) }
-        for cancel in cancellers { cancel() }
+        for canceller in cancellers { canceller.cancel() }
         if !resume.isEmpty {
             let results = state.withLock { $0.completedResults }
             for continuation in resume { continuation.resume(returning: results) }
@@ -80,13 +80,13 @@ public final class WaitGroup<Value: Sendable, Isolation: TaskIsolation>: Sendabl
 
     /// Adds a slot whose work `start` begins; `start` receives the slot index.
     func spawn(_ start: @escaping @Sendable (Int) -> Void) {
-        let (slot, startNow) = state.withLock { $0.add(start: start) }
+        let (slot, startNow) = state.withLock { $0.add { start } }
         if startNow { start(slot) }
     }
 
     /// Registers how to cancel the running task in `slot`.
     func setCanceller(_ slot: Int, _ cancel: @escaping @Sendable () -> Void) {
-        state.withLock { $0.setCanceller(cancel, for: slot) }
+        state.withLock { $0.setCanceller(.action(cancel), for: slot) }
     }
 
     /// Records the result of `slot` and starts the next queued task.

@@ -6,7 +6,7 @@ struct WaitGroupState<Value: Sendable> {
 
     private(set) var results: [TaskResult<Value>?] = []
     /// How to cancel each running slot, by slot index; nil once the slot has its result.
-    private var cancellers: [(@Sendable () -> Void)?] = []
+    private var cancellers: [Canceller?] = []
     private var waiting = FIFOQueue<(index: Int, start: Starter)>()
     private var running = 0
     private var finished = 0
@@ -21,7 +21,7 @@ struct WaitGroupState<Value: Sendable> {
     var isComplete: Bool { finished == results.count }
 
     /// Adds a slot. Returns the starter to run now, or nil when the limit makes it wait.
-    mutating func add(start: @escaping Starter) -> (index: Int, startNow: Bool) {
+    mutating func add(start makeStart: () -> Starter) -> (index: Int, startNow: Bool) {
         let index = results.count
         results.append(nil)
         cancellers.append(nil)
@@ -29,11 +29,11 @@ struct WaitGroupState<Value: Sendable> {
             running += 1
             return (index, true)
         }
-        waiting.append((index, start))
+        waiting.append((index, makeStart()))  // only a task that waits for room needs its starter
         return (index, false)
     }
 
-    mutating func setCanceller(_ cancel: @escaping @Sendable () -> Void, for index: Int) {
+    mutating func setCanceller(_ cancel: Canceller, for index: Int) {
         if results[index] == nil { cancellers[index] = cancel }
     }
 
@@ -73,7 +73,7 @@ struct WaitGroupState<Value: Sendable> {
     /// running ones, with the waiters to resume if that completed the group.
     mutating func cancelAll(
         _ cancelled: TaskResult<Value>
-    ) -> (cancellers: [@Sendable () -> Void], resume: [CheckedContinuation<[TaskResult<Value>], Never>]) {
+    ) -> (cancellers: [Canceller], resume: [CheckedContinuation<[TaskResult<Value>], Never>]) {
         for waiter in waiting.removeAll() {
             results[waiter.index] = cancelled
             finished += 1
@@ -82,5 +82,19 @@ struct WaitGroupState<Value: Sendable> {
         guard isComplete else { return (running, []) }
         defer { waiters = [] }
         return (running, waiters)
+    }
+}
+
+/// How a running task of a ``WaitGroup`` is cancelled: a Swift task's handle, kept as it is so that
+/// an in-process task costs no closure, or an action.
+enum Canceller: Sendable {
+    case task(Task<Void, Never>)
+    case action(@Sendable () -> Void)
+
+    func cancel() {
+        switch self {
+        case .task(let task): task.cancel()
+        case .action(let action): action()
+        }
     }
 }
