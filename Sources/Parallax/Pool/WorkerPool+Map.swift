@@ -36,15 +36,23 @@ extension WorkerPool {
         let chunks = try Self.encodeChunks(inputs, name: function.name, chunkSize: chunkSize)
         let total = chunks.last.map { $0.start + $0.count } ?? 0
 
-        var byChunk = [[TaskResult<Output>]](repeating: [], count: chunks.count)
+        guard total > 0 else { return [] }
+
+        // Every chunk delivers exactly once, whatever happens to it, so every slot is initialized
+        // before the results move into the array: no per-chunk arrays to copy and destroy.
+        let slots = UnsafeMutablePointer<TaskResult<Output>>.allocate(capacity: total)
+        defer { slots.deallocate() }
         await runChunks(chunks, name: function.name, limit: limit, timeout: timeout) { index, answer in
-            byChunk[index] = Self.results(
-                of: answer, for: chunks[index], name: function.name, as: Output.self)
+            let chunk = chunks[index]
+            Self.forEachResult(of: answer, for: chunk, name: function.name, as: Output.self) {
+                offset, result in
+                (slots + chunk.start + offset).initialize(to: result)
+            }
         }
-        var results: [TaskResult<Output>] = []
-        results.reserveCapacity(total)
-        for chunk in byChunk { results.append(contentsOf: chunk) }
-        return results
+        return [TaskResult<Output>](unsafeUninitializedCapacity: total) { buffer, count in
+            buffer.baseAddress!.moveInitialize(from: slots, count: total)
+            count = total
+        }
     }
 
     /// Runs a registered function over every input and returns the outputs in input order, or
@@ -118,8 +126,8 @@ extension WorkerPool {
             await self.runChunks(chunks, name: function.name, limit: limit, timeout: timeout) {
                 index, answer in
                 let chunk = chunks[index]
-                let results = Self.results(of: answer, for: chunk, name: function.name, as: Output.self)
-                for (offset, result) in results.enumerated() {
+                Self.forEachResult(of: answer, for: chunk, name: function.name, as: Output.self) {
+                    offset, result in
                     continuation.yield(MapItem(index: chunk.start + offset, result: result))
                 }
             }
@@ -206,42 +214,42 @@ extension WorkerPool {
         return chunks
     }
 
-    /// Turns a chunk's answer into one result per input.
+    /// Turns a chunk's answer into one result per input, handed to `body` with its offset in the
+    /// chunk, each exactly once.
     @inlinable
-    static func results<Output: Decodable>(
-        of answer: Result<[UInt8], TaskError>, for chunk: Chunk, name: String, as _: Output.Type
-    ) -> [TaskResult<Output>] {
+    static func forEachResult<Output: Decodable>(
+        of answer: Result<[UInt8], TaskError>, for chunk: Chunk, name: String, as _: Output.Type,
+        _ body: (Int, TaskResult<Output>) -> Void
+    ) {
         let outcomes: BatchPayload.Outcomes
         switch answer {
         case .failure(let error):
-            return Array(repeating: TaskResult(.failure(error)), count: chunk.count)
+            for offset in 0..<chunk.count { body(offset, TaskResult(.failure(error))) }
+            return
         case .success(let payload):
             do {
                 outcomes = try BatchPayload.Outcomes(payload, expected: chunk.count)
             } catch {
-                return Array(
-                    repeating: TaskResult(.failure(unreadableBatch(name, error))), count: chunk.count)
+                let failure = unreadableBatch(name, error)
+                for offset in 0..<chunk.count { body(offset, TaskResult(.failure(failure))) }
+                return
             }
         }
-        var results: [TaskResult<Output>] = []
-        results.reserveCapacity(chunk.count)
         outcomes.payload.withUnsafeBytes { raw in
-            for entry in outcomes.entries {
+            for (offset, entry) in outcomes.entries.enumerated() {
                 switch entry {
                 case .value(let range):
                     do {
                         let bytes = UnsafeRawBufferPointer(rebasing: raw[range])
-                        results.append(
-                            TaskResult(.success(try BinaryDecoder.decode(Output.self, from: bytes))))
+                        body(offset, TaskResult(.success(try BinaryDecoder.decode(Output.self, from: bytes))))
                     } catch {
-                        results.append(TaskResult(.failure(undecodableResult(name, Output.self, error))))
+                        body(offset, TaskResult(.failure(undecodableResult(name, Output.self, error))))
                     }
                 case .failure(let error):
-                    results.append(TaskResult(.failure(error)))
+                    body(offset, TaskResult(.failure(error)))
                 }
             }
         }
-        return results
     }
 
     @usableFromInline

@@ -75,6 +75,24 @@ package enum BatchPayload {
             bytes = writer.bytes
         }
 
+        /// Appends one outcome that `body` encodes straight into the payload, with no array of its
+        /// own; when `body` throws, what it wrote is dropped and the error is the outcome.
+        package mutating func appendOutcome(_ body: (inout [UInt8]) throws(TaskError) -> Void) {
+            let start = bytes.count
+            bytes.append(0)
+            bytes.append(contentsOf: repeatElement(0, count: 4))
+            do throws(TaskError) {
+                try body(&bytes)
+                let length = UInt32(bytes.count - start - 5)
+                withUnsafeBytes(of: length.littleEndian) { raw in
+                    for index in 0..<4 { bytes[start + 1 + index] = raw[index] }
+                }
+            } catch {
+                bytes.removeSubrange(start...)
+                append(.failure(error))
+            }
+        }
+
         package mutating func append(_ outcome: Result<[UInt8], TaskError>) {
             switch outcome {
             case .success(let value):

@@ -50,8 +50,10 @@ public struct TaskRegistry: Sendable {
             // A chunk of a map runs in one loop, with no async call per input.
             batchHandlers[name] = { inputs, context, reply in
                 for input in inputs {
-                    reply.append(
-                        Self.outcome(name, input: input, as: Input.self, context: context, synchronous))
+                    reply.appendOutcome { bytes throws(TaskError) in
+                        try Self.run(
+                            name, input: input, into: &bytes, as: Input.self, context: context, synchronous)
+                    }
                 }
             }
         }
@@ -115,17 +117,18 @@ public struct TaskRegistry: Sendable {
         }
     }
 
-    /// The synchronous form of ``run(_:input:as:context:_:)``: decode, run, encode. Written
-    /// without generic `Result`s, whose metadata an unspecialized caller would look up per input.
-    private static func outcome<Input: Decodable, Output: Encodable>(
-        _ name: String, input: ArraySlice<UInt8>, as _: Input.Type, context: WorkerContext,
-        _ body: (Input, WorkerContext) throws -> Output
-    ) -> Result<[UInt8], TaskError> {
+    /// The synchronous form of ``run(_:input:as:context:_:)``: decode, run, and encode straight
+    /// into a batch's reply. Written without generic `Result`s, whose metadata an unspecialized
+    /// caller would look up per input.
+    private static func run<Input: Decodable, Output: Encodable>(
+        _ name: String, input: ArraySlice<UInt8>, into bytes: inout [UInt8], as _: Input.Type,
+        context: WorkerContext, _ body: (Input, WorkerContext) throws -> Output
+    ) throws(TaskError) {
         let decoded: Input
         do {
             decoded = try WireCodec.decode(Input.self, from: input)
         } catch {
-            return .failure(decodingFailure(name, error, context: context))
+            throw decodingFailure(name, error, context: context)
         }
         let output: Output
         do {
@@ -133,9 +136,13 @@ public struct TaskRegistry: Sendable {
         } catch {
             var failure = TaskError(describing: error, context: where_(name, context))
             failure.workerPID = context.pid
-            return .failure(failure)
+            throw failure
         }
-        return encode(name, output, context: context)
+        do {
+            try WireCodec.encode(output, into: &bytes)
+        } catch {
+            throw encodingFailure(name, error, context: context)
+        }
     }
 
     /// Built only when something failed: it is never needed on the path of a result.
@@ -158,11 +165,16 @@ public struct TaskRegistry: Sendable {
         do {
             return .success(try WireCodec.encode(output))
         } catch {
-            return .failure(
-                TaskError(
-                    kind: .threw, type: "Parallax.ResultEncodingError",
-                    message: "the result of '\(name)' cannot be encoded: \(error)",
-                    trace: "\(String(reflecting: error))\n\(where_(name, context))", workerPID: context.pid))
+            return .failure(encodingFailure(name, error, context: context))
         }
+    }
+
+    private static func encodingFailure(_ name: String, _ error: any Error, context: WorkerContext)
+        -> TaskError
+    {
+        TaskError(
+            kind: .threw, type: "Parallax.ResultEncodingError",
+            message: "the result of '\(name)' cannot be encoded: \(error)",
+            trace: "\(String(reflecting: error))\n\(where_(name, context))", workerPID: context.pid)
     }
 }

@@ -27,7 +27,7 @@ struct Chaos: AsyncParsableCommand {
     var workers = 4
 
     @Option(help: "Workers killed with SIGKILL per second.")
-    var killsPerSecond: Double = 20
+    var killsPerSecond: Double = 8
 
     @Option(help: "Share of tasks that trap with fatalError (default 0.01; --quick: 0.25).")
     var crashRate: Double?
@@ -42,7 +42,7 @@ struct Chaos: AsyncParsableCommand {
     var memoryRate: Double?
 
     @Option(help: "The task timeout, in milliseconds: far above a task's run time even on a loaded machine.")
-    var timeoutMs = 1_000
+    var timeoutMs = 500
 
     @Option(help: "Each worker's memory limit, in MiB.")
     var memoryLimitMib = 128
