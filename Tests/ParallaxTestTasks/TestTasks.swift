@@ -612,16 +612,7 @@ public struct Misbehave: WorkerTask {
 public struct Environment: WorkerTask {
     public init() {}
     public func run(in context: WorkerContext) async throws -> [String: String] {
-        var variables: [String: String] = [:]
-        var cursor = environ
-        while let entry = cursor.pointee {
-            let text = String(cString: entry)
-            if let equals = text.firstIndex(of: "=") {
-                variables[String(text[..<equals])] = String(text[text.index(after: equals)...])
-            }
-            cursor += 1
-        }
-        return variables
+        WorkerEnvironment.current
     }
 }
 

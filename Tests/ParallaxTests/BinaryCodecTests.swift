@@ -249,18 +249,7 @@ import Testing
         case pair(Fuzz, label: String)
     }
 
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
-    static func randomFuzz(_ rng: inout SplitMix, depth: Int = 0) -> Fuzz {
+    static func randomFuzz(_ rng: inout SplitMix64, depth: Int = 0) -> Fuzz {
         let leafOnly = depth > 4
         switch Int.random(in: 0..<(leafOnly ? 10 : 13), using: &rng) {
         case 0: return .int(Int.random(in: .min ... .max, using: &rng))
@@ -299,14 +288,14 @@ import Testing
     }
 
     @Test func randomValuesOfEveryShapeRoundTrip() throws {
-        var rng = SplitMix(state: 0x5EED)
+        var rng = SplitMix64(seed: 0x5EED)
         for _ in 0..<2_000 {
             try roundTrip(Self.randomFuzz(&rng))
         }
     }
 
     @Test func mutatedEncodingsNeverCrashTheDecoder() throws {
-        var rng = SplitMix(state: 0xF00D)
+        var rng = SplitMix64(seed: 0xF00D)
         for _ in 0..<2_000 {
             var bytes = try BinaryEncoder.encode(Self.randomFuzz(&rng))
             for _ in 0..<Int.random(in: 1...4, using: &rng) {
@@ -328,7 +317,7 @@ import Testing
     }
 
     @Test func randomBytesNeverCrashTheDecoder() {
-        var rng = SplitMix(state: 0xBADC0DE)
+        var rng = SplitMix64(seed: 0xBADC0DE)
         for _ in 0..<5_000 {
             let bytes = (0..<Int.random(in: 0..<64, using: &rng)).map { _ in
                 UInt8.random(in: 0...255, using: &rng)

@@ -175,19 +175,7 @@ struct Chaos: AsyncParsableCommand {
                 await group.waitForAll()
             }
         }
-        return await withTaskGroup(of: Bool.self) { race in
-            race.addTask {
-                await load.value
-                return true
-            }
-            race.addTask {
-                try? await Task.sleep(for: deadline)
-                return false
-            }
-            let first = await race.next() ?? false
-            race.cancelAll()
-            return first
-        }
+        return await finishes(within: deadline) { await load.value }
     }
 
     /// The processes still there after the pool stopped: any worker it started that still exists

@@ -52,20 +52,8 @@ final class WorkerCensus: Sendable {
             return false
         }
         if reached { return liveCount }
-        let arrived = await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                for await _ in signal {}
-                return true
-            }
-            group.addTask {
-                try? await Task.sleep(for: limit)
-                return false
-            }
-            let first = await group.next() ?? false
-            continuation.finish()
-            group.cancelAll()
-            return first
-        }
+        let arrived = await finishes(within: limit) { for await _ in signal {} }
+        continuation.finish()
         guard arrived else { throw CancellationError() }
         return liveCount
     }
