@@ -17,6 +17,18 @@ enum SeedCorpus {
                 kind: .failure, id: 3,
                 payload: try BinaryEncoder.encode(TaskError(kind: .threw, type: "E", message: "m"))),
             Frame(kind: .cancel, id: 4, payload: []),
+            Frame(
+                kind: .serviceCall, id: 6,
+                payload: ServicePayload.Call(method: "store", taskID: 1, input: try BinaryEncoder.encode(5))
+                    .payload),
+            Frame(
+                kind: .serviceReply, id: 6,
+                payload: ServicePayload.reply(.success(try BinaryEncoder.encode(7)))),
+            Frame(
+                kind: .serviceReply, id: 7,
+                payload: ServicePayload.reply(
+                    .failure(ServiceError(kind: .threw, method: "store", message: "no")))),
+            Frame(kind: .serviceCancel, id: 7, payload: []),
         ]
         var batch = BatchPayload.RequestWriter(name: "map")
         for value in 0..<3 { try batch.append(value) }

@@ -49,6 +49,8 @@ enum WireFuzzing {
         _ = try? BatchPayload.Request(frame.payload)
         _ = try? BatchPayload.Outcomes(frame.payload, expected: Int(frame.id % 300))
         _ = try? BinaryDecoder.decode(TaskError.self, from: frame.payload)
+        _ = try? ServicePayload.Call(frame.payload)
+        _ = ServicePayload.outcome(frame.payload, method: "fuzz")
     }
 
     /// The binary codec, on bytes from a peer: decoding never traps, and whatever decodes
