@@ -678,6 +678,7 @@ public final class WorkerPool: Service, Sendable {
     private func runWorker(slot: Int, generation: UInt64, logger: Logger) async -> WorkerOutcome {
         let startup = OneShot<StartOutcome>()
         let exit = OneShot<ExitReport>()
+        let batch = ReadBatch()
         let process: WorkerProcess
         do {
             process = try WorkerProcess(
@@ -685,7 +686,11 @@ public final class WorkerPool: Service, Sendable {
                 slot: slot, maximumFrameSize: configuration.maximumFrameSize, logger: logger,
                 onFrame: { [self] frame in
                     // The I/O thread ends before the process is reaped, which `run()` awaits.
-                    self.received(frame, slot: slot, generation: generation, startup: startup)
+                    self.received(frame, slot: slot, generation: generation, startup: startup, batch: batch)
+                },
+                onReadEnd: { [self] in
+                    // The tasks that the answers of one read made room for go out in one write.
+                    self.deliver(batch.take())
                 },
                 onExit: { [services] report in
                     services.workerEnded(slot: slot, generation: generation)
@@ -777,7 +782,7 @@ public final class WorkerPool: Service, Sendable {
     }
 
     private func received(
-        _ frame: Frame, slot: Int, generation: UInt64, startup: OneShot<StartOutcome>
+        _ frame: Frame, slot: Int, generation: UInt64, startup: OneShot<StartOutcome>, batch: ReadBatch
     ) {
         switch frame.kind {
         case .hello:
@@ -805,7 +810,7 @@ public final class WorkerPool: Service, Sendable {
             }
             switch action {
             case .finished(let job, let sends, let started, let retire):
-                deliver(sends)
+                batch.add(sends)  // written after the read's last frame
                 if let started {
                     startTimeout(of: started.job, slot: started.slot, generation: started.generation)
                 }
@@ -968,5 +973,20 @@ public final class WorkerPool: Service, Sendable {
             message: running
                 ? "task '\(name)' was cancelled while running; its worker was stopped"
                 : "task '\(name)' was cancelled before it ran")
+    }
+}
+
+/// The sends caused by the frames of one read of a worker's channel, written when the read's frames
+/// are all handled. Used only by that worker's I/O thread.
+private final class ReadBatch: @unchecked Sendable {
+    private var sends: [PoolStateMachine<WorkerProcess>.Send] = []
+
+    func add(_ more: [PoolStateMachine<WorkerProcess>.Send]) {
+        sends.append(contentsOf: more)
+    }
+
+    func take() -> [PoolStateMachine<WorkerProcess>.Send] {
+        defer { sends.removeAll(keepingCapacity: true) }
+        return sends
     }
 }

@@ -17,6 +17,9 @@ package struct WorkerIOLoop: Sendable {
     let maximumFrameSize: Int
     let logger: Logger
     let onFrame: @Sendable (Frame) -> Void
+    /// Called after the frames of one read were handed to `onFrame`, so that what they caused can
+    /// be written to the worker in one go.
+    let onReadEnd: @Sendable () -> Void
 
     /// Runs until the process has ended and was reaped; closes the three descriptors.
     package func run() -> ExitReport {
@@ -84,6 +87,7 @@ package struct WorkerIOLoop: Sendable {
                 case 0:
                     decoder.append(bytes)
                     do {
+                        defer { onReadEnd() }
                         while let frame = try decoder.next() { onFrame(frame) }
                     } catch {
                         protocolError = error

@@ -38,11 +38,13 @@ package final class WorkerProcess: Sendable {
     ///   - maximumFrameSize: The largest frame accepted from the worker.
     ///   - logger: Receives the worker's output lines.
     ///   - onFrame: Called on the I/O thread for every frame the worker sends.
+    ///   - onReadEnd: Called on the I/O thread after the frames of one read.
     ///   - onExit: Called once on the I/O thread after the process was reaped.
     /// - Throws: ``FileDescriptorIO/SystemError`` when pipes or the process cannot be created.
     package init(
         launch: WorkerLaunch, slot: Int, maximumFrameSize: Int, logger: Logger,
         onFrame: @escaping @Sendable (Frame) -> Void,
+        onReadEnd: @escaping @Sendable () -> Void = {},
         onExit: @escaping @Sendable (ExitReport) -> Void
     ) throws(FileDescriptorIO.SystemError) {
         let requests = try FileDescriptorIO.makePipe()
@@ -95,7 +97,7 @@ package final class WorkerProcess: Sendable {
         let io = WorkerIOLoop(
             pid: pid, exitFD: pidFD >= 0 ? fcntl(pidFD, F_DUPFD_CLOEXEC, 0) : -1, replyFD: replies.read,
             stdoutFD: output.read, stderrFD: errors.read,
-            maximumFrameSize: maximumFrameSize, logger: logger, onFrame: onFrame)
+            maximumFrameSize: maximumFrameSize, logger: logger, onFrame: onFrame, onReadEnd: onReadEnd)
         OSThread.detach(name: "px-io-\(pid)") {
             let report = io.run()
             // Reaped: its descriptors go now, not when the last reference to this object does
