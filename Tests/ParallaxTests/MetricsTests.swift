@@ -35,4 +35,33 @@ struct MetricsTests {
         #expect(duration.values.count == 6)
         #expect(duration.values.allSatisfy { $0 > 0 })
     }
+
+    @Test func serviceCallsAreCountedByOutcomeAndTimed() async throws {
+        let metrics = TestMetrics()
+        var configuration = TestPool.configuration(workers: 1)
+        configuration.name = "service-metrics"
+        let host = ServiceHost()
+        let pool = WorkerPool(
+            configuration: configuration, tasks: TestTasks.registry, services: host.registry,
+            metricsFactory: metrics)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await pool.run() }
+            _ = try await pool.submit(CallService(.echo("a")))
+            _ = try await pool.submit(CallService(.echo("b")))
+            _ = try await pool.submit(CallService(.fail(code: 3)))
+            _ = try await pool.submit(CallService(.missing))
+            pool.shutdown()
+            try await group.waitForAll()
+        }
+        let dimensions = [("pool", "service-metrics")]
+        #expect(metrics.counterTotal(label: "parallax_service_calls_total", dimensions: dimensions) == 2)
+        for kind in ["threw", "unknownMethod"] {
+            #expect(
+                metrics.counterTotal(
+                    label: "parallax_service_call_failures_total", dimensions: dimensions + [("kind", kind)])
+                    == 1)
+        }
+        let duration = try metrics.expectTimer("parallax_service_call_duration", dimensions)
+        #expect(duration.values.count == 3)  // the unknown method never ran
+    }
 }

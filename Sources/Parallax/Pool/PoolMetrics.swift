@@ -11,7 +11,14 @@ import CoreMetrics
 /// | `parallax_queue_depth` | meter | pool |
 /// | `parallax_tasks_in_flight` | meter | pool |
 /// | `parallax_task_duration` | timer (nanoseconds, submit to answer) | pool |
+/// | `parallax_service_calls_total` | counter, calls answered with a value | pool |
+/// | `parallax_service_call_failures_total` | counter | pool, kind |
+/// | `parallax_service_call_duration` | timer (nanoseconds, in the parent) | pool |
 final class PoolMetrics: Sendable {
+    static let serviceFailureKinds: [ServiceError.Kind] = [
+        .threw, .unknownMethod, .unavailable, .timedOut, .cancelled, .encoding,
+    ]
+
     static let failureKinds: [TaskError.Kind] = [
         .threw, .crashed, .timedOut, .cancelled, .rejected, .protocolViolation,
     ]
@@ -23,6 +30,9 @@ final class PoolMetrics: Sendable {
     let queueDepth: Meter
     let inFlight: Meter
     let duration: CoreMetrics.Timer
+    let serviceCalls: Counter
+    let serviceFailures: [String: Counter]
+    let serviceDuration: CoreMetrics.Timer
 
     init(pool: String, factory: any MetricsFactory) {
         let dimensions = [("pool", pool)]
@@ -40,6 +50,31 @@ final class PoolMetrics: Sendable {
         inFlight = Meter(label: "parallax_tasks_in_flight", dimensions: dimensions, factory: factory)
         duration = CoreMetrics.Timer(
             label: "parallax_task_duration", dimensions: dimensions, factory: factory)
+        serviceCalls = Counter(
+            label: "parallax_service_calls_total", dimensions: dimensions, factory: factory)
+        var serviceFailures: [String: Counter] = [:]
+        for kind in Self.serviceFailureKinds {
+            serviceFailures[kind.rawValue] = Counter(
+                label: "parallax_service_call_failures_total",
+                dimensions: dimensions + [("kind", kind.rawValue)],
+                factory: factory)
+        }
+        self.serviceFailures = serviceFailures
+        serviceDuration = CoreMetrics.Timer(
+            label: "parallax_service_call_duration", dimensions: dimensions, factory: factory)
+    }
+
+    /// Records the outcome of a service call that ran `elapsed` in the parent, or was refused
+    /// (`elapsed` nil).
+    func recordServiceCall(_ outcome: Result<[UInt8], ServiceError>, elapsed: Duration?) {
+        if let elapsed {
+            serviceDuration.recordNanoseconds(
+                elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        }
+        switch outcome {
+        case .success: serviceCalls.increment()
+        case .failure(let error): serviceFailures[error.kind.rawValue]?.increment()
+        }
     }
 
     /// Records the answer of a task submitted at `start`.

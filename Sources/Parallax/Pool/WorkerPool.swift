@@ -72,7 +72,7 @@ public final class WorkerPool: Service, Sendable {
     ) {
         self.metrics = PoolMetrics(pool: configuration.name, factory: metricsFactory)
         self.configuration = configuration
-        self.services = ServiceDispatcher(registry: services)
+        self.services = ServiceDispatcher(registry: services, metrics: metrics)
         self.tasks = tasks
         var logger = logger
         logger[metadataKey: "parallax.pool"] = "\(configuration.name)"

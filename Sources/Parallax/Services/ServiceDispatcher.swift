@@ -16,9 +16,11 @@ final class ServiceDispatcher: Sendable {
 
     let registry: ServiceRegistry
     private let state = Locked(State())
+    private let metrics: PoolMetrics
 
-    init(registry: ServiceRegistry) {
+    init(registry: ServiceRegistry, metrics: PoolMetrics) {
         self.registry = registry
+        self.metrics = metrics
     }
 
     /// Calls running in the parent now.
@@ -47,13 +49,18 @@ final class ServiceDispatcher: Sendable {
             }
             // Registered under the lock that the task's own removal takes: it cannot end first.
             state.running[key] = Task {
+                let start = ContinuousClock.now
                 let outcome = await handler(call.input[...])
+                self.metrics.recordServiceCall(outcome, elapsed: .now - start)
                 let stillWanted = self.state.withLock { $0.running.removeValue(forKey: key) != nil }
                 if stillWanted { reply(outcome) }
             }
             return nil
         }
-        if let refused { reply(.failure(refused)) }
+        if let refused {
+            metrics.recordServiceCall(.failure(refused), elapsed: nil)
+            reply(.failure(refused))
+        }
     }
 
     /// The caller gave up on a call: its handler is cancelled and its outcome dropped.
