@@ -1,3 +1,4 @@
+import Logging
 import Parallax
 import ParallaxTestTasks
 import Testing
@@ -197,5 +198,31 @@ struct ServiceProxyTests {
             slow.cancelAll()
             _ = await slow.wait()
         }
+    }
+
+    @Test func aCallOutsideAWorkerIsATypedError() async {
+        let context = WorkerContext(
+            slot: 0, pid: getpid(), taskID: 1, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        )
+        let error = await #expect(throws: ServiceError.self) {
+            try await context.services.call(TestServices.echo, "x")
+        }
+        #expect(error?.kind == .notInWorker)
+    }
+
+    @Test func anInputThatCannotBeEncodedIsATypedErrorAndNothingIsSent() async {
+        let sent = Locked(0)
+        let calls = ServiceCalls(defaultTimeout: nil) { _, _, _ in sent.withLock { $0 += 1 } }
+        let context = WorkerContext(
+            slot: 0, pid: getpid(), taskID: 1,
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+            serviceCalls: calls)
+        let method = ServiceMethod<LiveResource, Int>("test.resource")
+        let error = await #expect(throws: ServiceError.self) {
+            try await context.services.call(method, LiveResource(descriptor: 1))
+        }
+        #expect(error?.kind == .encoding)
+        #expect(sent.withLock { $0 } == 0)
+        #expect(calls.count == 0)
     }
 }

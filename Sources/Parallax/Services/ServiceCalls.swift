@@ -39,13 +39,12 @@ package final class ServiceCalls: Sendable {
                     Task {
                         try? await Task.sleep(for: timeout)
                         guard !Task.isCancelled else { return }
-                        self.end(
-                            id,
+                        self.end(id, tellParent: true) { method in
                             .failure(
                                 ServiceError(
                                     kind: .timedOut, method: method,
-                                    message: "no answer from the parent within \(timeout)")),
-                            tellParent: true)
+                                    message: "no answer from the parent within \(timeout)"))
+                        }
                     }
                 }
                 let start = entries.withLock { state -> Bool in
@@ -73,31 +72,28 @@ package final class ServiceCalls: Sendable {
                 }
                 return true
             }
-            if waiting { end(id, .failure(Self.cancelled(method)), tellParent: true) }
+            if waiting { end(id, tellParent: true) { .failure(Self.cancelled($0)) } }
         }
     }
 
     /// Hands a serviceReply frame to its call; a reply for a call that ended already is dropped.
     package func replied(_ frame: Frame) {
-        guard
-            let method = entries.withLock({ state -> String? in
-                if case .waiting(let method, _, _) = state.calls[frame.id] { return method }
-                return nil
-            })
-        else { return }
-        end(frame.id, ServicePayload.outcome(frame.payload, method: method), tellParent: false)
+        end(frame.id, tellParent: false) { method in ServicePayload.outcome(frame.payload, method: method) }
     }
 
-    private func end(_ id: UInt64, _ outcome: Result<[UInt8], ServiceError>, tellParent: Bool) {
+    /// Ends the call `id` if it still waits, with the outcome `outcome` makes from its method.
+    private func end(
+        _ id: UInt64, tellParent: Bool, _ outcome: (String) -> Result<[UInt8], ServiceError>
+    ) {
         let entry = entries.withLock { state -> Entry? in
             guard case .waiting = state.calls[id] else { return nil }
             return state.calls.removeValue(forKey: id)
         }
-        guard case .waiting(_, let continuation, let deadline) = entry else { return }
+        guard case .waiting(let method, let continuation, let deadline) = entry else { return }
         deadline?.cancel()
         // The parent cancels its handler: a call that ended here must not hold its resources.
         if tellParent { send(.serviceCancel, id, []) }
-        continuation.resume(returning: outcome)
+        continuation.resume(returning: outcome(method))
     }
 
     private static func cancelled(_ method: String) -> ServiceError {

@@ -53,15 +53,16 @@ package enum BatchPayload {
                 bytes.removeSubrange(start...)
                 throw error
             }
-            patch(UInt32(bytes.count - start - 4), at: start)
+            BatchPayload.patch(UInt32(bytes.count - start - 4), at: start, in: &bytes)
             count += 1
-            patch(count, at: countOffset)
+            BatchPayload.patch(count, at: countOffset, in: &bytes)
         }
+    }
 
-        private mutating func patch(_ value: UInt32, at offset: Int) {
-            withUnsafeBytes(of: value.littleEndian) { raw in
-                for index in 0..<4 { bytes[offset + index] = raw[index] }
-            }
+    /// Writes a length that is known only after what it counts, over the placeholder at `offset`.
+    static func patch(_ value: UInt32, at offset: Int, in bytes: inout [UInt8]) {
+        withUnsafeBytes(of: value.littleEndian) { raw in
+            for index in 0..<4 { bytes[offset + index] = raw[index] }
         }
     }
 
@@ -83,10 +84,7 @@ package enum BatchPayload {
             bytes.append(contentsOf: repeatElement(0, count: 4))
             do throws(TaskError) {
                 try body(&bytes)
-                let length = UInt32(bytes.count - start - 5)
-                withUnsafeBytes(of: length.littleEndian) { raw in
-                    for index in 0..<4 { bytes[start + 1 + index] = raw[index] }
-                }
+                BatchPayload.patch(UInt32(bytes.count - start - 5), at: start + 1, in: &bytes)
             } catch {
                 bytes.removeSubrange(start...)
                 append(.failure(error))
