@@ -11,6 +11,8 @@
 #include <linux/futex.h>
 #include <signal.h>
 #include <spawn.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -136,3 +138,25 @@ void cpx_lock_slow(uint32_t *word) {
 }
 
 void cpx_unlock_wake(uint32_t *word) { syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0); }
+
+int cpx_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
+
+void cpx_eventfd_signal(int fd) {
+    uint64_t one = 1;
+    ssize_t written;
+    do { written = write(fd, &one, sizeof one); } while (written < 0 && errno == EINTR);
+}
+
+void cpx_eventfd_reset(int fd) {
+    uint64_t count;
+    ssize_t got;
+    do { got = read(fd, &count, sizeof count); } while (got < 0 && errno == EINTR);
+}
+
+int cpx_wait_readable(int fd, long long timeout_ns) {
+    struct pollfd entry = {.fd = fd, .events = POLLIN, .revents = 0};
+    struct timespec timeout = {.tv_sec = timeout_ns / 1000000000LL, .tv_nsec = timeout_ns % 1000000000LL};
+    int ready;
+    do { ready = ppoll(&entry, 1, &timeout, NULL); } while (ready < 0 && errno == EINTR);
+    return ready < 0 ? -1 : (ready > 0 ? 1 : 0);
+}

@@ -49,12 +49,25 @@ int cpx_pipe_cloexec(int fds[2]);
 /// Asks for a pipe buffer of `size` bytes (Linux F_SETPIPE_SZ). Returns the size granted or -1.
 int cpx_set_pipe_size(int fd, int size);
 
-/// Releases free heap memory to the system. Returns 1 if memory was released.
 /// Sets no_new_privs on the calling process: neither it nor anything it starts can gain
 /// privileges through setuid binaries or file capabilities. 0 on success, -1 with errno set.
 int cpx_set_no_new_privs(void);
 
+/// Releases free heap memory to the system. Returns 1 if memory was released.
 int cpx_trim_heap(void);
+
+/// Creates an eventfd that closes on exec and never blocks. Returns it or -1 with errno set.
+int cpx_eventfd(void);
+
+/// Adds one to an eventfd's counter, which makes a poll on it return.
+void cpx_eventfd_signal(int fd);
+
+/// Resets an eventfd's counter.
+void cpx_eventfd_reset(int fd);
+
+/// Waits until `fd` is readable, hung up or in error, for at most `timeout_ns` nanoseconds.
+/// Returns 1 when it is, 0 when the time ran out, -1 with errno set on an error.
+int cpx_wait_readable(int fd, long long timeout_ns);
 
 /// Names the calling thread (at most 15 bytes are kept).
 void cpx_set_thread_name(const char *name);

@@ -50,43 +50,33 @@ package enum FileDescriptorIO {
         if let failure { throw failure }
     }
 
-    /// Writes a frame header and its payload with `writev`, without joining them first.
+    /// Writes `head` then `body` with `writev`, without joining them first.
     /// - Throws: ``SystemError`` on a write error.
-    package static func writeAll(_ fd: Int32, header: [UInt8], payload: [UInt8]) throws(SystemError) {
-        let failure = header.withUnsafeBytes { head in
-            payload.withUnsafeBytes { body -> SystemError? in
-                do throws(SystemError) {
-                    try writeAll(fd, head, body)
-                    return nil
-                } catch {
-                    return error
-                }
-            }
-        }
-        if let failure { throw failure }
-    }
-
-    private static func writeAll(
+    package static func writeAll(
         _ fd: Int32, _ head: UnsafeRawBufferPointer, _ body: UnsafeRawBufferPointer
     ) throws(SystemError) {
         var written = 0
         let total = head.count + body.count
+        var vectors = (iovec(), iovec())
         while written < total {
-            var vectors: [iovec] = []
-            if written < head.count {
-                vectors.append(
-                    iovec(
+            let count = withUnsafeMutableBytes(of: &vectors) { raw -> Int in
+                let vector = raw.bindMemory(to: iovec.self)
+                var used = 0
+                if written < head.count {
+                    vector[used] = iovec(
                         iov_base: UnsafeMutableRawPointer(mutating: head.baseAddress! + written),
-                        iov_len: head.count - written))
-            }
-            let bodyOffset = max(0, written - head.count)
-            if body.count > bodyOffset {
-                vectors.append(
-                    iovec(
+                        iov_len: head.count - written)
+                    used += 1
+                }
+                let bodyOffset = max(0, written - head.count)
+                if body.count > bodyOffset {
+                    vector[used] = iovec(
                         iov_base: UnsafeMutableRawPointer(mutating: body.baseAddress! + bodyOffset),
-                        iov_len: body.count - bodyOffset))
+                        iov_len: body.count - bodyOffset)
+                    used += 1
+                }
+                return writev(fd, vector.baseAddress, Int32(used))
             }
-            let count = writev(fd, vectors, Int32(vectors.count))
             if count < 0 {
                 let code = errno
                 if code == EINTR { continue }

@@ -31,6 +31,24 @@ package final class OneShot<Value: Sendable>: Sendable {
         return true
     }
 
+    /// Whether the value was delivered and not yet taken.
+    package var isDelivered: Bool {
+        state.withLock { state in
+            if case .delivered = state { return true }
+            return false
+        }
+    }
+
+    /// Takes the value without waiting, if it was delivered; the caller then never calls
+    /// ``wait()``.
+    package func take() -> Value? {
+        state.withLock { state in
+            guard case .delivered(let value) = state else { return nil }
+            state = .consumed
+            return value
+        }
+    }
+
     /// Waits for the value. Not cancellable: the producer always delivers.
     package func wait() async -> Value {
         await withCheckedContinuation { continuation in

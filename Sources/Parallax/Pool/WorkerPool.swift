@@ -34,6 +34,7 @@ public final class WorkerPool: Service, Sendable {
     private let nextJobID = Atomic<UInt64>(1)
     private let running = Atomic<Bool>(false)
     private let shutdownRequested = Latch()
+    private let shutdownBegun = Atomic<Bool>(false)
     private let drained = Latch()
     private let stoppedSlots = Atomic<Int>(0)
     private let allSlotsStopped = Latch()
@@ -49,6 +50,9 @@ public final class WorkerPool: Service, Sendable {
     private let failureCode = Locked<WorkerPoolError.Code?>(nil)
     private let roomWaiters = Locked<[OneShot<Void>]>([])
     private let roomWaiterCount = Atomic<Int>(0)
+    private let inlineWait = Locked(InlineWaitPolicy())
+    private let inlineAnswered = Atomic<Int>(0)
+    private let inlineMissed = Atomic<Int>(0)
 
     /// What happens to the workers: starts, crashes, restarts, giving up, shutdown.
     ///
@@ -132,11 +136,31 @@ public final class WorkerPool: Service, Sendable {
 
     /// Starts a graceful shutdown; ``run()`` returns when it is complete.
     ///
-    /// Queued tasks are rejected with a ``TaskError/Kind/rejected`` error; running tasks get the
-    /// configured graceful timeout to finish.
+    /// The pool takes no task from the moment this returns, and queued tasks are rejected with a
+    /// ``TaskError/Kind/rejected`` error (unless ``Configuration/queuedTasksOnShutdown`` drains
+    /// them); running tasks get the configured graceful timeout to finish.
     public func shutdown() {
         services.refuseNewCalls()
+        guard !shutdownBegun.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        stopIntake()
         shutdownRequested.set()
+    }
+
+    /// Stops taking tasks and rejects the queued ones, or lets them drain.
+    private func stopIntake() {
+        let drain = configuration.queuedTasksOnShutdown.drains
+        let rejected = state.withLock { $0.beginShutdown(drain: drain) }
+        logger.debug("pool shutting down", metadata: ["parallax.pool.rejected": "\(rejected.count)"])
+        emit(
+            Event(
+                .draining,
+                message: drain
+                    ? "the pool takes no more tasks and runs the queued ones"
+                    : "the pool takes no more tasks; \(rejected.count) queued tasks were rejected"))
+        for job in rejected {
+            job.completion(.failure(PoolStateMachine<WorkerProcess>.shuttingDownError(job)))
+        }
+        wakeRoomWaiters()  // they find the pool closed
     }
 
     /// Runs `body` with a running pool, then shuts the pool down gracefully.
@@ -241,21 +265,62 @@ public final class WorkerPool: Service, Sendable {
     ) async -> Result<[UInt8], TaskError> {
         let answer = OneShot<Result<[UInt8], TaskError>>()
         let id = makeJobID()
+        let waitsInline = configuration.inlineReplyWait > .zero && inlineWait.withLock { $0.shouldWait() }
         return await withTaskCancellationHandler {
-            while !enqueue(
-                id: id, kind: kind, task: task, timeout: timeout, whenFull: whenFull,
-                completion: {
-                    answer.deliver($0)
-                })
-            {
+            while true {
+                // A caller cancelled before its job is known to the pool cancels it here.
                 if Task.isCancelled { return .failure(Self.cancelledError(name: task.name, running: false)) }
-                await waitForRoom()
+                let enqueued = enqueueJob(
+                    id: id, kind: kind, task: task, timeout: timeout, whenFull: whenFull,
+                    claimingReplies: waitsInline, completion: { answer.deliver($0) })
+                // The cancellation handler may have run before the job was known.
+                if Task.isCancelled { cancel(jobID: id) }
+                switch enqueued {
+                case .taken:
+                    return await answer.wait()
+                case .claimed(let process, let generation):
+                    if let value = readAnswer(from: process, generation: generation, into: answer) {
+                        return value
+                    }
+                    return await answer.wait()
+                case .notTaken:
+                    await waitForRoom()
+                }
             }
-            return await answer.wait()
         } onCancel: {
             self.cancel(jobID: id)
             self.wakeRoomWaiters()
         }
+    }
+
+    /// Reads the reply pipe of `process`, claimed when the job was sent, on this thread until the
+    /// answer arrives or ``Configuration/inlineReplyWait`` passed, then gives the pipe back.
+    /// Returns the answer if it arrived.
+    private func readAnswer<Value>(
+        from process: WorkerProcess, generation: UInt64, into answer: OneShot<Value>
+    ) -> Value? {
+        process.replies.read(
+            until: { answer.isDelivered }, deadline: .now.advanced(by: configuration.inlineReplyWait))
+        state.withLock { machine in
+            let idle =
+                machine.slots[process.slot].generation == generation
+                && machine.slots[process.slot].sent.isEmpty
+            process.replies.giveBack(othersPending: !idle)
+        }
+        let value = answer.take()
+        inlineWait.withLock { $0.record(answeredInTime: value != nil) }
+        if value != nil {
+            inlineAnswered.add(1, ordering: .relaxed)
+        } else {
+            inlineMissed.add(1, ordering: .relaxed)
+        }
+        return value
+    }
+
+    /// How many callers waited for their answer on their own thread
+    /// (``Configuration/inlineReplyWait``): answered there, or gave up the wait.
+    package var inlineWaits: (answered: Int, missed: Int) {
+        (inlineAnswered.load(ordering: .relaxed), inlineMissed.load(ordering: .relaxed))
     }
 
     /// Suspends until the queue may have room: a job left it, or the pool stopped taking jobs.
@@ -356,6 +421,29 @@ public final class WorkerPool: Service, Sendable {
         whenFull: WhenFull = .fail,
         completion: @escaping Job.Completion
     ) -> Bool {
+        let outcome = enqueueJob(
+            id: id, kind: kind, task: task, timeout: timeout, whenFull: whenFull, claimingReplies: false,
+            completion: completion)
+        if case .notTaken = outcome { return false }
+        return true
+    }
+
+    /// What ``enqueueJob(id:kind:task:timeout:whenFull:claimingReplies:completion:)`` did.
+    private enum Enqueued {
+        /// The queue is full and the caller waits for room: `completion` will not be called.
+        case notTaken
+        case taken
+        /// Taken and sent to an idle worker, whose reply pipe the caller now reads (see
+        /// ``ReplyChannel``) and must give back.
+        case claimed(WorkerProcess, generation: UInt64)
+    }
+
+    /// Queues an encoded task, as ``enqueue(id:kind:task:timeout:whenFull:completion:)``; with
+    /// `claimingReplies`, a job sent at once to an idle worker comes with that worker's reply pipe.
+    private func enqueueJob(
+        id: UInt64, kind: Frame.Kind, task: EncodedTask, timeout: Duration?, whenFull: WhenFull,
+        claimingReplies: Bool, completion: @escaping Job.Completion
+    ) -> Enqueued {
         let metrics = metrics
         let submitted = ContinuousClock.now
         let job = Job(
@@ -365,26 +453,32 @@ public final class WorkerPool: Service, Sendable {
             metrics.record(outcome, since: submitted)
             completion(outcome)
         }
-        let (action, queued, running) = state.withLock { machine in
+        let (action, claimed, queued, running) = state.withLock { machine in
             let action = machine.submit(job)
-            if case .send(let send) = action { Self.post([send]) }
-            return (action, machine.queuedCount, machine.inFlightCount)
+            var claimed = false
+            if case .send(let send) = action {
+                // Claimed before the frame is posted, which otherwise hands the pipe to the I/O thread.
+                claimed = claimingReplies && send.startsRunning && send.handle.replies.claim()
+                Self.post([send])
+            }
+            return (action, claimed, machine.queuedCount, machine.inFlightCount)
         }
         metrics.load(queued: queued, inFlight: running)
         switch action {
         case .send(let send):
             metrics.submitted.increment()
             deliver([send])
+            if claimed { return .claimed(send.handle, generation: send.generation) }
         case .queued:
             metrics.submitted.increment()
         case .full(let job):
-            guard !whenFull.isWait else { return false }
+            guard !whenFull.isWait else { return .notTaken }
             job.completion(
                 .failure(
                     PoolStateMachine<WorkerProcess>.overflowError(job, limit: configuration.mailboxLimit)))
         case .reject(let job, let error): job.completion(.failure(error))
         }
-        return true
+        return .taken
     }
 
     /// Cancels a job: a queued job never runs; a job sent ahead is skipped; a running job is
@@ -430,11 +524,13 @@ public final class WorkerPool: Service, Sendable {
 
     // MARK: Dispatch
 
-    /// Queues the run frames of `sends` on their workers. Called inside the state lock, so every
-    /// worker receives its frames in the order the state machine assigned the jobs.
+    /// Queues the run frames of `sends` on their workers, and makes sure each worker's replies are
+    /// read. Called inside the state lock, so every worker receives its frames in the order the
+    /// state machine assigned the jobs.
     private static func post(_ sends: [PoolStateMachine<WorkerProcess>.Send]) {
         for send in sends {
             send.handle.enqueue(kind: send.job.kind, id: send.job.id, payload: send.job.payload)
+            send.handle.replies.ensureReader()
         }
     }
 
@@ -691,6 +787,13 @@ public final class WorkerPool: Service, Sendable {
                 onReadEnd: { [self] in
                     // The tasks that the answers of one read made room for go out in one write.
                     self.deliver(batch.take())
+                    // A worker that holds no job is read by nobody until it gets one, so that the
+                    // caller of that job may read the answer itself.
+                    state.withLock { machine in
+                        guard machine.slots[slot].generation == generation, machine.slots[slot].sent.isEmpty
+                        else { return }
+                        machine.slots[slot].handle?.replies.releaseFromIOThread()
+                    }
                 },
                 onExit: { [services] report in
                     services.workerEnded(slot: slot, generation: generation)
@@ -887,20 +990,7 @@ public final class WorkerPool: Service, Sendable {
     // MARK: Shutdown
 
     private func coordinateShutdown() async {
-        _ = await shutdownRequested.wait()
-        let drain = configuration.queuedTasksOnShutdown.drains
-        let rejected = state.withLock { $0.beginShutdown(drain: drain) }
-        logger.debug("pool shutting down", metadata: ["parallax.pool.rejected": "\(rejected.count)"])
-        emit(
-            Event(
-                .draining,
-                message: drain
-                    ? "the pool takes no more tasks and runs the queued ones"
-                    : "the pool takes no more tasks; \(rejected.count) queued tasks were rejected"))
-        for job in rejected {
-            job.completion(.failure(PoolStateMachine<WorkerProcess>.shuttingDownError(job)))
-        }
-        wakeRoomWaiters()  // they find the pool closed
+        _ = await shutdownRequested.wait()  // set by `shutdown()`, which stopped the intake
         checkDrained()
         if await !drained.wait(timeout: configuration.gracefulShutdownTimeout) {
             let (queued, abandoned) = state.withLock { ($0.stopDraining(), $0.abandonRunningJobs()) }

@@ -5,35 +5,35 @@ import Logging
     import Glibc
 #endif
 
-/// The body of a worker's I/O thread: frames from the reply pipe, lines from stdout and stderr,
-/// then reaping. See ``WorkerProcess``.
+/// The body of a worker's I/O thread: frames from the reply pipe while it is the pipe's reader
+/// (see ``ReplyChannel``), lines from stdout and stderr, then reaping. See ``WorkerProcess``.
 package struct WorkerIOLoop: Sendable {
     let pid: Int32
     /// A descriptor of the loop's own for the process, readable once it has ended; -1 if none.
     let exitFD: Int32
-    let replyFD: Int32
+    let replies: ReplyChannel
     let stdoutFD: Int32
     let stderrFD: Int32
-    let maximumFrameSize: Int
     let logger: Logger
-    let onFrame: @Sendable (Frame) -> Void
-    /// Called after the frames of one read were handed to `onFrame`, so that what they caused can
-    /// be written to the worker in one go.
-    let onReadEnd: @Sendable () -> Void
 
-    /// Runs until the process has ended and was reaped; closes the three descriptors.
+    /// Runs until the process has ended and was reaped; closes the channel and both streams.
     package func run() -> ExitReport {
-        var decoder = FrameDecoder(maximumFrameSize: maximumFrameSize)
         var stdoutLines = LineSplitter()
         var stderrLines = LineSplitter()
         var tail: [String] = []
-        var protocolError: ProtocolError?
+        var replyOpen = true
+        // Without a pidfd the I/O thread always reads the pipe: it learns of the end from it.
+        var exitSeen = exitFD < 0
+        // The wake-up, the reply pipe, stdout, stderr and the pidfd; a negative descriptor is
+        // skipped by poll.
         var fds = [
-            pollfd(fd: replyFD, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: replies.wakeDescriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: -1, events: Int16(POLLIN), revents: 0),
             pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0),
             pollfd(fd: stderrFD, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: -1, events: Int16(POLLIN), revents: 0),
         ]
-        let bufferSize = 256 * 1024
+        let bufferSize = 64 * 1024
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
         defer { buffer.deallocate() }
         var drainDeadline: ContinuousClock.Instant?
@@ -49,7 +49,20 @@ package struct WorkerIOLoop: Sendable {
             logger.info("\(line)", metadata: ["parallax.stream": "stdout"])
         }
 
-        while fds.contains(where: { $0.fd >= 0 }) {
+        while replyOpen || fds[2].fd >= 0 || fds[3].fd >= 0 {
+            let reading = replyOpen && replies.ioThreadReads
+            if reading, replies.hasEnded {
+                // End of file, or a protocol violation that killed the worker: what it still
+                // writes to stdout and stderr gets a bounded time, then it is reaped.
+                replyOpen = false
+                replies.close()
+                fds[0].fd = -1
+                drainDeadline = ContinuousClock.now.advanced(by: WorkerProcess.outputDrainLimit)
+                continue
+            }
+            fds[1].fd = reading ? replies.descriptor : -1
+            // While a caller reads the pipe or nobody does, the pidfd tells that the worker ended.
+            fds[4].fd = replyOpen && !reading && !exitSeen ? exitFD : -1
             var timeout: Int32 = -1
             if let deadline = drainDeadline {
                 let left = ContinuousClock.now.duration(to: deadline)
@@ -58,55 +71,41 @@ package struct WorkerIOLoop: Sendable {
             }
             let ready = poll(&fds, nfds_t(fds.count), timeout)
             if ready < 0 {
-                if errno == EINTR { continue }
-                break
+                // EINTR, or ENOMEM, which passes: a caller may be reading the pipe, so the loop
+                // cannot end here.
+                if errno != EINTR { usleep(1_000) }
+                continue
             }
-            for index in fds.indices where fds[index].fd >= 0 && fds[index].revents != 0 {
-                let count: Int
-                do {
-                    count = try FileDescriptorIO.read(fds[index].fd, into: buffer)
-                } catch {
-                    count = 0
-                }
-                let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+            if fds[0].fd >= 0, fds[0].revents != 0 { replies.resetWake() }
+            if fds[1].fd >= 0, fds[1].revents != 0 { replies.readOnce() }
+            if fds[4].fd >= 0, fds[4].revents != 0 {
+                exitSeen = true
+                replies.ensureReader()  // to read what the worker wrote last, then the end
+            }
+            for index in 2...3 where fds[index].fd >= 0 && fds[index].revents != 0 {
+                let count = (try? FileDescriptorIO.read(fds[index].fd, into: buffer)) ?? 0
                 if count == 0 {
                     FileDescriptorIO.close(fds[index].fd)
                     fds[index].fd = -1
-                    switch index {
-                    case 0:
-                        if protocolError == nil, decoder.bufferedByteCount > 0 {
-                            protocolError = ProtocolError(.truncated(missing: decoder.missingByteCount))
-                        }
-                        drainDeadline = ContinuousClock.now.advanced(by: WorkerProcess.outputDrainLimit)
-                    case 1: if let line = stdoutLines.finish() { stdoutLine(line) }
-                    default: if let line = stderrLines.finish() { stderrLine(line) }
+                    if index == 2 {
+                        if let line = stdoutLines.finish() { stdoutLine(line) }
+                    } else if let line = stderrLines.finish() {
+                        stderrLine(line)
                     }
                     continue
                 }
-                switch index {
-                case 0:
-                    decoder.append(bytes)
-                    do {
-                        defer { onReadEnd() }
-                        while let frame = try decoder.next() { onFrame(frame) }
-                    } catch {
-                        protocolError = error
-                        logger.error(
-                            "worker broke the channel protocol, stopping it",
-                            metadata: ["parallax.error": "\(error)"])
-                        kill(pid, SIGKILL)  // not reaped yet: the pid is still ours
-                        FileDescriptorIO.close(fds[0].fd)
-                        fds[0].fd = -1
-                        drainDeadline = ContinuousClock.now.advanced(by: WorkerProcess.outputDrainLimit)
-                    }
-                case 1: for line in stdoutLines.append(bytes) { stdoutLine(line) }
-                default: for line in stderrLines.append(bytes) { stderrLine(line) }
+                let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+                if index == 2 {
+                    for line in stdoutLines.append(bytes) { stdoutLine(line) }
+                } else {
+                    for line in stderrLines.append(bytes) { stderrLine(line) }
                 }
             }
         }
-        for fd in fds where fd.fd >= 0 { FileDescriptorIO.close(fd.fd) }
+        if replyOpen { replies.close() }
+        for index in 2...3 where fds[index].fd >= 0 { FileDescriptorIO.close(fds[index].fd) }
         return ExitReport(
-            termination: reap(), stderrTail: tail, protocolError: protocolError, pid: pid)
+            termination: reap(), stderrTail: tail, protocolError: replies.protocolError, pid: pid)
     }
 
     /// How long a process may live on after its channel and output closed before it is killed.

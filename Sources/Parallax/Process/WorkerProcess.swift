@@ -8,11 +8,11 @@ package import Logging
 /// The parent's handle on one running worker process.
 ///
 /// A worker process owns four pipes: requests (parent to worker, fd 3 in the worker), replies
-/// (worker to parent, fd 4), stdout and stderr. One I/O thread per worker polls the replies and
-/// both output streams: it decodes frames and hands them to `onFrame`, logs output lines and keeps
-/// the stderr tail. When the reply pipe closes it drains the output streams (bounded), reaps the
-/// process and calls `onExit` once. The process is signalled through a pidfd, so a signal can never
-/// reach a recycled pid.
+/// (worker to parent, fd 4), stdout and stderr. One I/O thread per worker polls both output
+/// streams, logging their lines and keeping the stderr tail, and reads the replies whenever no
+/// caller does (see ``replies``): it decodes frames and hands them to `onFrame`. When the reply
+/// pipe closes it drains the output streams (bounded), reaps the process and calls `onExit` once.
+/// The process is signalled through a pidfd, so a signal can never reach a recycled pid.
 package final class WorkerProcess: Sendable {
     package let pid: Int32
     package let slot: Int
@@ -21,6 +21,8 @@ package final class WorkerProcess: Sendable {
     private let handle: Locked<(pidFD: Int32, reaped: Bool)>
     private let writer: Locked<WriterState>
     private let outbox = Locked<[Outgoing]>([])
+    /// The reply pipe, read by the I/O thread or by a caller waiting for its answer.
+    package let replies: ReplyChannel
 
     /// The pipe buffer asked for each direction of the channel; the kernel may grant less.
     package static let channelBufferSize: Int32 = 1 << 20
@@ -37,8 +39,8 @@ package final class WorkerProcess: Sendable {
     ///   - slot: The pool slot, passed to the worker and used in log metadata.
     ///   - maximumFrameSize: The largest frame accepted from the worker.
     ///   - logger: Receives the worker's output lines.
-    ///   - onFrame: Called on the I/O thread for every frame the worker sends.
-    ///   - onReadEnd: Called on the I/O thread after the frames of one read.
+    ///   - onFrame: Called for every frame the worker sends, on the thread that reads the pipe.
+    ///   - onReadEnd: Called after the frames of one read, on the thread that read them.
     ///   - onExit: Called once on the I/O thread after the process was reaped.
     /// - Throws: ``FileDescriptorIO/SystemError`` when pipes or the process cannot be created.
     package init(
@@ -84,20 +86,33 @@ package final class WorkerProcess: Sendable {
             for fd in [requests.write, replies.read, output.read, errors.read] { FileDescriptorIO.close(fd) }
             throw FileDescriptorIO.SystemError("posix_spawn \(launch.path)", errno: rc)
         }
-        self.pid = pid
-        self.slot = slot
-        self.requestFD = requests.write
-        let pidFD = cpx_pidfd_open(pid)
-        self.handle = Locked((pidFD, false))
-        self.writer = Locked(WriterState())
-
         var logger = logger
         logger[metadataKey: "parallax.worker.pid"] = "\(pid)"
         logger[metadataKey: "parallax.worker.slot"] = "\(slot)"
+        let pidFD = cpx_pidfd_open(pid)
+        let exitFD = pidFD >= 0 ? fcntl(pidFD, F_DUPFD_CLOEXEC, 0) : -1
+        do {
+            self.replies = try ReplyChannel(
+                descriptor: replies.read, pid: pid, maximumFrameSize: maximumFrameSize, lends: exitFD >= 0,
+                logger: logger, onFrame: onFrame, onReadEnd: onReadEnd)
+        } catch {
+            for fd in [requests.write, replies.read, output.read, errors.read, pidFD, exitFD] where fd >= 0 {
+                FileDescriptorIO.close(fd)
+            }
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            throw error
+        }
+        self.pid = pid
+        self.slot = slot
+        self.requestFD = requests.write
+        self.handle = Locked((pidFD, false))
+        self.writer = Locked(WriterState())
+
         let io = WorkerIOLoop(
-            pid: pid, exitFD: pidFD >= 0 ? fcntl(pidFD, F_DUPFD_CLOEXEC, 0) : -1, replyFD: replies.read,
-            stdoutFD: output.read, stderrFD: errors.read,
-            maximumFrameSize: maximumFrameSize, logger: logger, onFrame: onFrame, onReadEnd: onReadEnd)
+            pid: pid, exitFD: exitFD, replies: self.replies, stdoutFD: output.read, stderrFD: errors.read,
+            logger: logger)
         OSThread.detach(name: "px-io-\(pid)") {
             let report = io.run()
             // Reaped: its descriptors go now, not when the last reference to this object does
@@ -130,7 +145,6 @@ package final class WorkerProcess: Sendable {
 
     /// A frame waiting in the outbox.
     private struct Outgoing {
-        var header: [UInt8]
         var payload: [UInt8]
         var kind: Frame.Kind
         var id: UInt64
@@ -139,9 +153,7 @@ package final class WorkerProcess: Sendable {
     /// Queues a frame for ``flush()``. The pool queues frames while it holds its own lock, so the
     /// worker receives them in the order the pool assigned them, whichever thread flushes.
     package func enqueue(kind: Frame.Kind, id: UInt64, payload: [UInt8]) {
-        let frame = Outgoing(
-            header: Frame.header(kind: kind, id: id, payloadLength: payload.count), payload: payload,
-            kind: kind, id: id)
+        let frame = Outgoing(payload: payload, kind: kind, id: id)
         outbox.withLock { $0.append(frame) }
     }
 
@@ -159,8 +171,9 @@ package final class WorkerProcess: Sendable {
                 if frames.isEmpty { return unsent }
                 for frame in frames {
                     if !writer.isClosed, !writer.isBroken,
-                        (try? FileDescriptorIO.writeAll(
-                            requestFD, header: frame.header, payload: frame.payload)) != nil
+                        (try? Frame.write(
+                            to: requestFD, kind: frame.kind, id: frame.id, payload: frame.payload))
+                            != nil
                     {
                         continue
                     }

@@ -54,9 +54,10 @@ public enum Worker {
 /// relies on that order to know which one was running when a worker dies.
 ///
 /// Threads: a reader thread reads the request pipe into the mailbox and, when no task runs,
-/// starts a drain loop with `Task.immediate`, so tasks run on the reader thread until one
-/// suspends and a task that never suspends costs no thread hop; after a suspension the loop
-/// continues on the global executor while the reader goes back to reading. A cancel frame for a
+/// runs the queued frames, each in a task of its own started with `Task.immediate`: a task runs
+/// on the reader thread until it suspends, so one that never suspends costs no thread hop. A task
+/// that suspends goes on with the queue from wherever it resumes, while the reader goes back to
+/// reading. A cancel frame for a
 /// task that has not started makes the loop skip it. A watchdog thread waits for the request pipe
 /// to hang up, which happens when the parent closes it or dies, even while a task keeps the reader
 /// busy, and ends the process then.
@@ -74,13 +75,24 @@ final class WorkerServer: Sendable {
     /// The calls in flight from this worker's tasks to the parent's services.
     private let serviceCalls: ServiceCalls
 
-    /// Run frames not started yet, and whether a drain loop is running.
+    /// Run frames not started yet, and the one that runs.
     private struct Mailbox: ~Copyable {
         var frames = FIFOQueue<Frame>()
         var cancelled: Set<UInt64> = []
+        /// Whether a frame runs or is being started: the next one starts when it is done.
         var draining = false
-        /// The task that runs now, to cancel when the parent asks.
-        var running: (id: UInt64, task: Task<Void, Never>)?
+        var running: Running?
+    }
+
+    /// Where the task of the running frame is.
+    private enum Running {
+        /// Started on the thread that runs the queue, which waits for `Task.immediate` to return.
+        case starting(id: UInt64)
+        /// It finished before `Task.immediate` returned: that thread goes on with the queue.
+        case finishedInline
+        /// It suspended; kept to cancel when the parent asks. It goes on with the queue itself
+        /// when it finishes.
+        case suspended(id: UInt64, task: Task<Void, Never>)
     }
 
     init(registry: TaskRegistry) {
@@ -170,38 +182,52 @@ final class WorkerServer: Sendable {
                         mailbox.frames.append(frame)
                     } else {
                         mailbox.cancelled.insert(frame.id)
-                        if let running = mailbox.running, running.id == frame.id { running.task.cancel() }
+                        if case .suspended(frame.id, let task) = mailbox.running { task.cancel() }
                     }
                 }
                 guard !mailbox.draining, !mailbox.frames.isEmpty else { return false }
                 mailbox.draining = true
                 return true
             }
-            if startDrain { Task.immediate { await self.drain() } }
+            if startDrain { drain() }
         }
     }
 
-    /// Runs the mailbox's tasks one at a time until it is empty.
-    private func drain() async {
+    /// Runs the mailbox's frames one at a time, each in a task of its own so that a cancel from
+    /// the parent can reach it, until the mailbox is empty or a task suspends; that task then
+    /// calls this again when it finishes.
+    private func drain() {
         while let (frame, skip) = next() {
             if skip {
                 let cancelled = TaskError(
                     kind: .cancelled, type: "Swift.CancellationError",
                     message: "the task was cancelled before it started", workerPID: pid)
                 send(kind: .failure, id: frame.id, payload: (try? WireCodec.encode(cancelled)) ?? [])
-            } else {
-                // A task of its own, so that a cancel from the parent can reach it; it starts on
-                // this thread at once.
-                let task = Task.immediate {
-                    if frame.kind == .runBatch { await self.runBatch(frame) } else { await self.run(frame) }
-                }
-                mailbox.withLock { mailbox in
-                    mailbox.running = (frame.id, task)
-                    if mailbox.cancelled.contains(frame.id) { task.cancel() }
-                }
-                await task.value
-                mailbox.withLock { $0.running = nil }
+                continue
             }
+            mailbox.withLock { $0.running = .starting(id: frame.id) }
+            let task = Task.immediate {
+                if frame.kind == .runBatch { await self.runBatch(frame) } else { await self.run(frame) }
+                let suspended = self.mailbox.withLock { mailbox -> Bool in
+                    guard case .suspended = mailbox.running else {
+                        mailbox.running = .finishedInline
+                        return false
+                    }
+                    mailbox.running = nil
+                    return true
+                }
+                if suspended { self.drain() }
+            }
+            let finished = mailbox.withLock { mailbox -> Bool in
+                guard case .finishedInline = mailbox.running else {
+                    mailbox.running = .suspended(id: frame.id, task: task)
+                    if mailbox.cancelled.contains(frame.id) { task.cancel() }
+                    return false
+                }
+                mailbox.running = nil
+                return true
+            }
+            if !finished { return }
         }
     }
 
@@ -285,9 +311,8 @@ final class WorkerServer: Sendable {
 
     /// Writes a frame to the parent; ends the process when the parent is gone.
     private static let sendFrame: @Sendable (Frame.Kind, UInt64, [UInt8]) -> Void = { kind, id, payload in
-        let header = Frame.header(kind: kind, id: id, payloadLength: payload.count)
         let delivered = replyLock.withLock { _ in
-            (try? FileDescriptorIO.writeAll(replyFD, header: header, payload: payload)) != nil
+            (try? Frame.write(to: replyFD, kind: kind, id: id, payload: payload)) != nil
         }
         if !delivered {
             cpx_flush_stdout()

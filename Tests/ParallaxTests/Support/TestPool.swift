@@ -29,11 +29,13 @@ enum TestPool {
         workers: Int = 2, timeout: Duration? = nil, frameLimit: Int? = nil,
         environment: [String: String] = [:],
         logger: Logger = Logger(label: "parallax.test", factory: { _ in SwiftLogNoOpLogHandler() }),
+        configure: (inout WorkerPool.Configuration) -> Void = { _ in },
         _ body: (WorkerPool) async throws -> Result
     ) async throws -> Result {
         var configuration = configuration(workers: workers, timeout: timeout)
         if let frameLimit { configuration.maximumFrameSize = frameLimit }
         configuration.environment = .inherit(adding: environment)
+        configure(&configuration)
         return try await WorkerPool.withPool(
             configuration: configuration, tasks: TestTasks.registry, logger: logger, body)
     }

@@ -1,0 +1,182 @@
+import CParallaxSystem
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A worker's reply pipe, and which thread reads it.
+///
+/// The worker's I/O thread reads the pipe while the worker holds jobs. While it holds none, nobody
+/// reads it, and a caller whose job goes to the idle worker may claim the pipe and read the answer
+/// on its own thread: the answer then reaches the caller without waking the I/O thread and without
+/// a hop to another thread. The caller gives the pipe back when its answer arrived, when its wait
+/// ran out or when the pipe ended; whenever a job is sent that no caller waits on, the I/O thread
+/// reads again.
+///
+/// Whoever reads owns the frame decoder and the read buffer. The reader passes on with
+/// acquire-release ordering, so each reader sees what the one before it left.
+package final class ReplyChannel: @unchecked Sendable {
+    private enum Reader: UInt8 {
+        case ioThread
+        case nobody
+        case caller
+    }
+
+    /// The read end of the reply pipe.
+    let descriptor: Int32
+    /// An eventfd that wakes the I/O thread when it is to read again.
+    let wakeDescriptor: Int32
+    /// Whether ``wakeDescriptor`` is still open; taken around every signal so that none reaches
+    /// a descriptor number after the I/O thread closed it.
+    private let wakeOpen = Locked<Bool>(true)
+    private let pid: Int32
+    private let logger: Logger
+    private let onFrame: @Sendable (Frame) -> Void
+    private let onReadEnd: @Sendable () -> Void
+    private let reader = Atomic<UInt8>(Reader.ioThread.rawValue)
+    /// Whether callers may claim the pipe: only when the I/O thread learns of the worker's end
+    /// without reading the pipe (a pidfd).
+    private let lends: Bool
+
+    // Owned by the reader.
+    private var decoder: FrameDecoder
+    private let buffer: UnsafeMutableRawBufferPointer
+    /// The pipe reached end of file, or the worker broke the protocol and was killed.
+    private(set) var hasEnded = false
+    /// Why the parent stopped the worker, if the channel's bytes were not valid frames.
+    private(set) var protocolError: ProtocolError?
+
+    /// - Parameters:
+    ///   - descriptor: The read end of the reply pipe.
+    ///   - pid: The worker, killed when it breaks the protocol.
+    ///   - lends: Whether callers may claim the pipe while the worker holds no job.
+    /// - Throws: ``FileDescriptorIO/SystemError`` when the eventfd cannot be created.
+    init(
+        descriptor: Int32, pid: Int32, maximumFrameSize: Int, lends: Bool, logger: Logger,
+        onFrame: @escaping @Sendable (Frame) -> Void, onReadEnd: @escaping @Sendable () -> Void
+    ) throws(FileDescriptorIO.SystemError) {
+        let wake = cpx_eventfd()
+        guard wake >= 0 else { throw FileDescriptorIO.SystemError("eventfd", errno: errno) }
+        self.descriptor = descriptor
+        self.wakeDescriptor = wake
+        self.pid = pid
+        self.lends = lends
+        self.logger = logger
+        self.onFrame = onFrame
+        self.onReadEnd = onReadEnd
+        self.decoder = FrameDecoder(maximumFrameSize: maximumFrameSize)
+        self.buffer = .allocate(byteCount: 256 * 1024, alignment: 16)
+    }
+
+    deinit {
+        buffer.deallocate()
+    }
+
+    // MARK: Reading, by whoever reads
+
+    /// Reads once, hands every complete frame to `onFrame`, then calls `onReadEnd`. Only the
+    /// current reader calls this.
+    func readOnce() {
+        let count = (try? FileDescriptorIO.read(descriptor, into: buffer)) ?? 0
+        guard count > 0 else {
+            if decoder.bufferedByteCount > 0 {
+                protocolError = ProtocolError(.truncated(missing: decoder.missingByteCount))
+            }
+            hasEnded = true
+            return
+        }
+        decoder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        do {
+            while let frame = try decoder.next() { onFrame(frame) }
+        } catch {
+            protocolError = error
+            hasEnded = true
+            logger.error(
+                "worker broke the channel protocol, stopping it", metadata: ["parallax.error": "\(error)"])
+            kill(pid, SIGKILL)  // not reaped yet: the I/O thread reaps only once it reads again
+        }
+        // Last: for the I/O thread, it may hand the pipe on (``releaseFromIOThread()``).
+        onReadEnd()
+    }
+
+    // MARK: The I/O thread
+
+    /// Whether the I/O thread reads the pipe now.
+    var ioThreadReads: Bool {
+        reader.load(ordering: .acquiring) == Reader.ioThread.rawValue
+    }
+
+    /// Called by the I/O thread when the worker holds no job: nobody reads until a job is sent.
+    /// Kept when a frame is half read or the pipe ended. A no-op when a caller reads.
+    func releaseFromIOThread() {
+        guard lends, !hasEnded, decoder.bufferedByteCount == 0 else { return }
+        _ = reader.compareExchange(
+            expected: Reader.ioThread.rawValue, desired: Reader.nobody.rawValue, ordering: .releasing)
+    }
+
+    /// Clears the I/O thread's wake-up.
+    func resetWake() {
+        cpx_eventfd_reset(wakeDescriptor)
+    }
+
+    /// Closes both descriptors; the I/O thread calls this once it read the pipe to its end.
+    func close() {
+        FileDescriptorIO.close(descriptor)
+        wakeOpen.withLock { open in
+            if open { FileDescriptorIO.close(wakeDescriptor) }
+            open = false
+        }
+    }
+
+    // MARK: Everyone else
+
+    /// Makes sure the pipe is read: when nobody reads it, the I/O thread does from now on.
+    package func ensureReader() {
+        let taken = reader.compareExchange(
+            expected: Reader.nobody.rawValue, desired: Reader.ioThread.rawValue,
+            ordering: .acquiringAndReleasing
+        ).exchanged
+        if taken { wakeIOThread() }
+    }
+
+    /// Claims the pipe for the calling thread; fails unless nobody reads it.
+    package func claim() -> Bool {
+        reader.compareExchange(
+            expected: Reader.nobody.rawValue, desired: Reader.caller.rawValue,
+            ordering: .acquiringAndReleasing
+        ).exchanged
+    }
+
+    /// Reads on the calling thread, which holds a claim, until `done` returns true, the pipe ends
+    /// or `deadline` passes. Blocks the thread in the kernel meanwhile.
+    package func read(until done: () -> Bool, deadline: ContinuousClock.Instant) {
+        while !done(), !hasEnded {
+            let left = ContinuousClock.now.duration(to: deadline)
+            guard left > .zero else { return }
+            let (seconds, attoseconds) = left.components
+            guard cpx_wait_readable(descriptor, seconds * 1_000_000_000 + attoseconds / 1_000_000_000) == 1
+            else { return }
+            readOnce()
+        }
+    }
+
+    /// Gives the pipe back after a claim: to nobody when the worker holds no other job and no
+    /// frame is half read, otherwise to the I/O thread. The pool calls this under its lock, where
+    /// it knows what the worker holds.
+    package func giveBack(othersPending: Bool) {
+        if othersPending || hasEnded || decoder.bufferedByteCount > 0 {
+            reader.store(Reader.ioThread.rawValue, ordering: .releasing)
+            wakeIOThread()
+        } else {
+            reader.store(Reader.nobody.rawValue, ordering: .releasing)
+        }
+    }
+
+    private func wakeIOThread() {
+        wakeOpen.withLock { open in
+            if open { cpx_eventfd_signal(wakeDescriptor) }
+        }
+    }
+}

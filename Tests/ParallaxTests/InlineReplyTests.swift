@@ -1,0 +1,139 @@
+import Parallax
+import ParallaxTestTasks
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A caller whose task goes to an idle worker reads the answer from the worker's reply pipe on its
+/// own thread, for at most `inlineReplyWait`, and gives the pipe back to the I/O thread otherwise.
+///
+/// The waits here are long enough to be deterministic in a debug build and short enough not to
+/// hold the concurrency pool's threads from the suites that run beside these.
+@Suite(.timeLimit(.minutes(2)))
+struct InlineReplyTests {
+    static func withPool(
+        workers: Int, wait: Duration, _ body: (WorkerPool) async throws -> Void
+    ) async throws {
+        let setWait: (inout WorkerPool.Configuration) -> Void = { $0.inlineReplyWait = wait }
+        try await TestPool.with(workers: workers, configure: setWait) { pool in
+            // The first answer of a new worker comes with its handshake's reader: warm each one up.
+            await pool.waitForStartedWorkers(workers)
+            let warmUp = WaitGroup(of: Int.self, isolation: .process(pool))
+            for value in 0..<workers { try warmUp.go(Echo(value)) }
+            #expect(await warmUp.wait().allSatisfy(\.ok))
+            #expect(pool.inlineWaits == (0, 0))
+            try await body(pool)
+        }
+    }
+
+    @Test func quickAnswersAreReadOnTheCallersThread() async throws {
+        try await Self.withPool(workers: 1, wait: .milliseconds(200)) { pool in
+            for value in 0..<20 {
+                let answer = try await pool.submit(Echo(value))
+                #expect(answer == value)
+            }
+            let waits = pool.inlineWaits
+            #expect(waits.answered == 20)
+            #expect(waits.missed == 0)
+        }
+    }
+
+    @Test func withTheWaitOffTheIOThreadReadsEveryAnswer() async throws {
+        try await Self.withPool(workers: 2, wait: .zero) { pool in
+            for value in 0..<50 {
+                let answer = try await pool.submit(Echo(value))
+                #expect(answer == value)
+            }
+            let waits = pool.inlineWaits
+            #expect(waits.answered == 0)
+            #expect(waits.missed == 0)
+        }
+    }
+
+    @Test func aTaskLongerThanTheWaitIsAnsweredAfterThePipeWentBack() async throws {
+        try await Self.withPool(workers: 1, wait: .milliseconds(50)) { pool in
+            let slept = try await pool.submit(Sleep(milliseconds: 300))
+            #expect(slept == 300)
+            #expect(pool.inlineWaits == (0, 1))
+            // The next two calls skip the wait; then the pipe is free to claim again.
+            for value in 0..<20 {
+                let answer = try await pool.submit(Echo(value))
+                #expect(answer == value)
+            }
+            #expect(pool.inlineWaits.answered > 0)
+        }
+    }
+
+    @Test func aWorkerThatExitsDuringTheWaitFailsOnlyItsTask() async throws {
+        // An exit closes the pipe at once (a trap first spends a while in the runtime's backtracer),
+        // so the caller reads the end of file itself and hands the pipe to the I/O thread.
+        try await Self.withPool(workers: 1, wait: .milliseconds(200)) { pool in
+            let error = await #expect(throws: TaskError.self) { try await pool.submit(Crash(.exit3)) }
+            #expect(error?.kind == .crashed)
+            #expect(error?.termination == .exited(3))
+            let answer = try await pool.submit(Echo(7))
+            #expect(answer == 7)
+        }
+    }
+
+    @Test func aWorkerKilledWhileNobodyReadsItsPipeIsReplaced() async throws {
+        try await Self.withPool(workers: 1, wait: .milliseconds(200)) { pool in
+            let first = try await pool.submit(WhoAmI())
+            #expect(pool.inlineWaits.answered == 1)
+            // Idle now, and nobody reads its pipe: its end is learned from its pidfd.
+            kill(first, SIGKILL)
+            await pool.waitForStartedWorkers(2)  // the first, then its replacement
+            let second = try await pool.submit(WhoAmI())
+            #expect(second != first)
+        }
+    }
+
+    @Test func cancellingTheCallerEndsTheWaitWithACancellation() async throws {
+        // The caller's thread waits in the kernel until the worker answers the cancel.
+        try await Self.withPool(workers: 1, wait: .seconds(30)) { pool in
+            let clock = ContinuousClock()
+            let start = clock.now
+            let caller = Task { try await pool.submit(Sleep(milliseconds: 60_000)) }
+            try await Task.sleep(for: .milliseconds(20))
+            caller.cancel()
+            let error = await #expect(throws: TaskError.self) { try await caller.value }
+            #expect(error?.kind == .cancelled)
+            #expect(clock.now - start < .seconds(20))
+            let answer = try await pool.submit(Echo(1))
+            #expect(answer == 1)
+        }
+    }
+
+    @Test func aCallerCancelledBeforeItSubmitsFailsAtOnce() async throws {
+        try await Self.withPool(workers: 1, wait: .milliseconds(50)) { pool in
+            let caller = Task {
+                withUnsafeCurrentTask { $0?.cancel() }
+                return try await pool.submit(Sleep(milliseconds: 60_000))
+            }
+            let error = await #expect(throws: TaskError.self) { try await caller.value }
+            #expect(error?.kind == .cancelled)
+            #expect(error?.message.contains("before it ran") == true)
+        }
+    }
+
+    @Test func missesSkipAGrowingNumberOfWaitsAndAnAnswerInTimeResets() {
+        var policy = InlineWaitPolicy()
+        let waitsFirst = policy.shouldWait()
+        #expect(waitsFirst)
+        policy.record(answeredInTime: false)
+        #expect([policy.shouldWait(), policy.shouldWait(), policy.shouldWait()] == [false, false, true])
+        policy.record(answeredInTime: false)
+        var skipped = 0
+        while !policy.shouldWait() { skipped += 1 }
+        #expect(skipped == 4)
+        for _ in 0..<40 { policy.record(answeredInTime: false) }
+        skipped = 0
+        while !policy.shouldWait() { skipped += 1 }
+        #expect(skipped == InlineWaitPolicy.maximumSkips)
+        policy.record(answeredInTime: true)
+        let waitsAgain = policy.shouldWait()
+        #expect(waitsAgain)
+    }
+}
