@@ -153,10 +153,15 @@ void cpx_eventfd_reset(int fd) {
     do { got = read(fd, &count, sizeof count); } while (got < 0 && errno == EINTR);
 }
 
-int cpx_wait_readable(int fd, long long timeout_ns) {
+int cpx_wait_readable(int fd, long long *timeout_ns) {
     struct pollfd entry = {.fd = fd, .events = POLLIN, .revents = 0};
-    struct timespec timeout = {.tv_sec = timeout_ns / 1000000000LL, .tv_nsec = timeout_ns % 1000000000LL};
-    int ready;
-    do { ready = ppoll(&entry, 1, &timeout, NULL); } while (ready < 0 && errno == EINTR);
+    struct timespec timeout = {.tv_sec = *timeout_ns / 1000000000LL, .tv_nsec = *timeout_ns % 1000000000LL};
+    long ready;
+    // The system call itself, not the libc wrapper: the kernel writes the time left into
+    // `timeout`, which the wrapper would hide.
+    do {
+        ready = syscall(SYS_ppoll, &entry, 1, &timeout, NULL, (size_t)8);
+    } while (ready < 0 && errno == EINTR);
+    *timeout_ns = (long long)timeout.tv_sec * 1000000000LL + timeout.tv_nsec;
     return ready < 0 ? -1 : (ready > 0 ? 1 : 0);
 }

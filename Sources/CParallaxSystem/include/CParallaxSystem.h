@@ -65,9 +65,10 @@ void cpx_eventfd_signal(int fd);
 /// Resets an eventfd's counter.
 void cpx_eventfd_reset(int fd);
 
-/// Waits until `fd` is readable, hung up or in error, for at most `timeout_ns` nanoseconds.
+/// Waits until `fd` is readable, hung up or in error, for at most `*timeout_ns` nanoseconds, and
+/// leaves the time that was left in `*timeout_ns` (the kernel's count: no clock is read).
 /// Returns 1 when it is, 0 when the time ran out, -1 with errno set on an error.
-int cpx_wait_readable(int fd, long long timeout_ns);
+int cpx_wait_readable(int fd, long long *timeout_ns);
 
 /// Names the calling thread (at most 15 bytes are kept).
 void cpx_set_thread_name(const char *name);

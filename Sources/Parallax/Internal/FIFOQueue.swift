@@ -1,17 +1,18 @@
 /// A first-in first-out queue with amortised O(1) push and pop.
+@usableFromInline
 package struct FIFOQueue<Element> {
-    private var storage: [Element?] = []
-    private var head = 0
+    @usableFromInline var storage: [Element?] = []
+    @usableFromInline var head = 0
 
-    package init() {}
+    @inlinable package init() {}
 
-    package var count: Int { storage.count - head }
+    @inlinable package var count: Int { storage.count - head }
 
     /// The element that ``popFirst()`` would return.
-    package var first: Element? { head < storage.count ? storage[head] : nil }
-    package var isEmpty: Bool { count == 0 }
+    @inlinable package var first: Element? { head < storage.count ? storage[head] : nil }
+    @inlinable package var isEmpty: Bool { count == 0 }
 
-    package mutating func append(_ element: Element) {
+    @inlinable package mutating func append(_ element: Element) {
         storage.append(element)
     }
 
@@ -25,7 +26,7 @@ package struct FIFOQueue<Element> {
         }
     }
 
-    package mutating func popFirst() -> Element? {
+    @inlinable package mutating func popFirst() -> Element? {
         guard head < storage.count else { return nil }
         let element = storage[head]
         storage[head] = nil
@@ -38,7 +39,7 @@ package struct FIFOQueue<Element> {
     }
 
     /// Removes and returns every element that matches, keeping the order of the rest.
-    package mutating func removeAll(where shouldRemove: (Element) -> Bool) -> [Element] {
+    @inlinable package mutating func removeAll(where shouldRemove: (Element) -> Bool) -> [Element] {
         var removed: [Element] = []
         var kept: [Element?] = []
         kept.reserveCapacity(count)
@@ -52,7 +53,7 @@ package struct FIFOQueue<Element> {
     }
 
     /// Removes and returns every element.
-    package mutating func removeAll() -> [Element] {
+    @inlinable package mutating func removeAll() -> [Element] {
         removeAll { _ in true }
     }
 }

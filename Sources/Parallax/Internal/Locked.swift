@@ -5,6 +5,7 @@ import CParallaxSystem
 /// Used instead of `Synchronization.Mutex`, whose lock on Linux the thread sanitizer cannot see:
 /// every access under it is reported as a race, which would hide real ones. The lock is a futex
 /// word (see `cpx_lock`), as fast as `Mutex` with or without contention.
+@usableFromInline
 package struct Locked<Value: ~Copyable>: ~Copyable, @unchecked Sendable {
     private let word: UnsafeMutablePointer<UInt32>
     private let value: UnsafeMutablePointer<Value>
@@ -23,6 +24,7 @@ package struct Locked<Value: ~Copyable>: ~Copyable, @unchecked Sendable {
     }
 
     /// Runs `body` with exclusive access to the value.
+    @usableFromInline
     package borrowing func withLock<Result: ~Copyable, Failure: Error>(
         _ body: (inout sending Value) throws(Failure) -> sending Result
     ) throws(Failure) -> sending Result {

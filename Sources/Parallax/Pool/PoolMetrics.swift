@@ -23,6 +23,9 @@ final class PoolMetrics: Sendable {
         .threw, .crashed, .timedOut, .cancelled, .rejected, .protocolViolation,
     ]
 
+    /// Whether a metrics backend receives the figures; `NOOPMetricsHandler` (the default when
+    /// none was bootstrapped) drops them, so nothing is measured then.
+    let isEnabled: Bool
     let submitted: Counter
     let completed: Counter
     let failed: [String: Counter]
@@ -35,6 +38,7 @@ final class PoolMetrics: Sendable {
     let serviceDuration: CoreMetrics.Timer
 
     init(pool: String, factory: any MetricsFactory) {
+        isEnabled = !(factory is NOOPMetricsHandler)
         let dimensions = [("pool", pool)]
         submitted = Counter(label: "parallax_tasks_submitted_total", dimensions: dimensions, factory: factory)
         completed = Counter(label: "parallax_tasks_completed_total", dimensions: dimensions, factory: factory)
@@ -89,7 +93,19 @@ final class PoolMetrics: Sendable {
     }
 
     func load(queued: Int, inFlight running: Int) {
+        guard isEnabled else { return }
         queueDepth.set(queued)
         inFlight.set(running)
+    }
+
+    /// `completion`, recording the task's outcome and duration first; `completion` itself, which
+    /// takes no clock reading, when no metrics backend is bootstrapped.
+    func timing(_ completion: @escaping Job.Completion) -> Job.Completion {
+        guard isEnabled else { return completion }
+        let submitted = ContinuousClock.now
+        return { [self] outcome in
+            record(outcome, since: submitted)
+            completion(outcome)
+        }
     }
 }

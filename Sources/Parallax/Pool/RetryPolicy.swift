@@ -34,6 +34,7 @@ public struct RetryPolicy: Sendable, Hashable {
     }
 
     /// Whether a task that failed with `error` on attempt `attempt` runs again.
+    @usableFromInline
     package func retries(_ error: TaskError, after attempt: Int) -> Bool {
         attempt < maximumAttempts && retryable.contains(error.kind)
     }

@@ -299,8 +299,7 @@ public final class WorkerPool: Service, Sendable {
     private func readAnswer<Value>(
         from process: WorkerProcess, generation: UInt64, into answer: OneShot<Value>
     ) -> Value? {
-        process.replies.read(
-            until: { answer.isDelivered }, deadline: .now.advanced(by: configuration.inlineReplyWait))
+        process.replies.read(until: { answer.isDelivered }, timeout: configuration.inlineReplyWait)
         state.withLock { machine in
             let idle =
                 machine.slots[process.slot].generation == generation
@@ -348,20 +347,23 @@ public final class WorkerPool: Service, Sendable {
     // MARK: Package interface, shared with WaitGroup
 
     /// A task checked against the registry, with its input snapshotted.
+    @usableFromInline
     package struct EncodedTask: Sendable {
-        package var name: String
+        @usableFromInline package var name: String
         /// The payload of the task's run frame: the name, then the encoded input.
-        package var payload: [UInt8]
+        @usableFromInline package var payload: [UInt8]
     }
 
     /// Checks a task against the registry and snapshots its input.
     /// - Throws: ``SpawnError`` or ``CaptureError``.
+    @usableFromInline
     package func encode<Task: WorkerTask>(_ task: Task) throws -> EncodedTask {
         try encode(name: Task.taskName, task)
     }
 
     /// Checks a function against the registry and snapshots its input.
     /// - Throws: ``SpawnError`` or ``CaptureError``.
+    @usableFromInline
     package func encode<Input, Output>(_ function: TaskFunction<Input, Output>, _ input: Input) throws
         -> EncodedTask
     {
@@ -388,6 +390,7 @@ public final class WorkerPool: Service, Sendable {
         }
     }
 
+    @usableFromInline
     package static func decodeOutput<Output: Decodable>(
         _: Output.Type, from bytes: [UInt8], name: String
     ) throws(TaskError) -> Output {
@@ -408,6 +411,7 @@ public final class WorkerPool: Service, Sendable {
     }
 
     /// A fresh job id.
+    @usableFromInline
     package func makeJobID() -> UInt64 {
         nextJobID.wrappingAdd(1, ordering: .relaxed).oldValue
     }
@@ -428,6 +432,17 @@ public final class WorkerPool: Service, Sendable {
         return true
     }
 
+    /// Queues an encoded run of a task, as ``enqueue(id:kind:task:timeout:whenFull:completion:)``,
+    /// failing at once when the queue is full. For the inlinable paths that specialize in the
+    /// caller.
+    @usableFromInline
+    package func enqueueRun(
+        id: UInt64, task: EncodedTask, timeout: Duration?,
+        completion: @escaping @Sendable (Result<[UInt8], TaskError>) -> Void
+    ) {
+        enqueue(id: id, task: task, timeout: timeout, completion: completion)
+    }
+
     /// What ``enqueueJob(id:kind:task:timeout:whenFull:claimingReplies:completion:)`` did.
     private enum Enqueued {
         /// The queue is full and the caller waits for room: `completion` will not be called.
@@ -444,15 +459,9 @@ public final class WorkerPool: Service, Sendable {
         id: UInt64, kind: Frame.Kind, task: EncodedTask, timeout: Duration?, whenFull: WhenFull,
         claimingReplies: Bool, completion: @escaping Job.Completion
     ) -> Enqueued {
-        let metrics = metrics
-        let submitted = ContinuousClock.now
         let job = Job(
             id: id, kind: kind, name: task.name, payload: task.payload,
-            timeout: timeout ?? configuration.taskTimeout
-        ) { outcome in
-            metrics.record(outcome, since: submitted)
-            completion(outcome)
-        }
+            timeout: timeout ?? configuration.taskTimeout, completion: metrics.timing(completion))
         let (action, claimed, queued, running) = state.withLock { machine in
             let action = machine.submit(job)
             var claimed = false
@@ -483,6 +492,7 @@ public final class WorkerPool: Service, Sendable {
 
     /// Cancels a job: a queued job never runs; a job sent ahead is skipped; a running job is
     /// cancelled in its worker, which is killed if it has not answered within the grace period.
+    @usableFromInline
     package func cancel(jobID: UInt64) {
         let action = state.withLock { machine in
             let action = machine.cancel(jobID: jobID)

@@ -150,14 +150,12 @@ package final class ReplyChannel: @unchecked Sendable {
     }
 
     /// Reads on the calling thread, which holds a claim, until `done` returns true, the pipe ends
-    /// or `deadline` passes. Blocks the thread in the kernel meanwhile.
-    package func read(until done: () -> Bool, deadline: ContinuousClock.Instant) {
-        while !done(), !hasEnded {
-            let left = ContinuousClock.now.duration(to: deadline)
-            guard left > .zero else { return }
-            let (seconds, attoseconds) = left.components
-            guard cpx_wait_readable(descriptor, seconds * 1_000_000_000 + attoseconds / 1_000_000_000) == 1
-            else { return }
+    /// or `timeout` passed. Blocks the thread in the kernel meanwhile.
+    package func read(until done: () -> Bool, timeout: Duration) {
+        let (seconds, attoseconds) = timeout.components
+        var left = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        while !done(), !hasEnded, left > 0 {
+            guard cpx_wait_readable(descriptor, &left) == 1 else { return }
             readOnce()
         }
     }

@@ -21,7 +21,9 @@ extension WaitGroup where Isolation == ProcessIsolation {
     ///   - retry: Whether a failed task runs again; never by default.
     /// - Throws: ``SpawnError`` when the task type is not registered; ``CaptureError`` when its
     ///   input cannot be encoded. Nothing reaches a worker then, and ``count`` does not change.
-    public func go<Task: WorkerTask>(_ task: Task, timeout: Duration? = nil, retry: RetryPolicy = .never)
+    @inlinable public func go<Task: WorkerTask>(
+        _ task: Task, timeout: Duration? = nil, retry: RetryPolicy = .never
+    )
         throws
     where Task.Output == Value {
         submit(try isolation.pool.encode(task), timeout: timeout, retry: retry)
@@ -35,26 +37,26 @@ extension WaitGroup where Isolation == ProcessIsolation {
     ///   - timeout: The task's time limit, or the pool's default.
     ///   - retry: Whether a failed call runs again; never by default.
     /// - Throws: ``SpawnError`` or ``CaptureError``, as for ``go(_:timeout:retry:)-(Task,_,_)``.
-    public func go<Input>(
+    @inlinable public func go<Input>(
         _ function: TaskFunction<Input, Value>, _ input: Input, timeout: Duration? = nil,
         retry: RetryPolicy = .never
     ) throws {
         submit(try isolation.pool.encode(function, input), timeout: timeout, retry: retry)
     }
 
-    private func submit(_ task: WorkerPool.EncodedTask, timeout: Duration?, retry: RetryPolicy)
+    @inlinable func submit(_ task: WorkerPool.EncodedTask, timeout: Duration?, retry: RetryPolicy)
     where Value: Decodable {
         spawn { [self] slot in self.attempt(task, timeout: timeout, retry: retry, slot: slot, attempt: 1) }
     }
 
     /// Sends one attempt of the task in `slot`; a retryable failure sends another.
-    private func attempt(
+    @inlinable func attempt(
         _ task: WorkerPool.EncodedTask, timeout: Duration?, retry: RetryPolicy, slot: Int, attempt: Int
     ) where Value: Decodable {
         let pool = isolation.pool
         let id = pool.makeJobID()
         setCanceller(slot) { pool.cancel(jobID: id) }
-        pool.enqueue(id: id, task: task, timeout: timeout) { outcome in
+        pool.enqueueRun(id: id, task: task, timeout: timeout) { outcome in
             if case .failure(let error) = outcome, retry.retries(error, after: attempt) {
                 self.attempt(task, timeout: timeout, retry: retry, slot: slot, attempt: attempt + 1)
                 return

@@ -33,7 +33,7 @@ public final class WaitGroup<Value: Sendable, Isolation: TaskIsolation>: Sendabl
     public let isolation: Isolation
     /// How many of the group's tasks run at once.
     public let limit: Int
-    let state: Locked<WaitGroupState<Value>>
+    @usableFromInline let state: Locked<WaitGroupState<Value>>
 
     init(isolation: Isolation, limit: Int) {
         precondition(limit > 0, "a WaitGroup limit must be at least 1")
@@ -79,18 +79,18 @@ public final class WaitGroup<Value: Sendable, Isolation: TaskIsolation>: Sendabl
     }
 
     /// Adds a slot whose work `start` begins; `start` receives the slot index.
-    func spawn(_ start: @escaping @Sendable (Int) -> Void) {
+    @inlinable func spawn(_ start: @escaping @Sendable (Int) -> Void) {
         let (slot, startNow) = state.withLock { $0.add { start } }
         if startNow { start(slot) }
     }
 
     /// Registers how to cancel the running task in `slot`.
-    func setCanceller(_ slot: Int, _ cancel: @escaping @Sendable () -> Void) {
+    @inlinable func setCanceller(_ slot: Int, _ cancel: @escaping @Sendable () -> Void) {
         state.withLock { $0.setCanceller(.action(cancel), for: slot) }
     }
 
     /// Records the result of `slot` and starts the next queued task.
-    func complete(_ slot: Int, _ result: Result<Value, TaskError>) {
+    @inlinable func complete(_ slot: Int, _ result: Result<Value, TaskError>) {
         let (next, resume) = state.withLock { $0.complete(slot, TaskResult(result)) }
         if !resume.isEmpty {
             let results = state.withLock { $0.completedResults }

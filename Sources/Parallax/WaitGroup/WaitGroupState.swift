@@ -1,27 +1,28 @@
 /// The bookkeeping of a ``WaitGroup``: slots, the concurrency limit, and waiters. Pure; the
 /// group holds it under a lock and runs the returned starters and continuations outside it.
+@usableFromInline
 struct WaitGroupState<Value: Sendable> {
     /// Starts the work of the slot it is given.
-    typealias Starter = @Sendable (Int) -> Void
+    @usableFromInline typealias Starter = @Sendable (Int) -> Void
 
-    private(set) var results: [TaskResult<Value>?] = []
+    @usableFromInline var results: [TaskResult<Value>?] = []
     /// How to cancel each running slot, by slot index; nil once the slot has its result.
-    private var cancellers: [Canceller?] = []
-    private var waiting = FIFOQueue<(index: Int, start: Starter)>()
-    private var running = 0
-    private var finished = 0
-    private var waiters: [CheckedContinuation<[TaskResult<Value>], Never>] = []
-    let limit: Int
+    @usableFromInline var cancellers: [Canceller?] = []
+    @usableFromInline var waiting = FIFOQueue<(index: Int, start: Starter)>()
+    @usableFromInline var running = 0
+    @usableFromInline var finished = 0
+    @usableFromInline var waiters: [CheckedContinuation<[TaskResult<Value>], Never>] = []
+    @usableFromInline let limit: Int
 
-    init(limit: Int) {
+    @usableFromInline init(limit: Int) {
         self.limit = limit
     }
 
-    var count: Int { results.count }
-    var isComplete: Bool { finished == results.count }
+    @inlinable var count: Int { results.count }
+    @inlinable var isComplete: Bool { finished == results.count }
 
     /// Adds a slot. Returns the starter to run now, or nil when the limit makes it wait.
-    mutating func add(start makeStart: () -> Starter) -> (index: Int, startNow: Bool) {
+    @inlinable mutating func add(start makeStart: () -> Starter) -> (index: Int, startNow: Bool) {
         let index = results.count
         results.append(nil)
         cancellers.append(nil)
@@ -33,12 +34,12 @@ struct WaitGroupState<Value: Sendable> {
         return (index, false)
     }
 
-    mutating func setCanceller(_ cancel: Canceller, for index: Int) {
+    @inlinable mutating func setCanceller(_ cancel: Canceller, for index: Int) {
         if results[index] == nil { cancellers[index] = cancel }
     }
 
     /// Records a result. Returns the next starter to run and the waiters to resume.
-    mutating func complete(
+    @inlinable mutating func complete(
         _ index: Int, _ result: TaskResult<Value>
     ) -> (next: (index: Int, start: Starter)?, resume: [CheckedContinuation<[TaskResult<Value>], Never>]) {
         guard results[index] == nil else { return (nil, []) }
@@ -57,9 +58,11 @@ struct WaitGroupState<Value: Sendable> {
     }
 
     /// Returns the results when every slot has one; otherwise keeps the continuation.
-    mutating func wait(_ continuation: CheckedContinuation<[TaskResult<Value>], Never>) -> [TaskResult<
-        Value
-    >]? {
+    @inlinable mutating func wait(_ continuation: CheckedContinuation<[TaskResult<Value>], Never>)
+        -> [TaskResult<
+            Value
+        >]?
+    {
         guard isComplete else {
             waiters.append(continuation)
             return nil
@@ -67,11 +70,11 @@ struct WaitGroupState<Value: Sendable> {
         return completedResults
     }
 
-    var completedResults: [TaskResult<Value>] { results.map { $0! } }
+    @inlinable var completedResults: [TaskResult<Value>] { results.map { $0! } }
 
     /// Answers the slots that have not started with `cancelled` and returns the cancellers of the
     /// running ones, with the waiters to resume if that completed the group.
-    mutating func cancelAll(
+    @inlinable mutating func cancelAll(
         _ cancelled: TaskResult<Value>
     ) -> (cancellers: [Canceller], resume: [CheckedContinuation<[TaskResult<Value>], Never>]) {
         for waiter in waiting.removeAll() {
@@ -87,11 +90,12 @@ struct WaitGroupState<Value: Sendable> {
 
 /// How a running task of a ``WaitGroup`` is cancelled: a Swift task's handle, kept as it is so that
 /// an in-process task costs no closure, or an action.
+@usableFromInline
 enum Canceller: Sendable {
     case task(Task<Void, Never>)
     case action(@Sendable () -> Void)
 
-    func cancel() {
+    @inlinable func cancel() {
         switch self {
         case .task(let task): task.cancel()
         case .action(let action): action()
