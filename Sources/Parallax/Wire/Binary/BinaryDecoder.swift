@@ -75,38 +75,39 @@ enum BinaryFastDecode {
     /// rather than `T?` matters: an unspecialized caller would look up `Optional<T>`'s metadata on
     /// every value.
     static func decode<T>(
-        _: T.Type, input: BinaryInput, at offset: Int, _ path: [any CodingKey], otherwise: () throws -> T
+        _: T.Type, input: BinaryInput, at offset: Int, _ path: @autoclosure () -> [any CodingKey],
+        otherwise: () throws -> T
     ) throws -> T {
         // Common scalars: read directly, without a decoder object.
         if T.self == Int.self {
-            return unsafeBitCast(try BinaryScalarDecode.integer(Int.self, input, offset, path), to: T.self)
+            return unsafeBitCast(try BinaryScalarDecode.integer(Int.self, input, offset, path()), to: T.self)
         }
         if T.self == String.self {
-            return unsafeBitCast(try BinaryScalarDecode.string(input, offset, path), to: T.self)
+            return unsafeBitCast(try BinaryScalarDecode.string(input, offset, path()), to: T.self)
         }
         if T.self == Double.self {
-            return unsafeBitCast(try BinaryScalarDecode.double(input, offset, path), to: T.self)
+            return unsafeBitCast(try BinaryScalarDecode.double(input, offset, path()), to: T.self)
         }
         if T.self == Bool.self {
-            return unsafeBitCast(try BinaryScalarDecode.bool(input, offset, path), to: T.self)
+            return unsafeBitCast(try BinaryScalarDecode.bool(input, offset, path()), to: T.self)
         }
-        if T.self == [UInt8].self, try input.tag(at: offset, path) == .bytes {
-            return unsafeBitCast(try packed(UInt8.self, input, offset, path), to: T.self)
+        if T.self == [UInt8].self, try input.tag(at: offset, path()) == .bytes {
+            return unsafeBitCast(try packed(UInt8.self, input, offset, path()), to: T.self)
         }
-        if T.self == [Double].self, try input.tag(at: offset, path) == .doubles {
-            return unsafeBitCast(try packed(Double.self, input, offset, path), to: T.self)
+        if T.self == [Double].self, try input.tag(at: offset, path()) == .doubles {
+            return unsafeBitCast(try packed(Double.self, input, offset, path()), to: T.self)
         }
-        if T.self == [Int].self, MemoryLayout<Int>.size == 8, try input.tag(at: offset, path) == .ints {
-            return unsafeBitCast(try packed(Int.self, input, offset, path), to: T.self)
+        if T.self == [Int].self, MemoryLayout<Int>.size == 8, try input.tag(at: offset, path()) == .ints {
+            return unsafeBitCast(try packed(Int.self, input, offset, path()), to: T.self)
         }
         return try otherwise()
     }
 
     private static func packed<Element>(
-        _: Element.Type, _ input: BinaryInput, _ offset: Int, _ path: [any CodingKey]
+        _: Element.Type, _ input: BinaryInput, _ offset: Int, _ path: @autoclosure () -> [any CodingKey]
     ) throws -> [Element] {
-        let count = try input.length(at: offset + 1, path)
-        let end = try input.end(ofValueAt: offset, path)
+        let count = try input.length(at: offset + 1, path())
+        let end = try input.end(ofValueAt: offset, path())
         let raw = UnsafeRawBufferPointer(rebasing: input.bytes[(offset + 5)..<end])
         return [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
             UnsafeMutableRawBufferPointer(buffer).copyMemory(from: raw)
@@ -124,54 +125,64 @@ enum BinaryScalarDecode {
                 codingPath: path, debugDescription: "expected \(type), found a \(tag) value"))
     }
 
-    static func isNil(_ input: BinaryInput, _ offset: Int, _ path: [any CodingKey]) throws -> Bool {
-        try input.tag(at: offset, path) == .null
+    static func isNil(_ input: BinaryInput, _ offset: Int, _ path: @autoclosure () -> [any CodingKey]) throws
+        -> Bool
+    {
+        try input.tag(at: offset, path()) == .null
     }
 
-    static func bool(_ input: BinaryInput, _ offset: Int, _ path: [any CodingKey]) throws -> Bool {
-        switch try input.tag(at: offset, path) {
+    static func bool(_ input: BinaryInput, _ offset: Int, _ path: @autoclosure () -> [any CodingKey]) throws
+        -> Bool
+    {
+        switch try input.tag(at: offset, path()) {
         case .true: return true
         case .false: return false
-        case let tag: throw mismatch(Bool.self, tag, path)
+        case let tag: throw mismatch(Bool.self, tag, path())
         }
     }
 
     static func integer<I: FixedWidthInteger>(
-        _: I.Type, _ input: BinaryInput, _ offset: Int, _ path: [any CodingKey]
+        _: I.Type, _ input: BinaryInput, _ offset: Int, _ path: @autoclosure () -> [any CodingKey]
     ) throws -> I {
         let converted: I?
-        switch try input.tag(at: offset, path) {
+        switch try input.tag(at: offset, path()) {
         case .int:
-            let zigzag = try input.varint(at: offset + 1, path).value
+            let zigzag = try input.varint(at: offset + 1, path()).value
             converted = I(exactly: Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1))
-        case .uint: converted = I(exactly: try input.varint(at: offset + 1, path).value)
-        case let tag: throw mismatch(I.self, tag, path)
+        case .uint: converted = I(exactly: try input.varint(at: offset + 1, path()).value)
+        case let tag: throw mismatch(I.self, tag, path())
         }
         guard let converted else {
-            throw input.corrupted(path, "the number does not fit in \(I.self)")
+            throw input.corrupted(path(), "the number does not fit in \(I.self)")
         }
         return converted
     }
 
-    static func double(_ input: BinaryInput, _ offset: Int, _ path: [any CodingKey]) throws -> Double {
-        switch try input.tag(at: offset, path) {
-        case .double: return Double(bitPattern: try input.load(UInt64.self, at: offset + 1, path))
-        case .float: return Double(Float(bitPattern: try input.load(UInt32.self, at: offset + 1, path)))
-        case let tag: throw mismatch(Double.self, tag, path)
+    static func double(_ input: BinaryInput, _ offset: Int, _ path: @autoclosure () -> [any CodingKey]) throws
+        -> Double
+    {
+        switch try input.tag(at: offset, path()) {
+        case .double: return Double(bitPattern: try input.load(UInt64.self, at: offset + 1, path()))
+        case .float: return Double(Float(bitPattern: try input.load(UInt32.self, at: offset + 1, path())))
+        case let tag: throw mismatch(Double.self, tag, path())
         }
     }
 
-    static func float(_ input: BinaryInput, _ offset: Int, _ path: [any CodingKey]) throws -> Float {
-        switch try input.tag(at: offset, path) {
-        case .float: return Float(bitPattern: try input.load(UInt32.self, at: offset + 1, path))
-        case .double: return Float(Double(bitPattern: try input.load(UInt64.self, at: offset + 1, path)))
-        case let tag: throw mismatch(Float.self, tag, path)
+    static func float(_ input: BinaryInput, _ offset: Int, _ path: @autoclosure () -> [any CodingKey]) throws
+        -> Float
+    {
+        switch try input.tag(at: offset, path()) {
+        case .float: return Float(bitPattern: try input.load(UInt32.self, at: offset + 1, path()))
+        case .double: return Float(Double(bitPattern: try input.load(UInt64.self, at: offset + 1, path())))
+        case let tag: throw mismatch(Float.self, tag, path())
         }
     }
 
-    static func string(_ input: BinaryInput, _ offset: Int, _ path: [any CodingKey]) throws -> String {
-        let tag = try input.tag(at: offset, path)
-        guard tag == .string else { throw mismatch(String.self, tag, path) }
-        return try input.string(at: offset + 1, path)
+    static func string(_ input: BinaryInput, _ offset: Int, _ path: @autoclosure () -> [any CodingKey]) throws
+        -> String
+    {
+        let tag = try input.tag(at: offset, path())
+        guard tag == .string else { throw mismatch(String.self, tag, path()) }
+        return try input.string(at: offset + 1, path())
     }
 }

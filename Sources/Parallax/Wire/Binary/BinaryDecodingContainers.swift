@@ -1,20 +1,23 @@
-struct BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
+/// The entries of a keyed container, and where the next lookup starts: synthesized `init(from:)`
+/// asks for keys in encoding order, so most lookups match at the first comparison. Not nested in
+/// the generic container, whose every instantiation would otherwise need metadata of its own.
+final class BinaryKeyIndex {
     struct Entry {
         var keyOffset: Int
         var keyLength: Int
         var valueOffset: Int
     }
 
-    /// The entries, and where the next lookup starts: synthesized `init(from:)` asks for keys in
-    /// encoding order, so most lookups match at the first comparison.
-    final class Index {
-        var entries: [Entry] = []
-        var hint = 0
-    }
+    var entries: [Entry] = []
+    var hint = 0
+}
+
+struct BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
+    typealias Entry = BinaryKeyIndex.Entry
 
     let input: BinaryInput
     let codingPath: [any CodingKey]
-    private let index = Index()
+    private let index = BinaryKeyIndex()
     private var entries: [Entry] { index.entries }
 
     init(input: BinaryInput, offset: Int, codingPath: [any CodingKey]) throws {

@@ -10,39 +10,46 @@ struct BinaryInput {
         DecodingError.dataCorrupted(DecodingError.Context(codingPath: path, debugDescription: message))
     }
 
-    func require(_ count: Int, at offset: Int, _ path: [any CodingKey]) throws {
+    func require(_ count: Int, at offset: Int, _ path: @autoclosure () -> [any CodingKey]) throws {
         guard offset >= 0, count >= 0, offset <= bytes.count, bytes.count - offset >= count else {
-            throw corrupted(path, "the input ends inside a value (needs \(count) bytes at offset \(offset))")
+            throw corrupted(
+                path(), "the input ends inside a value (needs \(count) bytes at offset \(offset))")
         }
     }
 
-    func tag(at offset: Int, _ path: [any CodingKey]) throws -> BinaryTag {
-        try require(1, at: offset, path)
+    func tag(at offset: Int, _ path: @autoclosure () -> [any CodingKey]) throws -> BinaryTag {
+        try require(1, at: offset, path())
         guard let tag = BinaryTag(rawValue: bytes[offset]) else {
-            throw corrupted(path, "unknown value tag \(bytes[offset]) at offset \(offset)")
+            throw corrupted(path(), "unknown value tag \(bytes[offset]) at offset \(offset)")
         }
         return tag
     }
 
-    func load<T: FixedWidthInteger>(_: T.Type, at offset: Int, _ path: [any CodingKey]) throws -> T {
-        try require(MemoryLayout<T>.size, at: offset, path)
+    func load<T: FixedWidthInteger>(_: T.Type, at offset: Int, _ path: @autoclosure () -> [any CodingKey])
+        throws -> T
+    {
+        try require(MemoryLayout<T>.size, at: offset, path())
         return T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
     }
 
-    func length(at offset: Int, _ path: [any CodingKey]) throws -> Int {
-        Int(try load(UInt32.self, at: offset, path))
+    func length(at offset: Int, _ path: @autoclosure () -> [any CodingKey]) throws -> Int {
+        Int(try load(UInt32.self, at: offset, path()))
     }
 
     /// Reads a LEB128 varint; returns it and the bytes it took.
-    func varint(at offset: Int, _ path: [any CodingKey]) throws -> (value: UInt64, size: Int) {
+    func varint(at offset: Int, _ path: @autoclosure () -> [any CodingKey]) throws -> (
+        value: UInt64, size: Int
+    ) {
         var value: UInt64 = 0
         var shift: UInt64 = 0
         var cursor = offset
         while true {
-            try require(1, at: cursor, path)
+            try require(1, at: cursor, path())
             let byte = bytes[cursor]
             cursor += 1
-            guard shift < 64, shift != 63 || byte <= 1 else { throw corrupted(path, "a varint is too long") }
+            guard shift < 64, shift != 63 || byte <= 1 else {
+                throw corrupted(path(), "a varint is too long")
+            }
             value |= UInt64(byte & 0x7F) << shift
             if byte & 0x80 == 0 { return (value, cursor - offset) }
             shift += 7
@@ -51,49 +58,49 @@ struct BinaryInput {
 
     /// Reads a varint length and checks that many bytes follow it; returns the length and where
     /// the bytes start.
-    func span(at offset: Int, _ path: [any CodingKey]) throws -> (start: Int, count: Int) {
-        let (value, size) = try varint(at: offset, path)
+    func span(at offset: Int, _ path: @autoclosure () -> [any CodingKey]) throws -> (start: Int, count: Int) {
+        let (value, size) = try varint(at: offset, path())
         guard value <= UInt64(Int32.max) else {
-            throw corrupted(path, "a length of \(value) bytes is too large")
+            throw corrupted(path(), "a length of \(value) bytes is too large")
         }
         let count = Int(value)
-        try require(count, at: offset + size, path)
+        try require(count, at: offset + size, path())
         return (offset + size, count)
     }
 
     /// The offset just past the value that starts at `offset`.
-    func end(ofValueAt offset: Int, _ path: [any CodingKey]) throws -> Int {
+    func end(ofValueAt offset: Int, _ path: @autoclosure () -> [any CodingKey]) throws -> Int {
         let end: Int
-        switch try tag(at: offset, path) {
+        switch try tag(at: offset, path()) {
         case .null, .false, .true: end = offset + 1
-        case .int, .uint: end = offset + 1 + (try varint(at: offset + 1, path)).size
+        case .int, .uint: end = offset + 1 + (try varint(at: offset + 1, path())).size
         case .double: end = offset + 9
         case .float: end = offset + 5
         case .string:
-            let span = try span(at: offset + 1, path)
+            let span = try span(at: offset + 1, path())
             end = span.start + span.count
-        case .bytes: end = offset + 5 + (try length(at: offset + 1, path))
-        case .keyed, .unkeyed: end = offset + 5 + (try length(at: offset + 1, path))
+        case .bytes: end = offset + 5 + (try length(at: offset + 1, path()))
+        case .keyed, .unkeyed: end = offset + 5 + (try length(at: offset + 1, path()))
         case .doubles, .ints:
-            let count = try length(at: offset + 1, path)
+            let count = try length(at: offset + 1, path())
             let (size, overflow) = count.multipliedReportingOverflow(by: 8)
-            guard !overflow else { throw corrupted(path, "array of \(count) numbers is too long") }
+            guard !overflow else { throw corrupted(path(), "array of \(count) numbers is too long") }
             end = offset + 5 + size
         }
-        try require(end - offset, at: offset, path)
+        try require(end - offset, at: offset, path())
         return end
     }
 
     /// Reads a varint-length-prefixed UTF-8 string.
-    func string(at offset: Int, _ path: [any CodingKey]) throws -> String {
-        let (start, count) = try span(at: offset, path)
-        return try string(start: start, count: count, path)
+    func string(at offset: Int, _ path: @autoclosure () -> [any CodingKey]) throws -> String {
+        let (start, count) = try span(at: offset, path())
+        return try string(start: start, count: count, path())
     }
 
-    func string(start: Int, count: Int, _ path: [any CodingKey]) throws -> String {
+    func string(start: Int, count: Int, _ path: @autoclosure () -> [any CodingKey]) throws -> String {
         let utf8 = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + count)])
         guard let string = String(validating: utf8.bindMemory(to: UInt8.self), as: UTF8.self) else {
-            throw corrupted(path, "a string is not valid UTF-8")
+            throw corrupted(path(), "a string is not valid UTF-8")
         }
         return string
     }
