@@ -4,23 +4,29 @@ import CParallaxSystem
 ///
 /// Used instead of `Synchronization.Mutex`, whose lock on Linux the thread sanitizer cannot see:
 /// every access under it is reported as a race, which would hide real ones. The lock is a futex
-/// word (see `cpx_lock`), as fast as `Mutex` with or without contention.
+/// word (see `cpx_lock`), as fast as `Mutex` with or without contention. The word and the value
+/// share one allocation.
 @usableFromInline
 package struct Locked<Value: ~Copyable>: ~Copyable, @unchecked Sendable {
     private let word: UnsafeMutablePointer<UInt32>
     private let value: UnsafeMutablePointer<Value>
 
+    /// Where the value starts: past the word, at the value's alignment.
+    private static var valueOffset: Int { max(MemoryLayout<Value>.alignment, MemoryLayout<UInt32>.size) }
+
     package init(_ initialValue: consuming sending Value) {
-        word = .allocate(capacity: 1)
+        let storage = UnsafeMutableRawPointer.allocate(
+            byteCount: Self.valueOffset + MemoryLayout<Value>.size,
+            alignment: max(MemoryLayout<Value>.alignment, MemoryLayout<UInt32>.alignment))
+        word = storage.bindMemory(to: UInt32.self, capacity: 1)
         word.initialize(to: 0)
-        value = .allocate(capacity: 1)
+        value = (storage + Self.valueOffset).bindMemory(to: Value.self, capacity: 1)
         value.initialize(to: initialValue)
     }
 
     deinit {
         value.deinitialize(count: 1)
-        value.deallocate()
-        word.deallocate()
+        UnsafeMutableRawPointer(word).deallocate()
     }
 
     /// Runs `body` with exclusive access to the value.

@@ -122,7 +122,10 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
 
     /// Set when no worker can start: every slot's last start failed and none is ready.
     package var unavailable: TaskError? {
-        guard slots.allSatisfy({ $0.startFailure != nil && !$0.isReady }) else { return nil }
+        // Fields read in place: a copy of each slot would retain everything it holds.
+        for index in slots.indices where slots[index].isReady || slots[index].startFailure == nil {
+            return nil
+        }
         return slots.last?.startFailure
     }
 

@@ -549,8 +549,13 @@ public final class WorkerPool: Service, Sendable {
     private func deliver(_ sends: [PoolStateMachine<WorkerProcess>.Send]) {
         guard !sends.isEmpty else { return }
         wakeRoomWaiters()  // the sends may have come from the queue
-        var seen: Set<ObjectIdentifier> = []
-        let unsent = flush(sends.map(\.handle).filter { seen.insert(ObjectIdentifier($0)).inserted })
+        let unsent: Set<UInt64>
+        if sends.count == 1 {
+            unsent = flush([sends[0].handle])
+        } else {
+            var seen: Set<ObjectIdentifier> = []
+            unsent = flush(sends.map(\.handle).filter { seen.insert(ObjectIdentifier($0)).inserted })
+        }
         for send in sends where send.startsRunning && !unsent.contains(send.job.id) {
             startTimeout(of: send.job, slot: send.slot, generation: send.generation)
         }

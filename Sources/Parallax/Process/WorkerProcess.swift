@@ -141,6 +141,8 @@ package final class WorkerProcess: Sendable {
         var isClosed = false
         /// A write failed: the worker is gone.
         var isBroken = false
+        /// The frames being written, swapped with the outbox so that neither allocates.
+        var writing: [Outgoing] = []
     }
 
     /// A frame waiting in the outbox.
@@ -164,12 +166,10 @@ package final class WorkerProcess: Sendable {
         writer.withLock { writer in
             var unsent: [UInt64] = []
             while true {
-                let frames = outbox.withLock { outbox -> [Outgoing] in
-                    defer { outbox.removeAll(keepingCapacity: true) }
-                    return outbox
-                }
-                if frames.isEmpty { return unsent }
-                for frame in frames {
+                outbox.withLock { swap(&$0, &writer.writing) }
+                if writer.writing.isEmpty { return unsent }
+                defer { writer.writing.removeAll(keepingCapacity: true) }
+                for frame in writer.writing {
                     if !writer.isClosed, !writer.isBroken,
                         (try? Frame.write(
                             to: requestFD, kind: frame.kind, id: frame.id, payload: frame.payload))
