@@ -45,7 +45,9 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     Benchmark("PoolDispatchSubmitFinish") { benchmark in
-        // One machine for all iterations: the steady state of submit, send and finish.
+        // One machine for all iterations: the steady state of submit, send and finish. One
+        // allocation per cycle: the job object (a job through a pool already holds several, its
+        // payload and completion among them).
         blackHole(BenchmarkHooks.dispatchCycles(benchmark.scaledIterations.count))
     }
 

@@ -1,6 +1,7 @@
-/// One submitted task on its way through a pool: already encoded, with its completion. A struct:
-/// `Benchmarks/` measured it faster than a class through the state machine, with no allocation.
-package struct Job: Sendable {
+/// One submitted task on its way through a pool: already encoded, with its completion. A class:
+/// the state machine keeps it in its in-flight table and hands it out in the sends it returns,
+/// and each copy of a struct retained its name, payload and completion one by one.
+package final class Job: Sendable {
     package typealias Completion = @Sendable (Result<[UInt8], TaskError>) -> Void
 
     package let id: UInt64
