@@ -126,6 +126,19 @@ import Testing
         #expect(try WireCodec.decode(Int.self, from: parsed.input) == 42)
     }
 
+    @Test func aRunPayloadGivesItsInputOnlyForTheNameItCarries() throws {
+        let payload = try RunRequest.payload(name: "App.Echo", input: 42)
+        let input = try #require(RunRequest.input(of: payload, ifNamed: Array("App.Echo".utf8)))
+        #expect(try WireCodec.decode(Int.self, from: input) == 42)
+        #expect(RunRequest.input(of: payload, ifNamed: Array("App.Echx".utf8)) == nil)
+        #expect(RunRequest.input(of: payload, ifNamed: Array("App.Ech".utf8)) == nil)
+        #expect(RunRequest.input(of: payload, ifNamed: Array("App.Echo.Longer".utf8)) == nil)
+        #expect(RunRequest.input(of: Array(payload.prefix(6)), ifNamed: Array("App.Echo".utf8)) == nil)
+        let unnamed = try RunRequest.payload(name: "", input: 7)
+        let empty = try #require(RunRequest.input(of: unnamed, ifNamed: []))
+        #expect(try WireCodec.decode(Int.self, from: empty) == 7)
+    }
+
     @Test func aStringThatRunsPastThePayloadIsMalformed() {
         var writer = PayloadWriter()
         writer.write(UInt32(1000))

@@ -26,9 +26,28 @@ package struct RunRequest: Sendable, Equatable {
         return Frame(kind: .run, id: id, payload: writer.bytes)
     }
 
+    /// The input of a run payload whose name is `name` (UTF-8); nil when it names another task or
+    /// is too short to tell.
+    package static func input(of payload: [UInt8], ifNamed name: [UInt8]) -> ArraySlice<UInt8>? {
+        let start = 4 + name.count
+        guard payload.count >= start else { return nil }
+        let matches = payload.withUnsafeBytes { bytes in
+            name.withUnsafeBytes { expected in
+                bytes.loadUnaligned(as: UInt32.self) == UInt32(name.count).littleEndian
+                    && (expected.isEmpty
+                        || memcmp(bytes.baseAddress! + 4, expected.baseAddress!, name.count) == 0)
+            }
+        }
+        return matches ? payload[start...] : nil
+    }
+
     package init(frame: Frame) throws(ProtocolError) {
         var reader = PayloadReader(frame.payload)
         name = try reader.readString()
         input = frame.payload[reader.offset...]
     }
 }
+
+#if canImport(Glibc)
+    import Glibc
+#endif

@@ -74,6 +74,25 @@ final class WorkerServer: Sendable {
     private let mailbox = Locked(Mailbox())
     /// The calls in flight from this worker's tasks to the parent's services.
     private let serviceCalls: ServiceCalls
+    /// What the contexts of this worker's tasks share.
+    private let contextShared: WorkerContext.Shared
+    /// The last task name a run frame carried, as bytes, with its name and handler: a worker
+    /// mostly runs one kind of task, and a match saves building the name and looking it up.
+    private let recentTask = Locked<RecentTask?>(nil)
+
+    /// A class, so that the handler is stored as itself: a function kept in a generic container
+    /// comes back wrapped in a thunk on every read.
+    private final class RecentTask: Sendable {
+        let bytes: [UInt8]
+        let name: String
+        let handler: TaskRegistry.Handler?
+
+        init(name: String, handler: TaskRegistry.Handler?) {
+            self.bytes = Array(name.utf8)
+            self.name = name
+            self.handler = handler
+        }
+    }
 
     /// Run frames not started yet, and the one that runs.
     private struct Mailbox: ~Copyable {
@@ -103,6 +122,7 @@ final class WorkerServer: Sendable {
         var logger = Logger(label: "parallax.worker")
         logger[metadataKey: "parallax.worker.pid"] = "\(getpid())"
         self.logger = logger
+        self.contextShared = WorkerContext.Shared(logger: logger, serviceCalls: serviceCalls)
     }
 
     func serve(bootstrap: (@Sendable () async throws -> Void)?) async {
@@ -266,15 +286,8 @@ final class WorkerServer: Sendable {
     }
 
     private func run(_ frame: Frame) async {
-        let request: RunRequest
-        do {
-            request = try RunRequest(frame: frame)
-        } catch {
-            Self.complain("\(error)")
-            _exit(76)
-        }
-        let handler = registry.handler(named: request.name)
-        switch await perform(request.name, handler, request.input, context(for: frame.id)) {
+        let (name, handler, input) = lookUp(frame)
+        switch await perform(name, handler, input, context(for: frame.id)) {
         case .success(let bytes):
             send(kind: .result, id: frame.id, payload: bytes)
         case .failure(let error):
@@ -283,8 +296,27 @@ final class WorkerServer: Sendable {
         }
     }
 
+    /// The task a run frame names, its handler and its input.
+    private func lookUp(_ frame: Frame) -> (String, TaskRegistry.Handler?, ArraySlice<UInt8>) {
+        let recent = recentTask.withLock { $0 }
+        if let recent, let input = RunRequest.input(of: frame.payload, ifNamed: recent.bytes) {
+            return (recent.name, recent.handler, input)
+        }
+        let request: RunRequest
+        do {
+            request = try RunRequest(frame: frame)
+        } catch {
+            Self.complain("\(error)")
+            _exit(76)
+        }
+        let handler = registry.handler(named: request.name)
+        let seen = RecentTask(name: request.name, handler: handler)
+        recentTask.withLock { $0 = seen }
+        return (request.name, handler, request.input)
+    }
+
     private func context(for taskID: UInt64) -> WorkerContext {
-        WorkerContext(slot: slot, pid: pid, taskID: taskID, logger: logger, serviceCalls: serviceCalls)
+        WorkerContext(slot: slot, pid: pid, taskID: taskID, shared: contextShared)
     }
 
     /// Runs one input through a handler; a missing handler is a rejection, and every error

@@ -8,27 +8,42 @@ public struct WorkerContext: Sendable {
     public let pid: Int32
     /// The id of the running task, unique within the pool.
     public let taskID: UInt64
-    private let workerLogger: Logger
-    private let serviceCalls: ServiceCalls?
+    /// What every task of the worker shares: a context is built per task and passed around, and
+    /// one reference is cheaper to copy than a logger.
+    private let shared: Shared
+
+    package final class Shared: Sendable {
+        let logger: Logger
+        let serviceCalls: ServiceCalls?
+
+        package init(logger: Logger, serviceCalls: ServiceCalls?) {
+            self.logger = logger
+            self.serviceCalls = serviceCalls
+        }
+    }
 
     /// The services of the pool's parent: database pools, caches and clients that stay in one
     /// place while tasks run in many processes. See ``ServiceRegistry``.
-    public var services: ServiceClient { ServiceClient(calls: serviceCalls, taskID: taskID) }
+    public var services: ServiceClient { ServiceClient(calls: shared.serviceCalls, taskID: taskID) }
 
     /// A logger whose output reaches the parent through the worker's stderr, with the task's id
     /// in its `parallax.task.id` metadata.
     public var logger: Logger {
         // Built on use: most tasks never log, and the metadata costs an allocation.
-        var logger = workerLogger
+        var logger = shared.logger
         logger[metadataKey: "parallax.task.id"] = "\(taskID)"
         return logger
     }
 
     package init(slot: Int, pid: Int32, taskID: UInt64, logger: Logger, serviceCalls: ServiceCalls? = nil) {
+        self.init(
+            slot: slot, pid: pid, taskID: taskID, shared: Shared(logger: logger, serviceCalls: serviceCalls))
+    }
+
+    package init(slot: Int, pid: Int32, taskID: UInt64, shared: Shared) {
         self.slot = slot
         self.pid = pid
         self.taskID = taskID
-        self.workerLogger = logger
-        self.serviceCalls = serviceCalls
+        self.shared = shared
     }
 }
