@@ -17,7 +17,7 @@ public enum TestTasks {
             OpenFiles.self, ChatterThenCrash.self, ChatterThenHang.self, CrashUntil.self,
             OpenDescriptors.self,
             Misbehave.self, Environment.self, Credentials.self, CallService.self, RecordCalls.self,
-            CallUntilRefused.self
+            CallUntilRefused.self, SeesCancellation.self
         )
         registry.register(square)
         registry.register(userStats)
@@ -210,6 +210,12 @@ public struct Sleep: WorkerTask {
         try await Task.sleep(for: .milliseconds(milliseconds))
         return milliseconds
     }
+}
+
+/// Whether the task was cancelled when it ran: a task sent after a cancelled one must not be.
+public struct SeesCancellation: WorkerTask {
+    public init() {}
+    public func run(in context: WorkerContext) async throws -> Bool { Task.isCancelled }
 }
 
 /// CPU work of a fixed size, so serial and parallel runs do the same work.

@@ -118,6 +118,26 @@ struct InlineReplyTests {
         }
     }
 
+    @Test func theTasksSentBehindACancelledOneRunUncancelled() async throws {
+        // One worker that holds three tasks: cancelling the running one cancels the worker's
+        // task that runs its queue, and the two behind it go to a new one.
+        let holdThree: (inout WorkerPool.Configuration) -> Void = { $0.pipelineDepth = 3 }
+        try await TestPool.with(workers: 1, configure: holdThree) { pool in
+            await pool.waitForStartedWorkers(1)
+            let sleeper = Task { try await pool.submit(Sleep(milliseconds: 60_000)) }
+            try await Task.sleep(for: .milliseconds(50))
+            let first = Task { try await pool.submit(SeesCancellation()) }
+            let second = Task { try await pool.submit(SeesCancellation()) }
+            try await Task.sleep(for: .milliseconds(50))
+            sleeper.cancel()
+            let error = await #expect(throws: TaskError.self) { try await sleeper.value }
+            #expect(error?.kind == .cancelled)
+            #expect(try await first.value == false)
+            #expect(try await second.value == false)
+            #expect(try await pool.submit(Echo(5)) == 5)
+        }
+    }
+
     @Test func missesSkipAGrowingNumberOfWaitsAndAnAnswerInTimeResets() {
         var policy = InlineWaitPolicy()
         let waitsFirst = policy.shouldWait()

@@ -53,14 +53,15 @@ public enum Worker {
 /// Tasks run one at a time, in the order they arrive; the parent may send several ahead, and
 /// relies on that order to know which one was running when a worker dies.
 ///
-/// Threads: a reader thread reads the request pipe into the mailbox and, when no task runs,
-/// runs the queued frames, each in a task of its own started with `Task.immediate`: a task runs
-/// on the reader thread until it suspends, so one that never suspends costs no thread hop. A task
-/// that suspends goes on with the queue from wherever it resumes, while the reader goes back to
-/// reading. A cancel frame for a
-/// task that has not started makes the loop skip it. A watchdog thread waits for the request pipe
-/// to hang up, which happens when the parent closes it or dies, even while a task keeps the reader
-/// busy, and ends the process then.
+/// Threads: a reader thread reads the request pipe into the mailbox and, when no task runs the
+/// queue, starts one with `Task.immediate`, which runs the queued frames one after another on the
+/// reader thread until one suspends, so a frame that never suspends costs no thread hop and no
+/// task of its own. A task that suspends goes on with the queue from wherever it resumes, while
+/// the reader goes back to reading. A cancel frame for the running frame cancels the queue's
+/// task, which hands the frames after it to a new one; a cancel for a frame that has not started
+/// makes the queue skip it. A watchdog thread waits for the request pipe to hang up, which happens
+/// when the parent closes it or dies, even while a task keeps the reader busy, and ends the
+/// process then.
 final class WorkerServer: Sendable {
     static let requestFD: Int32 = 3
     static let replyFD: Int32 = 4
@@ -94,24 +95,29 @@ final class WorkerServer: Sendable {
         }
     }
 
-    /// Run frames not started yet, and the one that runs.
+    /// Run frames not started yet, the one that runs, and the task that runs them.
     private struct Mailbox: ~Copyable {
         var frames = FIFOQueue<Frame>()
         var cancelled: Set<UInt64> = []
-        /// Whether a frame runs or is being started: the next one starts when it is done.
+        /// Whether a task runs the queue: the reader starts one only when none does.
         var draining = false
-        var running: Running?
+        var runningID: UInt64?
+        /// The task that runs the queue, once `Task.immediate` returned while it was still at
+        /// work: a cancel for the running frame cancels it, and it hands the rest of the queue to
+        /// a new task.
+        var drainTask: Task<Void, Never>?
+        /// Counts the tasks that ran the queue; the last one that ended.
+        var drainGeneration: UInt64 = 0
+        var endedGeneration: UInt64 = 0
     }
 
-    /// Where the task of the running frame is.
-    private enum Running {
-        /// Started on the thread that runs the queue, which waits for `Task.immediate` to return.
-        case starting(id: UInt64)
-        /// It finished before `Task.immediate` returned: that thread goes on with the queue.
-        case finishedInline
-        /// It suspended; kept to cancel when the parent asks. It goes on with the queue itself
-        /// when it finishes.
-        case suspended(id: UInt64, task: Task<Void, Never>)
+    /// What the queue's task does next.
+    private enum Step {
+        case run(Frame)
+        case skip(Frame)
+        /// This task was cancelled for the frame it ran: a new task takes the rest.
+        case handOver
+        case done
     }
 
     init(registry: TaskRegistry) {
@@ -202,7 +208,7 @@ final class WorkerServer: Sendable {
                         mailbox.frames.append(frame)
                     } else {
                         mailbox.cancelled.insert(frame.id)
-                        if case .suspended(frame.id, let task) = mailbox.running { task.cancel() }
+                        if mailbox.runningID == frame.id { mailbox.drainTask?.cancel() }
                     }
                 }
                 guard !mailbox.draining, !mailbox.frames.isEmpty else { return false }
@@ -213,55 +219,59 @@ final class WorkerServer: Sendable {
         }
     }
 
-    /// Runs the mailbox's frames one at a time, each in a task of its own so that a cancel from
-    /// the parent can reach it, until the mailbox is empty or a task suspends; that task then
-    /// calls this again when it finishes.
+    /// Starts a task that runs the mailbox's frames one at a time; called with `draining` set.
+    /// The task starts on this thread and runs frames here until one suspends; it then goes on
+    /// from wherever it resumes, and this thread returns to its caller.
     private func drain() {
-        while let (frame, skip) = next() {
-            if skip {
+        let generation = mailbox.withLock { mailbox -> UInt64 in
+            mailbox.drainGeneration += 1
+            return mailbox.drainGeneration
+        }
+        let task = Task.immediate { await self.runQueue(generation: generation) }
+        mailbox.withLock { mailbox in
+            guard mailbox.endedGeneration != generation else { return }
+            mailbox.drainTask = task
+            if let running = mailbox.runningID, mailbox.cancelled.contains(running) { task.cancel() }
+        }
+    }
+
+    /// The body of the queue's task. Every frame runs in this task: a cancel from the parent
+    /// cancels it while that frame runs, and the frames after it go to a new task.
+    private func runQueue(generation: UInt64) async {
+        while true {
+            let step = mailbox.withLock { mailbox -> Step in
+                mailbox.runningID = nil
+                if Task.isCancelled {
+                    mailbox.endedGeneration = generation
+                    mailbox.drainTask = nil
+                    return .handOver
+                }
+                guard let frame = mailbox.frames.popFirst() else {
+                    mailbox.draining = false
+                    mailbox.endedGeneration = generation
+                    mailbox.drainTask = nil
+                    // A cancel can name a task that finished before it arrived; keep the set small.
+                    if mailbox.cancelled.count > 1_024 { mailbox.cancelled.removeAll() }
+                    return .done
+                }
+                if mailbox.cancelled.remove(frame.id) != nil { return .skip(frame) }
+                mailbox.runningID = frame.id
+                return .run(frame)
+            }
+            switch step {
+            case .run(let frame):
+                if frame.kind == .runBatch { await runBatch(frame) } else { await run(frame) }
+            case .skip(let frame):
                 let cancelled = TaskError(
                     kind: .cancelled, type: "Swift.CancellationError",
                     message: "the task was cancelled before it started", workerPID: pid)
                 send(kind: .failure, id: frame.id, payload: (try? WireCodec.encode(cancelled)) ?? [])
-                continue
+            case .handOver:
+                drain()
+                return
+            case .done:
+                return
             }
-            mailbox.withLock { $0.running = .starting(id: frame.id) }
-            let task = Task.immediate {
-                if frame.kind == .runBatch { await self.runBatch(frame) } else { await self.run(frame) }
-                let suspended = self.mailbox.withLock { mailbox -> Bool in
-                    guard case .suspended = mailbox.running else {
-                        mailbox.running = .finishedInline
-                        return false
-                    }
-                    mailbox.running = nil
-                    return true
-                }
-                if suspended { self.drain() }
-            }
-            let finished = mailbox.withLock { mailbox -> Bool in
-                guard case .finishedInline = mailbox.running else {
-                    mailbox.running = .suspended(id: frame.id, task: task)
-                    if mailbox.cancelled.contains(frame.id) { task.cancel() }
-                    return false
-                }
-                mailbox.running = nil
-                return true
-            }
-            if !finished { return }
-        }
-    }
-
-    /// The next frame and whether it was cancelled; nil, and the loop ends, when the mailbox is
-    /// empty.
-    private func next() -> (Frame, skip: Bool)? {
-        mailbox.withLock { mailbox in
-            guard let frame = mailbox.frames.popFirst() else {
-                mailbox.draining = false
-                // A cancel can name a task that finished before it arrived; keep the set small.
-                if mailbox.cancelled.count > 1_024 { mailbox.cancelled.removeAll() }
-                return nil
-            }
-            return (frame, mailbox.cancelled.remove(frame.id) != nil)
         }
     }
 
