@@ -27,8 +27,9 @@ package enum BinaryDecoder {
     }
 }
 
-/// The `Decoder` handed to a value's `init(from:)`: the value that starts at `offset`.
-final class BinaryDecodingState: Decoder {
+/// The `Decoder` handed to a value's `init(from:)`: the value that starts at `offset`. It is the
+/// key index of the value's keyed container too, which then needs no allocation of its own.
+final class BinaryDecodingState: BinaryKeyIndex, Decoder {
     let input: BinaryInput
     let offset: Int
     let codingPath: [any CodingKey]
@@ -54,7 +55,8 @@ final class BinaryDecodingState: Decoder {
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         KeyedDecodingContainer(
-            try BinaryKeyedDecodingContainer<Key>(input: input, offset: offset, codingPath: codingPath))
+            try BinaryKeyedDecodingContainer<Key>(
+                input: input, offset: offset, codingPath: codingPath, index: self))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {

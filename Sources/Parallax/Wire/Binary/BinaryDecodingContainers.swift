@@ -1,15 +1,45 @@
 /// The entries of a keyed container, and where the next lookup starts: synthesized `init(from:)`
 /// asks for keys in encoding order, so most lookups match at the first comparison. Not nested in
 /// the generic container, whose every instantiation would otherwise need metadata of its own.
-final class BinaryKeyIndex {
+///
+/// The decoder of a value is an index itself (``BinaryDecodingState`` inherits from this), so the
+/// container of a value's own keys allocates nothing more; the first four entries are stored
+/// inline.
+class BinaryKeyIndex {
     struct Entry {
-        var keyOffset: Int
-        var keyLength: Int
-        var valueOffset: Int
+        var keyOffset = 0
+        var keyLength = 0
+        var valueOffset = 0
     }
 
-    var entries: [Entry] = []
-    var hint = 0
+    final private(set) var count = 0
+    final var hint = 0
+    final private var inline = (Entry(), Entry(), Entry(), Entry())
+    final private var overflow: [Entry] = []
+
+    init() {}
+
+    final func removeAll() {
+        count = 0
+        hint = 0
+        overflow.removeAll(keepingCapacity: true)
+    }
+
+    final func append(_ entry: Entry) {
+        if count < 4 {
+            withUnsafeMutableBytes(of: &inline) { $0.bindMemory(to: Entry.self)[count] = entry }
+        } else {
+            overflow.append(entry)
+        }
+        count += 1
+    }
+
+    final subscript(position: Int) -> Entry {
+        if position < 4 {
+            return withUnsafeBytes(of: inline) { $0.bindMemory(to: Entry.self)[position] }
+        }
+        return overflow[position - 4]
+    }
 }
 
 struct BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
@@ -17,18 +47,22 @@ struct BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProto
 
     let input: BinaryInput
     let codingPath: [any CodingKey]
-    private let index = BinaryKeyIndex()
-    private var entries: [Entry] { index.entries }
+    private let index: BinaryKeyIndex
 
-    init(input: BinaryInput, offset: Int, codingPath: [any CodingKey]) throws {
+    /// Reads the entries of the keyed value at `offset` into `index`.
+    init(
+        input: BinaryInput, offset: Int, codingPath: [any CodingKey], index: BinaryKeyIndex = BinaryKeyIndex()
+    )
+        throws
+    {
         self.input = input
         self.codingPath = codingPath
+        self.index = index
         let tag = try input.tag(at: offset, codingPath)
         guard tag == .keyed else { throw BinaryScalarDecode.mismatch([String: Any].self, tag, codingPath) }
         let end = try input.end(ofValueAt: offset, codingPath)
         let count = try input.length(at: offset + 5, codingPath)
-        var entries: [Entry] = []
-        entries.reserveCapacity(min(count, (end - offset) / 6))
+        index.removeAll()
         var cursor = offset + 9
         for _ in 0..<count {
             let (keyOffset, keyLength) = try input.span(at: cursor, codingPath)
@@ -37,17 +71,17 @@ struct BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProto
             guard cursor <= end else {
                 throw input.corrupted(codingPath, "a keyed value runs past its container")
             }
-            entries.append(Entry(keyOffset: keyOffset, keyLength: keyLength, valueOffset: valueOffset))
+            index.append(Entry(keyOffset: keyOffset, keyLength: keyLength, valueOffset: valueOffset))
         }
         guard cursor == end else {
             throw input.corrupted(codingPath, "a keyed container's length does not match its values")
         }
-        index.entries = entries
     }
 
     var allKeys: [Key] {
-        entries.compactMap { entry in
-            (try? input.string(start: entry.keyOffset, count: entry.keyLength, codingPath)).flatMap(
+        (0..<index.count).compactMap { position in
+            let entry = index[position]
+            return (try? input.string(start: entry.keyOffset, count: entry.keyLength, codingPath)).flatMap(
                 Key.init(stringValue:))
         }
     }
@@ -61,9 +95,9 @@ struct BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProto
     }
 
     private func find(name: String) -> Int? {
-        let entries = index.entries
-        for step in 0..<entries.count {
-            let entry = entries[(index.hint + step) % entries.count]
+        let count = index.count
+        for step in 0..<count {
+            let entry = index[(index.hint + step) % count]
             if input.keyMatches(at: entry.keyOffset, length: entry.keyLength, name) {
                 return entry.valueOffset
             }
@@ -73,10 +107,10 @@ struct BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProto
 
     private func offset(for key: Key) throws -> Int {
         let name = key.stringValue
-        let entries = index.entries
-        for step in 0..<entries.count {
-            let position = (index.hint + step) % entries.count
-            let entry = entries[position]
+        let count = index.count
+        for step in 0..<count {
+            let position = (index.hint + step) % count
+            let entry = index[position]
             if input.keyMatches(at: entry.keyOffset, length: entry.keyLength, name) {
                 index.hint = position + 1
                 return entry.valueOffset
