@@ -28,26 +28,17 @@ struct InlineReplyTests {
         }
     }
 
-    @Test func quickAnswersAreReadOnTheCallersThread() async throws {
-        try await Self.withPool(workers: 1, wait: .milliseconds(200)) { pool in
+    /// Quick answers are read on the caller's thread; with the wait off, the I/O thread reads
+    /// every one.
+    @Test(arguments: [(Duration.milliseconds(200), 1), (.zero, 2)])
+    func whoReadsQuickAnswers(wait: Duration, workers: Int) async throws {
+        try await Self.withPool(workers: workers, wait: wait) { pool in
             for value in 0..<20 {
                 let answer = try await pool.submit(Echo(value))
                 #expect(answer == value)
             }
             let waits = pool.inlineWaits
-            #expect(waits.answered == 20)
-            #expect(waits.missed == 0)
-        }
-    }
-
-    @Test func withTheWaitOffTheIOThreadReadsEveryAnswer() async throws {
-        try await Self.withPool(workers: 2, wait: .zero) { pool in
-            for value in 0..<50 {
-                let answer = try await pool.submit(Echo(value))
-                #expect(answer == value)
-            }
-            let waits = pool.inlineWaits
-            #expect(waits.answered == 0)
+            #expect(waits.answered == (wait > .zero ? 20 : 0))
             #expect(waits.missed == 0)
         }
     }
