@@ -129,6 +129,22 @@ struct InlineReplyTests {
         }
     }
 
+    @Test func anIdleWorkerAnswersPingsFromItsReaderThreadAndThenRunsTasks() async throws {
+        try await Self.withPool(workers: 1, wait: .milliseconds(50)) { pool in
+            let samples = try #require(pool.pingRoundTrips(100))
+            #expect(samples.count == 100)
+            #expect(samples.allSatisfy { $0 > .zero })
+            let answer = try await pool.submit(Echo(3))
+            #expect(answer == 3)
+            // A busy worker is not pinged: its pipe belongs to its task's answer.
+            let sleeper = Task { try await pool.submit(Sleep(milliseconds: 300)) }
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(pool.pingRoundTrips(10) == nil)
+            #expect(try await sleeper.value == 300)
+            #expect(pool.pingRoundTrips(10)?.count == 10)
+        }
+    }
+
     @Test func missesSkipAGrowingNumberOfWaitsAndAnAnswerInTimeResets() {
         var policy = InlineWaitPolicy()
         let waitsFirst = policy.shouldWait()

@@ -316,6 +316,38 @@ public final class WorkerPool: Service, Sendable {
         return value
     }
 
+    /// Round trips of ping frames through the idle worker of `slot`, each timed: the raw floor of
+    /// the channel, with the processes and threads of a task's round trip. This thread writes the
+    /// ping and blocks reading the pong, which the worker's reader thread answers without a task.
+    /// For `parallax bench`: nothing else may use the pool meanwhile. Nil when the worker is busy
+    /// or gone.
+    package func pingRoundTrips(_ count: Int, slot: Int = 0) -> [Duration]? {
+        let claimed = state.withLock { machine -> (WorkerProcess, UInt64)? in
+            guard machine.slots[slot].isReady, machine.slots[slot].sent.isEmpty,
+                let process = machine.slots[slot].handle, process.replies.claim()
+            else { return nil }
+            return (process, machine.slots[slot].generation)
+        }
+        guard let (process, generation) = claimed else { return nil }
+        let clock = ContinuousClock()
+        let payload = [UInt8](repeating: 7, count: 8)
+        var samples: [Duration] = []
+        samples.reserveCapacity(count)
+        for _ in 0..<count {
+            let id = makeJobID()
+            let start = clock.now
+            guard process.writeNow(kind: .ping, id: id, payload: payload),
+                process.replies.readPong(id: id, count: Frame.headerSize + payload.count)
+            else { break }
+            samples.append(clock.now - start)
+        }
+        state.withLock { machine in
+            let idle = machine.slots[slot].generation == generation && machine.slots[slot].sent.isEmpty
+            process.replies.giveBack(othersPending: !idle)
+        }
+        return samples.count == count ? samples : nil
+    }
+
     /// How many callers waited for their answer on their own thread
     /// (``Configuration/inlineReplyWait``): answered there, or gave up the wait.
     package var inlineWaits: (answered: Int, missed: Int) {
@@ -965,7 +997,9 @@ public final class WorkerPool: Service, Sendable {
             serviceCall(frame, slot: slot, generation: generation)
         case .serviceCancel:
             services.cancel(id: frame.id, slot: slot, generation: generation)
-        case .run, .runBatch, .cancel, .serviceReply:
+        case .pong:
+            break  // read by ``pingRoundTrips(_:)`` on its own thread; a stray one is harmless
+        case .run, .runBatch, .cancel, .serviceReply, .ping:
             // Only the parent sends these: the worker is broken. Its running task fails with a
             // protocol violation when it exits.
             let process = state.withLock { machine -> WorkerProcess? in

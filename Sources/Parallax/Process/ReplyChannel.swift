@@ -160,6 +160,23 @@ package final class ReplyChannel: @unchecked Sendable {
         }
     }
 
+    /// Reads exactly one frame of `count` bytes with blocking reads, as a raw ping-pong does, and
+    /// checks that it is a pong with `id`; the caller holds a claim and nothing else is pending.
+    package func readPong(id: UInt64, count: Int) -> Bool {
+        guard !hasEnded, decoder.bufferedByteCount == 0, count <= buffer.count else { return false }
+        var offset = 0
+        while offset < count {
+            let read =
+                (try? FileDescriptorIO.read(
+                    descriptor, into: UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<count]))) ?? 0
+            guard read > 0 else { return false }
+            offset += read
+        }
+        let header = UnsafeRawBufferPointer(buffer)
+        return header.loadUnaligned(fromByteOffset: 4, as: UInt8.self) == Frame.Kind.pong.rawValue
+            && UInt64(littleEndian: header.loadUnaligned(fromByteOffset: 5, as: UInt64.self)) == id
+    }
+
     /// Gives the pipe back after a claim: to nobody when the worker holds no other job and no
     /// frame is half read, otherwise to the I/O thread. The pool calls this under its lock, where
     /// it knows what the worker holds.

@@ -185,6 +185,15 @@ package final class WorkerProcess: Sendable {
         }
     }
 
+    /// Writes one frame at once, outside the outbox; for the raw round trips of
+    /// ``WorkerPool/pingRoundTrips(_:)``, with nothing queued. Returns false if the worker is gone.
+    package func writeNow(kind: Frame.Kind, id: UInt64, payload: [UInt8]) -> Bool {
+        writer.withLock { writer in
+            guard !writer.isClosed, !writer.isBroken else { return false }
+            return (try? Frame.write(to: requestFD, kind: kind, id: id, payload: payload)) != nil
+        }
+    }
+
     /// Closes the request pipe: the worker reads end of file and exits when it is idle.
     package func closeRequests() {
         writer.withLock { writer in

@@ -27,6 +27,11 @@ package struct Frame: Sendable, Equatable {
         case serviceReply = 10
         /// Worker to parent: the caller gave up on the service call with the frame's id.
         case serviceCancel = 11
+        /// Parent to worker: answer with a pong of the same id and payload, from the reader
+        /// thread, without running a task; the raw round trip of the channel.
+        case ping = 12
+        /// Worker to parent: the answer to a ping.
+        case pong = 13
     }
 
     /// Bytes before the payload: length, kind and id.

@@ -188,6 +188,9 @@ final class WorkerServer: Sendable {
                     switch frame.kind {
                     case .run, .runBatch, .cancel:
                         frames.append(frame)
+                    case .ping:
+                        // Answered here, before any task: the channel's own round trip.
+                        send(kind: .pong, id: frame.id, payload: frame.payload)
                     case .serviceReply:
                         // Straight to its caller: a task waiting on a service must not wait for
                         // the mailbox, where the task itself is the one running.

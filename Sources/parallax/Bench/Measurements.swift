@@ -31,24 +31,23 @@ struct Measurements {
             configuration: configuration, tasks: DemoTasks.registry, logger: logger, body)
     }
 
-    /// The pipe floor and the warm round trip, interleaved in rounds so that both see the same
-    /// placement and noise.
+    /// The pipe floor and the warm round trip, interleaved in rounds. The floor is a raw
+    /// ping-pong with the very worker process that runs the tasks, over its channel, from the
+    /// thread that submits them (a blocking write, then a blocking read of the pong its reader
+    /// thread sends back): both figures see the same processes, threads and placement.
     func roundTrips() async throws -> (floor: Samples, library: Samples) {
         let rounds = quick ? 3 : 10
         let perRound = quick ? 300 : 2_000
         var floor = Samples()
         var library = Samples()
         try await pool(workers: 1) { pool in
-            let echo = try PipeFloor.Echo()
-            var message = [UInt8](repeating: 7, count: PipeFloor.messageSize)
-            for _ in 0..<200 { echo.roundTrip(&message) }
             for value in 0..<200 { _ = try await pool.submit(EchoTask(value: value)) }
+            guard pool.pingRoundTrips(200) != nil else { throw BenchError("the worker did not answer pings") }
             for _ in 0..<rounds {
-                for _ in 0..<perRound {
-                    let start = clock.now
-                    echo.roundTrip(&message)
-                    floor.append(clock.now - start)
+                guard let pings = pool.pingRoundTrips(perRound) else {
+                    throw BenchError("the worker did not answer pings")
                 }
+                for sample in pings { floor.append(sample) }
                 for value in 0..<perRound {
                     let start = clock.now
                     _ = try await pool.submit(EchoTask(value: value))

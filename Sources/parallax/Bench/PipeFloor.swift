@@ -5,9 +5,10 @@ import Parallax
     import Glibc
 #endif
 
-/// The raw floor: two processes of this executable ping-ponging small messages over pipes, with
-/// blocking reads and writes and nothing else. The echo side runs on the same descriptors (3 and
-/// 4) as a worker's channel.
+/// This executable in its smallest mode: a process that echoes fixed-size messages over pipes on
+/// the descriptors of a worker's channel (3 and 4), with blocking reads and writes and nothing
+/// else. The bench times its spawn and exit; the round-trip floor is a ping-pong with a worker
+/// itself (``Measurements/roundTrips()``).
 enum PipeFloor {
     static let echoArgument = "__parallax-echo-floor"
     static let messageSize = 16
