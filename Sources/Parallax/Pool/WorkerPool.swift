@@ -698,7 +698,10 @@ public final class WorkerPool: Service, Sendable {
         state.withLock { $0.retire(slot: slot, generation: generation) }?.closeRequests()
     }
 
+    /// Sets ``drained`` once a shutdown has no task left to wait for. Before a shutdown it only
+    /// reads a flag: it runs after every answer.
     private func checkDrained() {
+        guard shutdownBegun.load(ordering: .acquiring) else { return }
         if state.withLock({ $0.lifecycle == .draining && $0.isDrained }) { drained.set() }
     }
 

@@ -55,7 +55,7 @@ extension WaitGroup where Isolation == ProcessIsolation {
     ) where Value: Decodable {
         let pool = isolation.pool
         let id = pool.makeJobID()
-        setCanceller(slot) { pool.cancel(jobID: id) }
+        setCanceller(slot, .job(pool, id))
         pool.enqueueRun(id: id, task: task, timeout: timeout) { outcome in
             if case .failure(let error) = outcome, retry.retries(error, after: attempt) {
                 self.attempt(task, timeout: timeout, retry: retry, slot: slot, attempt: attempt + 1)

@@ -85,8 +85,8 @@ public final class WaitGroup<Value: Sendable, Isolation: TaskIsolation>: Sendabl
     }
 
     /// Registers how to cancel the running task in `slot`.
-    @inlinable func setCanceller(_ slot: Int, _ cancel: @escaping @Sendable () -> Void) {
-        state.withLock { $0.setCanceller(.action(cancel), for: slot) }
+    @inlinable func setCanceller(_ slot: Int, _ canceller: Canceller) {
+        state.withLock { $0.setCanceller(canceller, for: slot) }
     }
 
     /// Records the result of `slot` and starts the next queued task.
