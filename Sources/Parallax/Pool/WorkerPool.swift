@@ -300,12 +300,7 @@ public final class WorkerPool: Service, Sendable {
         from process: WorkerProcess, generation: UInt64, into answer: OneShot<Value>
     ) -> Value? {
         process.replies.read(until: { answer.isDelivered }, timeout: configuration.inlineReplyWait)
-        state.withLock { machine in
-            let idle =
-                machine.slots[process.slot].generation == generation
-                && machine.slots[process.slot].sent.isEmpty
-            process.replies.giveBack(othersPending: !idle)
-        }
+        giveBackReplies(of: process, generation: generation)
         let value = answer.take()
         inlineWait.withLock { $0.record(answeredInTime: value != nil) }
         if value != nil {
@@ -341,11 +336,18 @@ public final class WorkerPool: Service, Sendable {
             else { break }
             samples.append(clock.now - start)
         }
+        giveBackReplies(of: process, generation: generation)
+        return samples.count == count ? samples : nil
+    }
+
+    /// Gives back the reply pipe of `process`, claimed by this thread: to nobody when the worker
+    /// holds no job, otherwise to its I/O thread. Under the state lock, where that is known.
+    private func giveBackReplies(of process: WorkerProcess, generation: UInt64) {
         state.withLock { machine in
+            let slot = process.slot
             let idle = machine.slots[slot].generation == generation && machine.slots[slot].sent.isEmpty
             process.replies.giveBack(othersPending: !idle)
         }
-        return samples.count == count ? samples : nil
     }
 
     /// How many callers waited for their answer on their own thread
