@@ -10,7 +10,9 @@ import Testing
 /// own thread, for at most `inlineReplyWait`, and gives the pipe back to the I/O thread otherwise.
 ///
 /// The waits here are long enough to be deterministic in a debug build and short enough not to
-/// hold the concurrency pool's threads from the suites that run beside these.
+/// hold the concurrency pool's threads from the suites that run beside these: a wait that runs
+/// out on purpose is 5 ms (50 ms ones delayed a shutdown test's grace period by hundreds of
+/// milliseconds under the full suite).
 @Suite(.timeLimit(.minutes(2)))
 struct InlineReplyTests {
     static func withPool(
@@ -44,7 +46,7 @@ struct InlineReplyTests {
     }
 
     @Test func aTaskLongerThanTheWaitIsAnsweredAfterThePipeWentBack() async throws {
-        try await Self.withPool(workers: 1, wait: .milliseconds(50)) { pool in
+        try await Self.withPool(workers: 1, wait: .milliseconds(5)) { pool in
             let slept = try await pool.submit(Sleep(milliseconds: 300))
             #expect(slept == 300)
             #expect(pool.inlineWaits == (0, 1))
@@ -87,7 +89,7 @@ struct InlineReplyTests {
             let clock = ContinuousClock()
             let start = clock.now
             let caller = Task { try await pool.submit(Sleep(milliseconds: 60_000)) }
-            try await Task.sleep(for: .milliseconds(20))
+            try await Task.sleep(for: .milliseconds(10))
             caller.cancel()
             let error = await #expect(throws: TaskError.self) { try await caller.value }
             #expect(error?.kind == .cancelled)
@@ -130,7 +132,7 @@ struct InlineReplyTests {
     }
 
     @Test func anIdleWorkerAnswersPingsFromItsReaderThreadAndThenRunsTasks() async throws {
-        try await Self.withPool(workers: 1, wait: .milliseconds(50)) { pool in
+        try await Self.withPool(workers: 1, wait: .milliseconds(5)) { pool in
             let samples = try #require(pool.pingRoundTrips(100))
             #expect(samples.count == 100)
             #expect(samples.allSatisfy { $0 > .zero })
