@@ -315,15 +315,29 @@ public final class WorkerPool: Service, Sendable {
     /// the channel, with the processes and threads of a task's round trip. This thread writes the
     /// ping and blocks reading the pong, which the worker's reader thread answers without a task.
     /// For `parallax bench`: nothing else may use the pool meanwhile. Nil when the worker is busy
-    /// or gone.
+    /// or gone, or when its I/O thread does not let go of the pipe (a worker without a pidfd).
     package func pingRoundTrips(_ count: Int, slot: Int = 0) -> [Duration]? {
-        let claimed = state.withLock { machine -> (WorkerProcess, UInt64)? in
-            guard machine.slots[slot].isReady, machine.slots[slot].sent.isEmpty,
-                let process = machine.slots[slot].handle, process.replies.claim()
-            else { return nil }
-            return (process, machine.slots[slot].generation)
+        enum Claim {
+            case claimed(WorkerProcess, UInt64)
+            case busy
+            /// Idle, but the I/O thread still holds the pipe: it lets go at the end of the read
+            /// that answered the worker's last task, which may be just after that answer arrived.
+            case stillHeld
         }
-        guard let (process, generation) = claimed else { return nil }
+        var attempts = 0
+        var claim = Claim.stillHeld
+        while case .stillHeld = claim, attempts < 10_000 {
+            attempts += 1
+            claim = state.withLock { machine -> Claim in
+                guard machine.slots[slot].isReady, machine.slots[slot].sent.isEmpty,
+                    let process = machine.slots[slot].handle
+                else { return .busy }
+                guard process.replies.claim() else { return .stillHeld }
+                return .claimed(process, machine.slots[slot].generation)
+            }
+            if case .stillHeld = claim { sched_yield() }
+        }
+        guard case .claimed(let process, let generation) = claim else { return nil }
         let clock = ContinuousClock()
         let payload = [UInt8](repeating: 7, count: 8)
         var samples: [Duration] = []
