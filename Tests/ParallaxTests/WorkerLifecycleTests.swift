@@ -71,6 +71,17 @@ struct WorkerLifecycleTests {
         }
     }
 
+    @Test func shutdownStopsTheIntakeBeforeItReturnsEvenBeforeThePoolRuns() async throws {
+        // Nothing runs the pool's own tasks yet: a task is refused only if `shutdown()` itself
+        // stopped the intake (it would otherwise wait in the queue for a worker that never comes).
+        let pool = WorkerPool(configuration: TestPool.configuration(workers: 1), tasks: TestTasks.registry)
+        pool.shutdown()
+        let late = await #expect(throws: TaskError.self) { try await pool.submit(Echo(1)) }
+        #expect(late?.kind == .rejected)
+        #expect(late?.type == "Parallax.PoolShuttingDown")
+        try await pool.run()  // starts no worker and returns
+    }
+
     @Test func shutdownRejectsQueuedTasksAndLetsTheRunningOneFinish() async throws {
         // One task per worker at a time: the second waits in the pool, not in the worker.
         let pool = WorkerPool(configuration: TestPool.configuration(workers: 1), tasks: TestTasks.registry)
