@@ -199,6 +199,47 @@ import Testing
         #expect(throws: DecodingError.self) { try BinaryDecoder.decode(UInt8.self, from: big) }
     }
 
+    @Test func anIntegerThatDoesNotFitItsTypeIsRefusedAtEveryWidthAndSign() throws {
+        func fits<I: FixedWidthInteger & Codable>(_ value: some FixedWidthInteger & Codable, _: I.Type) throws
+            -> Bool
+        {
+            let bytes = try BinaryEncoder.encode(value)
+            do {
+                let decoded = try BinaryDecoder.decode(I.self, from: bytes)
+                #expect(Int128(decoded) == Int128(value))
+                return true
+            } catch is DecodingError {
+                return false
+            }
+        }
+        let samples: [Int128] = [
+            0, 1, -1, 127, 128, -128, -129, 255, 256, 32_767, 32_768, -32_768, -32_769, 65_535, 65_536,
+            Int128(Int32.max), Int128(Int32.max) + 1, Int128(Int32.min), Int128(Int32.min) - 1,
+            Int128(UInt32.max), Int128(UInt32.max) + 1, Int128(Int64.max), Int128(Int64.min),
+            Int128(Int64.max) + 1, Int128(UInt64.max),
+        ]
+        for sample in samples {
+            // Negative values travel as signed integers, the rest both ways.
+            var encodings: [Bool] = []
+            if let signed = Int64(exactly: sample) {
+                encodings.append(try fits(signed, Int8.self) == (Int8(exactly: sample) != nil))
+                encodings.append(try fits(signed, Int16.self) == (Int16(exactly: sample) != nil))
+                encodings.append(try fits(signed, Int32.self) == (Int32(exactly: sample) != nil))
+                encodings.append(try fits(signed, Int64.self) == (Int64(exactly: sample) != nil))
+                encodings.append(try fits(signed, UInt8.self) == (UInt8(exactly: sample) != nil))
+                encodings.append(try fits(signed, UInt64.self) == (UInt64(exactly: sample) != nil))
+            }
+            if let unsigned = UInt64(exactly: sample) {
+                encodings.append(try fits(unsigned, Int8.self) == (Int8(exactly: sample) != nil))
+                encodings.append(try fits(unsigned, Int64.self) == (Int64(exactly: sample) != nil))
+                encodings.append(try fits(unsigned, UInt16.self) == (UInt16(exactly: sample) != nil))
+                encodings.append(try fits(unsigned, UInt32.self) == (UInt32(exactly: sample) != nil))
+                encodings.append(try fits(unsigned, UInt.self) == (UInt(exactly: sample) != nil))
+            }
+            #expect(!encodings.isEmpty && encodings.allSatisfy { $0 }, "\(sample): \(encodings)")
+        }
+    }
+
     @Test func everyTruncationOfAValueFailsCleanly() throws {
         let bytes = try BinaryEncoder.encode(Interleaved(a: 1, inner: ["x": 2, "y": 3], list: [4, 5, 6]))
         for length in 0..<bytes.count {

@@ -4,6 +4,21 @@
 package final class Job: Sendable {
     package typealias Completion = @Sendable (Result<[UInt8], TaskError>) -> Void
 
+    /// Who learns a job's outcome: a function, or the one-shot its caller waits on, which needs
+    /// no closure (and no allocation for one).
+    package enum Finish: Sendable {
+        case call(Completion)
+        case deliver(OneShot<Result<[UInt8], TaskError>>)
+
+        /// Hands `outcome` over.
+        package func callAsFunction(_ outcome: Result<[UInt8], TaskError>) {
+            switch self {
+            case .call(let completion): completion(outcome)
+            case .deliver(let answer): answer.deliver(outcome)
+            }
+        }
+    }
+
     package let id: UInt64
     /// The kind of frame that carries the job: a run, or a batch of a map.
     package let kind: Frame.Kind
@@ -11,17 +26,26 @@ package final class Job: Sendable {
     /// The payload of the job's run frame: the name and the encoded input.
     package let payload: [UInt8]
     package let timeout: Duration?
-    package let completion: Completion
+    /// Called exactly once with the job's outcome.
+    package let complete: Finish
+
+    package convenience init(
+        id: UInt64, kind: Frame.Kind = .run, name: String, payload: [UInt8], timeout: Duration?,
+        completion: @escaping Completion
+    ) {
+        self.init(
+            id: id, kind: kind, name: name, payload: payload, timeout: timeout, finish: .call(completion))
+    }
 
     package init(
         id: UInt64, kind: Frame.Kind = .run, name: String, payload: [UInt8], timeout: Duration?,
-        completion: @escaping Completion
+        finish: Finish
     ) {
         self.id = id
         self.kind = kind
         self.name = name
         self.payload = payload
         self.timeout = timeout
-        self.completion = completion
+        self.complete = finish
     }
 }

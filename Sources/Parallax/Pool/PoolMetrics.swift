@@ -98,14 +98,14 @@ final class PoolMetrics: Sendable {
         inFlight.set(running)
     }
 
-    /// `completion`, recording the task's outcome and duration first; `completion` itself, which
-    /// takes no clock reading, when no metrics backend is bootstrapped.
-    func timing(_ completion: @escaping Job.Completion) -> Job.Completion {
-        guard isEnabled else { return completion }
+    /// `finish`, recording the task's outcome and duration first; `finish` itself, which takes no
+    /// clock reading, when no metrics backend is bootstrapped.
+    func timing(_ finish: Job.Finish) -> Job.Finish {
+        guard isEnabled else { return finish }
         let submitted = ContinuousClock.now
-        return { [self] outcome in
+        return .call { [self] outcome in
             record(outcome, since: submitted)
-            completion(outcome)
+            finish(outcome)
         }
     }
 }

@@ -158,7 +158,7 @@ public final class WorkerPool: Service, Sendable {
                     ? "the pool takes no more tasks and runs the queued ones"
                     : "the pool takes no more tasks; \(rejected.count) queued tasks were rejected"))
         for job in rejected {
-            job.completion(.failure(PoolStateMachine<WorkerProcess>.shuttingDownError(job)))
+            job.complete(.failure(PoolStateMachine<WorkerProcess>.shuttingDownError(job)))
         }
         wakeRoomWaiters()  // they find the pool closed
     }
@@ -272,7 +272,7 @@ public final class WorkerPool: Service, Sendable {
                 if Task.isCancelled { return .failure(Self.cancelledError(name: task.name, running: false)) }
                 let enqueued = enqueueJob(
                     id: id, kind: kind, task: task, timeout: timeout, whenFull: whenFull,
-                    claimingReplies: waitsInline, completion: { answer.deliver($0) })
+                    claimingReplies: waitsInline, finish: .deliver(answer))
                 // The cancellation handler may have run before the job was known.
                 if Task.isCancelled { cancel(jobID: id) }
                 switch enqueued {
@@ -475,7 +475,7 @@ public final class WorkerPool: Service, Sendable {
     ) -> Bool {
         let outcome = enqueueJob(
             id: id, kind: kind, task: task, timeout: timeout, whenFull: whenFull, claimingReplies: false,
-            completion: completion)
+            finish: .call(completion))
         if case .notTaken = outcome { return false }
         return true
     }
@@ -491,7 +491,7 @@ public final class WorkerPool: Service, Sendable {
         enqueue(id: id, task: task, timeout: timeout, completion: completion)
     }
 
-    /// What ``enqueueJob(id:kind:task:timeout:whenFull:claimingReplies:completion:)`` did.
+    /// What ``enqueueJob(id:kind:task:timeout:whenFull:claimingReplies:finish:)`` did.
     private enum Enqueued {
         /// The queue is full and the caller waits for room: `completion` will not be called.
         case notTaken
@@ -501,22 +501,23 @@ public final class WorkerPool: Service, Sendable {
         case claimed(WorkerProcess, generation: UInt64)
     }
 
-    /// Queues an encoded task, as ``enqueue(id:kind:task:timeout:whenFull:completion:)``; with
-    /// `claimingReplies`, a job sent at once to an idle worker comes with that worker's reply pipe.
+    /// Queues an encoded task, as ``enqueue(id:kind:task:timeout:whenFull:completion:)``, whose
+    /// outcome goes to `finish`; with `claimingReplies`, a job sent at once to an idle worker comes
+    /// with that worker's reply pipe.
     private func enqueueJob(
         id: UInt64, kind: Frame.Kind, task: EncodedTask, timeout: Duration?, whenFull: WhenFull,
-        claimingReplies: Bool, completion: @escaping Job.Completion
+        claimingReplies: Bool, finish: Job.Finish
     ) -> Enqueued {
         let job = Job(
             id: id, kind: kind, name: task.name, payload: task.payload,
-            timeout: timeout ?? configuration.taskTimeout, completion: metrics.timing(completion))
+            timeout: timeout ?? configuration.taskTimeout, finish: metrics.timing(finish))
         let (action, claimed, queued, running) = state.withLock { machine in
             let action = machine.submit(job)
             var claimed = false
             if case .send(let send) = action {
                 // Claimed before the frame is posted, which otherwise hands the pipe to the I/O thread.
                 claimed = claimingReplies && send.startsRunning && send.handle.replies.claim()
-                Self.post([send])
+                Self.post(send)
             }
             return (action, claimed, machine.queuedCount, machine.inFlightCount)
         }
@@ -524,16 +525,16 @@ public final class WorkerPool: Service, Sendable {
         switch action {
         case .send(let send):
             metrics.submitted.increment()
-            deliver([send])
+            deliver(send)
             if claimed { return .claimed(send.handle, generation: send.generation) }
         case .queued:
             metrics.submitted.increment()
         case .full(let job):
             guard !whenFull.isWait else { return .notTaken }
-            job.completion(
+            job.complete(
                 .failure(
                     PoolStateMachine<WorkerProcess>.overflowError(job, limit: configuration.mailboxLimit)))
-        case .reject(let job, let error): job.completion(.failure(error))
+        case .reject(let job, let error): job.complete(.failure(error))
         }
         return .taken
     }
@@ -554,11 +555,11 @@ public final class WorkerPool: Service, Sendable {
         }
         switch action {
         case .removedFromQueue(let job):
-            job.completion(.failure(Self.cancelledError(job, running: false)))
+            job.complete(.failure(Self.cancelledError(job, running: false)))
             wakeRoomWaiters()
         case .cancelRunning(let job, let process, let generation):
-            job.completion(.failure(Self.cancelledError(job, running: true)))
-            flush([process])
+            job.complete(.failure(Self.cancelledError(job, running: true)))
+            flush(process)
             Delay.after(configuration.stopGracePeriod) { [self] in
                 guard
                     let stuck = state.withLock({ $0.cancelGraceExpired(jobID: jobID, generation: generation) }
@@ -572,8 +573,8 @@ public final class WorkerPool: Service, Sendable {
                 stuck.signal(SIGKILL)
             }
         case .skip(let job, let process):
-            job.completion(.failure(Self.cancelledError(job, running: false)))
-            flush([process])
+            job.complete(.failure(Self.cancelledError(job, running: false)))
+            flush(process)
         case .none:
             break
         }
@@ -586,47 +587,57 @@ public final class WorkerPool: Service, Sendable {
     /// read. Called inside the state lock, so every worker receives its frames in the order the
     /// state machine assigned the jobs.
     private static func post(_ sends: [PoolStateMachine<WorkerProcess>.Send]) {
-        for send in sends {
-            send.handle.enqueue(kind: send.job.kind, id: send.job.id, payload: send.job.payload)
-            send.handle.replies.ensureReader()
-        }
+        for send in sends { post(send) }
+    }
+
+    /// Queues the run frame of one send, as ``post(_:)-([Send])``, without an array.
+    private static func post(_ send: PoolStateMachine<WorkerProcess>.Send) {
+        send.handle.enqueue(kind: send.job.kind, id: send.job.id, payload: send.job.payload)
+        send.handle.replies.ensureReader()
     }
 
     /// Writes the frames queued for the workers of `sends` and starts the timeouts of the jobs
     /// that started running.
     private func deliver(_ sends: [PoolStateMachine<WorkerProcess>.Send]) {
-        guard !sends.isEmpty else { return }
+        guard sends.count > 1 else {
+            if let send = sends.first { deliver(send) }
+            return
+        }
         wakeRoomWaiters()  // the sends may have come from the queue
-        let unsent: Set<UInt64>
-        if sends.count == 1 {
-            unsent = flush([sends[0].handle])
-        } else {
-            var seen: Set<ObjectIdentifier> = []
-            unsent = flush(sends.map(\.handle).filter { seen.insert(ObjectIdentifier($0)).inserted })
+        var seen: Set<ObjectIdentifier> = []
+        var unsent: Set<UInt64> = []
+        for send in sends where seen.insert(ObjectIdentifier(send.handle)).inserted {
+            unsent.formUnion(flush(send.handle))
         }
         for send in sends where send.startsRunning && !unsent.contains(send.job.id) {
             startTimeout(of: send.job, slot: send.slot, generation: send.generation)
         }
     }
 
-    /// Writes the queued frames of `processes`. A job whose frame could not be written never
+    /// Writes the frame of one send, as ``deliver(_:)-([Send])``, without an array or a set.
+    private func deliver(_ send: PoolStateMachine<WorkerProcess>.Send) {
+        wakeRoomWaiters()  // the send may have come from the queue
+        let unsent = flush(send.handle)
+        if send.startsRunning && !unsent.contains(send.job.id) {
+            startTimeout(of: send.job, slot: send.slot, generation: send.generation)
+        }
+    }
+
+    /// Writes the queued frames of `process`. A job whose frame could not be written never
     /// reached its worker, which is gone: it goes to another worker. Returns those jobs' ids.
     @discardableResult
-    private func flush(_ processes: [WorkerProcess]) -> Set<UInt64> {
-        var unsent: Set<UInt64> = []
-        for process in processes {
-            for id in process.flush() {
-                unsent.insert(id)
-                logger.debug(
-                    "could not send to worker, requeueing",
-                    metadata: ["parallax.worker.pid": "\(process.pid)"])
-                let retry = state.withLock { machine in
-                    let sends = machine.sendFailed(slot: process.slot, jobID: id)
-                    Self.post(sends)
-                    return sends
-                }
-                deliver(retry)
+    private func flush(_ process: WorkerProcess) -> [UInt64] {
+        let unsent = process.flush()
+        for id in unsent {
+            logger.debug(
+                "could not send to worker, requeueing",
+                metadata: ["parallax.worker.pid": "\(process.pid)"])
+            let retry = state.withLock { machine in
+                let sends = machine.sendFailed(slot: process.slot, jobID: id)
+                Self.post(sends)
+                return sends
             }
+            deliver(retry)
         }
         return unsent
     }
@@ -646,7 +657,7 @@ public final class WorkerPool: Service, Sendable {
         logger.info(
             "task timed out, stopping its worker",
             metadata: ["parallax.task": "\(job.name)", "parallax.worker.pid": "\(process.pid)"])
-        job.completion(
+        job.complete(
             .failure(
                 TaskError(
                     kind: .timedOut, type: "Parallax.TaskTimeout",
@@ -755,7 +766,7 @@ public final class WorkerPool: Service, Sendable {
                     $0.workerFailedToStart(slot: slot, generation: generation, error: failure)
                 }
                 for job in rejected {
-                    job.completion(.failure(PoolStateMachine<WorkerProcess>.unavailableError(job, failure)))
+                    job.complete(.failure(PoolStateMachine<WorkerProcess>.unavailableError(job, failure)))
                 }
                 logger.error(
                     "worker failed to start",
@@ -786,7 +797,7 @@ public final class WorkerPool: Service, Sendable {
                     $0.workerFailedToStart(slot: slot, generation: generation, error: ignored)
                 }
                 for job in rejected {
-                    job.completion(.failure(PoolStateMachine<WorkerProcess>.unavailableError(job, ignored)))
+                    job.complete(.failure(PoolStateMachine<WorkerProcess>.unavailableError(job, ignored)))
                 }
                 if !rejected.isEmpty || state.withLock({ $0.unavailable != nil }) {
                     giveUp("every worker failed and the supervision strategy is ignore", code: .workerFailed)
@@ -827,7 +838,7 @@ public final class WorkerPool: Service, Sendable {
         logger.critical("worker pool gave up", metadata: ["parallax.error": "\(reason)"])
         emit(Event(.gaveUp, message: reason))
         for job in rejected {
-            job.completion(.failure(PoolStateMachine<WorkerProcess>.failedError(job, failure)))
+            job.complete(.failure(PoolStateMachine<WorkerProcess>.failedError(job, failure)))
         }
         shutdown()
     }
@@ -924,7 +935,7 @@ public final class WorkerPool: Service, Sendable {
                     "parallax.worker.pid": "\(report.pid)", "parallax.task": "\(job.name)",
                     "parallax.termination": "\(report.termination)",
                 ])
-            job.completion(.failure(error))
+            job.complete(.failure(error))
             emit(
                 Event(
                     .workerCrashed, slot: slot, pid: report.pid, termination: report.termination,
@@ -991,7 +1002,7 @@ public final class WorkerPool: Service, Sendable {
                 }
                 if let job {
                     if frame.kind != .failure {
-                        job.completion(.success(frame.payload))
+                        job.complete(.success(frame.payload))
                     } else {
                         let error =
                             (try? WireCodec.decode(TaskError.self, from: frame.payload))
@@ -1000,7 +1011,7 @@ public final class WorkerPool: Service, Sendable {
                                 message:
                                     "the worker sent a failure of task '\(job.name)' that could not be decoded"
                             )
-                        job.completion(.failure(error))
+                        job.complete(.failure(error))
                     }
                 }
                 checkDrained()
@@ -1063,10 +1074,10 @@ public final class WorkerPool: Service, Sendable {
         if await !drained.wait(timeout: configuration.gracefulShutdownTimeout) {
             let (queued, abandoned) = state.withLock { ($0.stopDraining(), $0.abandonRunningJobs()) }
             for job in queued {
-                job.completion(.failure(PoolStateMachine<WorkerProcess>.shuttingDownError(job)))
+                job.complete(.failure(PoolStateMachine<WorkerProcess>.shuttingDownError(job)))
             }
             for job in abandoned {
-                job.completion(
+                job.complete(
                     .failure(
                         TaskError(
                             kind: .cancelled, type: "Parallax.PoolShuttingDown",

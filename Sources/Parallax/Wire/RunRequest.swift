@@ -7,7 +7,8 @@ package struct RunRequest: Sendable, Equatable {
     /// Builds the payload of a run frame, encoding `input` straight after the name.
     /// - Throws: What encoding `input` throws.
     package static func payload<Input: Encodable>(name: String, input: Input) throws -> [UInt8] {
-        var writer = PayloadWriter(capacity: 16 + name.utf8.count)
+        // Room for the name and a small input: most inputs then need no second allocation.
+        var writer = PayloadWriter(capacity: 4 + name.utf8.count + 60)
         writer.write(name)
         var bytes = writer.bytes
         try WireCodec.encode(input, into: &bytes)

@@ -178,11 +178,12 @@ final class WorkerServer: Sendable {
         var decoder = FrameDecoder(maximumFrameSize: Int(UInt32.max))
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
         defer { buffer.deallocate() }
+        var frames: [Frame] = []
         while true {
             let count = (try? FileDescriptorIO.read(Self.requestFD, into: buffer)) ?? 0
             if count == 0 { return }  // the parent closed the channel: nothing more will come
             decoder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-            var frames: [Frame] = []
+            frames.removeAll(keepingCapacity: true)
             do {
                 while let frame = try decoder.next() {
                     switch frame.kind {

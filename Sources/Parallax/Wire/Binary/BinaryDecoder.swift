@@ -143,21 +143,25 @@ enum BinaryScalarDecode {
         }
     }
 
+    @inline(__always)
     static func integer<I: FixedWidthInteger>(
         _: I.Type, _ input: BinaryInput, _ offset: Int, _ path: @autoclosure () -> [any CodingKey]
     ) throws -> I {
-        let converted: I?
+        // Range checks by truncation and sign: `I(exactly:)` from a generic source is a call into
+        // the standard library that the specialization of this function cannot inline.
         switch try input.tag(at: offset, path()) {
         case .int:
             let zigzag = try input.varint(at: offset + 1, path()).value
-            converted = I(exactly: Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1))
-        case .uint: converted = I(exactly: try input.varint(at: offset + 1, path()).value)
+            let wide = Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1)
+            let narrow = I(truncatingIfNeeded: wide)
+            if Int64(truncatingIfNeeded: narrow) == wide, (narrow < 0) == (wide < 0) { return narrow }
+        case .uint:
+            let wide = try input.varint(at: offset + 1, path()).value
+            let narrow = I(truncatingIfNeeded: wide)
+            if UInt64(truncatingIfNeeded: narrow) == wide, narrow >= 0 { return narrow }
         case let tag: throw mismatch(I.self, tag, path())
         }
-        guard let converted else {
-            throw input.corrupted(path(), "the number does not fit in \(I.self)")
-        }
-        return converted
+        throw input.corrupted(path(), "the number does not fit in \(I.self)")
     }
 
     static func double(_ input: BinaryInput, _ offset: Int, _ path: @autoclosure () -> [any CodingKey]) throws

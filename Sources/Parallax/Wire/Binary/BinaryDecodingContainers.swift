@@ -12,17 +12,17 @@ class BinaryKeyIndex {
         var valueOffset = 0
     }
 
-    final private(set) var count = 0
-    final var hint = 0
-    final private var inline = (Entry(), Entry(), Entry(), Entry())
-    final private var overflow: [Entry] = []
+    @exclusivity(unchecked) final private(set) var count = 0
+    @exclusivity(unchecked) final var hint = 0
+    @exclusivity(unchecked) final private var inline = (Entry(), Entry(), Entry(), Entry())
+    @exclusivity(unchecked) final private var overflow: [Entry] = []
 
     init() {}
 
     final func removeAll() {
         count = 0
         hint = 0
-        overflow.removeAll(keepingCapacity: true)
+        if !overflow.isEmpty { overflow.removeAll(keepingCapacity: true) }
     }
 
     final func append(_ entry: Entry) {
@@ -158,6 +158,7 @@ struct BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProto
     func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try integer(type, key) }
     func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try integer(type, key) }
 
+    @inline(__always)
     private func integer<I: FixedWidthInteger>(_ type: I.Type, _ key: Key) throws -> I {
         try BinaryScalarDecode.integer(I.self, input, try offset(for: key), codingPath + [key])
     }
@@ -268,6 +269,7 @@ struct BinaryUnkeyedDecodingContainer: UnkeyedDecodingContainer {
         return converted
     }
 
+    @inline(__always)
     private mutating func integer<I: FixedWidthInteger>(_ type: I.Type) throws -> I {
         if let value = try packedInteger(I.self) { return value }
         let offset = try next(I.self)

@@ -2,7 +2,9 @@
 ///
 /// Values are written straight into byte buffers: scalars into the buffer of the container that
 /// holds them, composites into a node of their own that is spliced into its parent when the
-/// encoding ends, so containers may be used in any order that `Encodable` allows.
+/// encoding ends, so containers may be used in any order that `Encodable` allows. The container
+/// of the value being encoded writes into the output itself, after what the output already
+/// holds, and its header is patched in place when nothing is nested in it.
 package enum BinaryEncoder {
     /// Encodes a value.
     /// - Throws: `EncodingError` from the value's own `encode(to:)`.
@@ -13,13 +15,19 @@ package enum BinaryEncoder {
         return output
     }
 
-    /// Appends the encoding of `value` to `output`.
+    /// Appends the encoding of `value` to `output`; on a throw `output` is left as it was.
     /// - Throws: `EncodingError` from the value's own `encode(to:)`.
     package static func encode<T: Encodable>(_ value: T, into output: inout [UInt8]) throws {
         if BinaryFastPath.encode(value, into: &output) { return }
         let encoder = BinaryEncodingState(codingPath: [])
-        try value.encode(to: encoder)
-        encoder.write(into: &output)
+        encoder.adopt(&output)
+        do {
+            try value.encode(to: encoder)
+        } catch {
+            encoder.finish(into: &output, failed: true)
+            throw error
+        }
+        encoder.finish(into: &output, failed: false)
     }
 }
 
@@ -92,37 +100,73 @@ enum BinaryFastPath {
 
 /// One composite value being encoded: its header fields and its bytes, with the composites
 /// nested in it spliced in at their offsets when written out.
+///
+/// Nodes live for one encoding, on one thread, and every access to their buffers is a short
+/// append: the dynamic exclusivity checks are off for their fields.
 class BinaryNode {
     let tag: BinaryTag
-    var count: UInt32 = 0
-    var bytes: [UInt8] = []
-    var children: [(offset: Int, node: BinaryNode)] = []
+    @exclusivity(unchecked) final var count: UInt32 = 0
+    @exclusivity(unchecked) final var bytes: [UInt8]
+    @exclusivity(unchecked) final var children: [(offset: Int, node: BinaryNode)] = []
+    /// Where the body starts in `bytes`: after the output's earlier bytes and this node's header
+    /// for the node written in place, 0 for the others.
+    final let bodyStart: Int
 
     init(tag: BinaryTag) {
         self.tag = tag
+        self.bytes = []
+        self.bodyStart = 0
+    }
+
+    /// A node written in place after `prefix`: the header's room is reserved now.
+    init(tag: BinaryTag, after prefix: consuming [UInt8]) {
+        self.tag = tag
+        var bytes = prefix
+        bytes.append(tag.rawValue)
+        bytes.append(contentsOf: repeatElement(0, count: BinaryTag.compositeHeaderSize))
+        self.bodyStart = bytes.count
+        self.bytes = bytes
     }
 
     /// Reserves the position of a value written later, such as a nested container.
-    func appendChild(_ node: BinaryNode) {
+    final func appendChild(_ node: BinaryNode) {
         children.append((bytes.count, node))
     }
 
     /// Appends the node: tag, body length (patched once the body is written), count, body.
     func write(into output: inout [UInt8]) {
         output.append(tag.rawValue)
-        let lengthOffset = output.count
-        BinaryFastPath.append(UInt32(0), to: &output)
-        BinaryFastPath.append(count, to: &output)
-        var start = 0
+        let headerOffset = output.count
+        output.append(contentsOf: repeatElement(0, count: BinaryTag.compositeHeaderSize))
+        var start = bodyStart
         for child in children {
             output.append(contentsOf: bytes[start..<child.offset])
             child.node.write(into: &output)
             start = child.offset
         }
         output.append(contentsOf: bytes[start...])
-        let bodyLength = UInt32(truncatingIfNeeded: output.count - lengthOffset - 4)
-        withUnsafeBytes(of: bodyLength.littleEndian) { raw in
-            for index in 0..<4 { output[lengthOffset + index] = raw[index] }
+        Self.patchHeader(of: &output, at: headerOffset, count: count)
+    }
+
+    /// Takes the bytes of a node written in place, its header patched, when nothing is nested in
+    /// it; else writes it after the bytes that preceded it.
+    final func finishInPlace(into output: inout [UInt8]) {
+        let headerOffset = bodyStart - BinaryTag.compositeHeaderSize
+        if children.isEmpty {
+            swap(&output, &bytes)
+            Self.patchHeader(of: &output, at: headerOffset, count: count)
+        } else {
+            output = Array(bytes[0..<(headerOffset - 1)])
+            write(into: &output)
+        }
+    }
+
+    /// Fills in the body length and count of a header whose body runs to the end of `output`.
+    private static func patchHeader(of output: inout [UInt8], at headerOffset: Int, count: UInt32) {
+        let bodyLength = UInt32(truncatingIfNeeded: output.count - headerOffset - 4)
+        output.withUnsafeMutableBytes { raw in
+            raw.storeBytes(of: bodyLength.littleEndian, toByteOffset: headerOffset, as: UInt32.self)
+            raw.storeBytes(of: count.littleEndian, toByteOffset: headerOffset + 4, as: UInt32.self)
         }
     }
 }
@@ -132,8 +176,12 @@ class BinaryNode {
 final class BinaryEncodingState: Encoder {
     let codingPath: [any CodingKey]
     var userInfo: [CodingUserInfoKey: Any] { [:] }
-    private(set) var scalar: [UInt8] = []
-    private(set) var node: BinaryNode?
+    @exclusivity(unchecked) private(set) var scalar: [UInt8] = []
+    @exclusivity(unchecked) private(set) var node: BinaryNode?
+    /// The output this value is appended to, for the value being encoded: its container is
+    /// written in place after these bytes.
+    @exclusivity(unchecked) private var prefix: [UInt8]?
+    @exclusivity(unchecked) private var nodeIsInPlace = false
 
     init(codingPath: [any CodingKey]) {
         self.codingPath = codingPath
@@ -152,11 +200,45 @@ final class BinaryEncodingState: Encoder {
         BinarySingleValueEncodingContainer(state: self)
     }
 
+    /// Takes `output` over: a container of this value is written in place after its bytes.
+    func adopt(_ output: inout [UInt8]) {
+        var taken: [UInt8] = []
+        swap(&taken, &output)
+        prefix = taken
+    }
+
+    /// Gives the output back with this value appended, or as it was when `failed`.
+    func finish(into output: inout [UInt8], failed: Bool) {
+        if nodeIsInPlace, let node {
+            if failed {
+                output = Array(node.bytes[0..<(node.bodyStart - 1 - BinaryTag.compositeHeaderSize)])
+            } else {
+                node.finishInPlace(into: &output)
+            }
+            return
+        }
+        output = prefix ?? []
+        prefix = nil
+        if !failed { write(into: &output) }
+    }
+
     /// The node of the container this value is encoded as; a second request for the same kind
     /// returns the same node, as `Encoder` requires.
     private func claim(_ tag: BinaryTag) -> BinaryNode {
         if let node, node.tag == tag { return node }
-        let created = BinaryNode(tag: tag)
+        if nodeIsInPlace, let node {
+            // Another kind of container replaces the first: the output's bytes go with it.
+            prefix = Array(node.bytes[0..<(node.bodyStart - 1 - BinaryTag.compositeHeaderSize)])
+            nodeIsInPlace = false
+        }
+        let created: BinaryNode
+        if let taken = prefix {
+            prefix = nil
+            created = BinaryNode(tag: tag, after: taken)
+            nodeIsInPlace = true
+        } else {
+            created = BinaryNode(tag: tag)
+        }
         node = created
         return created
     }

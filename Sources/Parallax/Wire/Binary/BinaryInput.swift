@@ -10,6 +10,7 @@ struct BinaryInput {
         DecodingError.dataCorrupted(DecodingError.Context(codingPath: path, debugDescription: message))
     }
 
+    @inline(__always)
     func require(_ count: Int, at offset: Int, _ path: @autoclosure () -> [any CodingKey]) throws {
         guard offset >= 0, count >= 0, offset <= bytes.count, bytes.count - offset >= count else {
             throw corrupted(
@@ -17,6 +18,7 @@ struct BinaryInput {
         }
     }
 
+    @inline(__always)
     func tag(at offset: Int, _ path: @autoclosure () -> [any CodingKey]) throws -> BinaryTag {
         try require(1, at: offset, path())
         guard let tag = BinaryTag(rawValue: bytes[offset]) else {
@@ -25,6 +27,7 @@ struct BinaryInput {
         return tag
     }
 
+    @inline(__always)
     func load<T: FixedWidthInteger>(_: T.Type, at offset: Int, _ path: @autoclosure () -> [any CodingKey])
         throws -> T
     {
@@ -32,11 +35,13 @@ struct BinaryInput {
         return T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
     }
 
+    @inline(__always)
     func length(at offset: Int, _ path: @autoclosure () -> [any CodingKey]) throws -> Int {
         Int(try load(UInt32.self, at: offset, path()))
     }
 
     /// Reads a LEB128 varint; returns it and the bytes it took.
+    @inline(__always)
     func varint(at offset: Int, _ path: @autoclosure () -> [any CodingKey]) throws -> (
         value: UInt64, size: Int
     ) {
@@ -58,6 +63,7 @@ struct BinaryInput {
 
     /// Reads a varint length and checks that many bytes follow it; returns the length and where
     /// the bytes start.
+    @inline(__always)
     func span(at offset: Int, _ path: @autoclosure () -> [any CodingKey]) throws -> (start: Int, count: Int) {
         let (value, size) = try varint(at: offset, path())
         guard value <= UInt64(Int32.max) else {
@@ -69,6 +75,7 @@ struct BinaryInput {
     }
 
     /// The offset just past the value that starts at `offset`.
+    @inline(__always)
     func end(ofValueAt offset: Int, _ path: @autoclosure () -> [any CodingKey]) throws -> Int {
         let end: Int
         switch try tag(at: offset, path()) {
