@@ -36,6 +36,23 @@ package enum FileDescriptorIO {
         }
     }
 
+    /// Writes the bytes of an array until they are all written or a write fails.
+    /// - Returns: How many bytes were written.
+    package static func writePrefix(_ fd: Int32, _ bytes: [UInt8]) -> Int {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    break
+                }
+                offset += written
+            }
+            return offset
+        }
+    }
+
     /// Writes every byte of an array.
     /// - Throws: ``SystemError`` on a write error.
     package static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(SystemError) {

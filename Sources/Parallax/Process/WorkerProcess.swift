@@ -20,7 +20,7 @@ package final class WorkerProcess: Sendable {
     /// The pidfd (-1 when the kernel has none), and whether the process was reaped.
     private let handle: Locked<(pidFD: Int32, reaped: Bool)>
     private let writer: Locked<WriterState>
-    private let outbox = Locked<[Outgoing]>([])
+    private let outbox = Locked<[Frame]>([])
     /// The reply pipe, read by the I/O thread or by a caller waiting for its answer.
     package let replies: ReplyChannel
 
@@ -142,20 +142,19 @@ package final class WorkerProcess: Sendable {
         /// A write failed: the worker is gone.
         var isBroken = false
         /// The frames being written, swapped with the outbox so that neither allocates.
-        var writing: [Outgoing] = []
+        var writing: [Frame] = []
+        /// Several small frames are copied here and written with one system call.
+        var batch: [UInt8] = []
     }
 
-    /// A frame waiting in the outbox.
-    private struct Outgoing {
-        var payload: [UInt8]
-        var kind: Frame.Kind
-        var id: UInt64
-    }
+    /// Frames up to this many bytes in all are joined into one write; larger ones are written one
+    /// by one, straight from their payloads.
+    private static let batchLimit = 64 * 1024
 
     /// Queues a frame for ``flush()``. The pool queues frames while it holds its own lock, so the
     /// worker receives them in the order the pool assigned them, whichever thread flushes.
     package func enqueue(kind: Frame.Kind, id: UInt64, payload: [UInt8]) {
-        let frame = Outgoing(payload: payload, kind: kind, id: id)
+        let frame = Frame(kind: kind, id: id, payload: payload)
         outbox.withLock { $0.append(frame) }
     }
 
@@ -169,20 +168,42 @@ package final class WorkerProcess: Sendable {
                 outbox.withLock { swap(&$0, &writer.writing) }
                 if writer.writing.isEmpty { return unsent }
                 defer { writer.writing.removeAll(keepingCapacity: true) }
-                for frame in writer.writing {
-                    if !writer.isClosed, !writer.isBroken,
-                        (try? Frame.write(
-                            to: requestFD, kind: frame.kind, id: frame.id, payload: frame.payload))
-                            != nil
-                    {
-                        continue
-                    }
-                    // Once a write failed the worker is gone: nothing after it can arrive either.
-                    writer.isBroken = true
-                    if frame.kind == .run || frame.kind == .runBatch { unsent.append(frame.id) }
+                let written = writer.isClosed || writer.isBroken ? 0 : write(&writer)
+                guard written < writer.writing.count else { continue }
+                // Once a write failed the worker is gone: nothing after it can arrive either.
+                writer.isBroken = true
+                for frame in writer.writing[written...] where frame.kind == .run || frame.kind == .runBatch {
+                    unsent.append(frame.id)
                 }
             }
         }
+    }
+
+    /// Writes `writer.writing` to the request pipe: several small frames joined in one write,
+    /// others one by one. Returns how many frames were written whole before a write failed.
+    private func write(_ writer: inout WriterState) -> Int {
+        let frames = writer.writing
+        var total = 0
+        for frame in frames { total += Frame.headerSize + frame.payload.count }
+        guard frames.count > 1, total <= Self.batchLimit else {
+            for (index, frame) in frames.enumerated() {
+                guard
+                    (try? Frame.write(to: requestFD, kind: frame.kind, id: frame.id, payload: frame.payload))
+                        != nil
+                else { return index }
+            }
+            return frames.count
+        }
+        writer.batch.removeAll(keepingCapacity: true)
+        for frame in frames { frame.append(to: &writer.batch) }
+        let sent = FileDescriptorIO.writePrefix(requestFD, writer.batch)
+        // The frames whose last byte went out.
+        var end = 0
+        for (index, frame) in frames.enumerated() {
+            end += Frame.headerSize + frame.payload.count
+            if end > sent { return index }
+        }
+        return frames.count
     }
 
     /// Writes one frame at once, outside the outbox; for the raw round trips of

@@ -44,9 +44,18 @@ extension WaitGroup where Isolation == ProcessIsolation {
         submit(try isolation.pool.encode(function, input), timeout: timeout, retry: retry)
     }
 
+    /// Adds a slot for the task and sends it, or queues it under the group's limit. A task sent at
+    /// once gets its slot and its canceller in one lock round, and needs no starter closure.
     @inlinable func submit(_ task: WorkerPool.EncodedTask, timeout: Duration?, retry: RetryPolicy)
     where Value: Decodable {
-        spawn { [self] slot in self.attempt(task, timeout: timeout, retry: retry, slot: slot, attempt: 1) }
+        let pool = isolation.pool
+        let id = pool.makeJobID()
+        let (slot, startNow) = state.withLock { state in
+            state.add(canceller: .job(pool, id)) {
+                { [self] slot in self.attempt(task, timeout: timeout, retry: retry, slot: slot, attempt: 1) }
+            }
+        }
+        if startNow { send(task, id: id, timeout: timeout, retry: retry, slot: slot, attempt: 1) }
     }
 
     /// Sends one attempt of the task in `slot`; a retryable failure sends another.
@@ -56,7 +65,15 @@ extension WaitGroup where Isolation == ProcessIsolation {
         let pool = isolation.pool
         let id = pool.makeJobID()
         setCanceller(slot, .job(pool, id))
-        pool.enqueueRun(id: id, task: task, timeout: timeout) { outcome in
+        send(task, id: id, timeout: timeout, retry: retry, slot: slot, attempt: attempt)
+    }
+
+    /// Hands an attempt whose canceller is set to the pool.
+    @inlinable func send(
+        _ task: WorkerPool.EncodedTask, id: UInt64, timeout: Duration?, retry: RetryPolicy, slot: Int,
+        attempt: Int
+    ) where Value: Decodable {
+        isolation.pool.enqueueRun(id: id, task: task, timeout: timeout) { outcome in
             if case .failure(let error) = outcome, retry.retries(error, after: attempt) {
                 self.attempt(task, timeout: timeout, retry: retry, slot: slot, attempt: attempt + 1)
                 return

@@ -21,15 +21,19 @@ struct WaitGroupState<Value: Sendable> {
     @inlinable var count: Int { results.count }
     @inlinable var isComplete: Bool { finished == results.count }
 
-    /// Adds a slot. Returns the starter to run now, or nil when the limit makes it wait.
-    @inlinable mutating func add(start makeStart: () -> Starter) -> (index: Int, startNow: Bool) {
+    /// Adds a slot. Returns its index and whether it starts now; a slot that waits for room under
+    /// the limit keeps the starter `makeStart` builds. `canceller` cancels a slot that starts now.
+    @inlinable mutating func add(canceller: Canceller? = nil, start makeStart: () -> Starter) -> (
+        index: Int, startNow: Bool
+    ) {
         let index = results.count
         results.append(nil)
-        cancellers.append(nil)
         if running < limit {
             running += 1
+            cancellers.append(canceller)
             return (index, true)
         }
+        cancellers.append(nil)
         waiting.append((index, makeStart()))  // only a task that waits for room needs its starter
         return (index, false)
     }

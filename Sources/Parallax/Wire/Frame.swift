@@ -51,6 +51,12 @@ package struct Frame: Sendable, Equatable {
     package func encoded() -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(Self.headerSize + payload.count)
+        append(to: &bytes)
+        return bytes
+    }
+
+    /// Appends the frame's bytes as written to the channel.
+    package func append(to bytes: inout [UInt8]) {
         let length = UInt32(truncatingIfNeeded: 1 + 8 + payload.count)
         withUnsafeBytes(of: length.littleEndian) {
             bytes.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self))
@@ -60,6 +66,5 @@ package struct Frame: Sendable, Equatable {
             bytes.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self))
         }
         bytes.append(contentsOf: payload)
-        return bytes
     }
 }
