@@ -24,4 +24,32 @@ extension Frame {
         }
         if let failure { throw failure }
     }
+
+    /// Writes `frames` to `fd` in order: joined in `scratch` and written with as few system calls
+    /// as the descriptor takes when there are several and they total at most `limit` bytes, else
+    /// one by one from their payloads.
+    /// - Returns: How many frames were written whole before a write failed; the frame after them
+    ///   may have been written in part.
+    package static func write(
+        to fd: Int32, _ frames: [Frame], joiningUpTo limit: Int, scratch: inout [UInt8]
+    ) -> Int {
+        var total = 0
+        for frame in frames { total += headerSize + frame.payload.count }
+        guard frames.count > 1, total <= limit else {
+            for (index, frame) in frames.enumerated() {
+                guard (try? write(to: fd, kind: frame.kind, id: frame.id, payload: frame.payload)) != nil
+                else { return index }
+            }
+            return frames.count
+        }
+        scratch.removeAll(keepingCapacity: true)
+        for frame in frames { frame.append(to: &scratch) }
+        let written = FileDescriptorIO.writePrefix(fd, scratch)
+        var end = 0
+        for (index, frame) in frames.enumerated() {
+            end += headerSize + frame.payload.count
+            if end > written { return index }
+        }
+        return frames.count
+    }
 }

@@ -179,31 +179,10 @@ package final class WorkerProcess: Sendable {
         }
     }
 
-    /// Writes `writer.writing` to the request pipe: several small frames joined in one write,
-    /// others one by one. Returns how many frames were written whole before a write failed.
+    /// Writes `writer.writing` to the request pipe. Returns how many frames were written whole
+    /// before a write failed.
     private func write(_ writer: inout WriterState) -> Int {
-        let frames = writer.writing
-        var total = 0
-        for frame in frames { total += Frame.headerSize + frame.payload.count }
-        guard frames.count > 1, total <= Self.batchLimit else {
-            for (index, frame) in frames.enumerated() {
-                guard
-                    (try? Frame.write(to: requestFD, kind: frame.kind, id: frame.id, payload: frame.payload))
-                        != nil
-                else { return index }
-            }
-            return frames.count
-        }
-        writer.batch.removeAll(keepingCapacity: true)
-        for frame in frames { frame.append(to: &writer.batch) }
-        let sent = FileDescriptorIO.writePrefix(requestFD, writer.batch)
-        // The frames whose last byte went out.
-        var end = 0
-        for (index, frame) in frames.enumerated() {
-            end += Frame.headerSize + frame.payload.count
-            if end > sent { return index }
-        }
-        return frames.count
+        Frame.write(to: requestFD, writer.writing, joiningUpTo: Self.batchLimit, scratch: &writer.batch)
     }
 
     /// Writes one frame at once, outside the outbox; for the raw round trips of
