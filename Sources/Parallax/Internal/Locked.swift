@@ -8,8 +8,8 @@ import CParallaxSystem
 /// share one allocation.
 @usableFromInline
 package struct Locked<Value: ~Copyable>: ~Copyable, @unchecked Sendable {
-    private let word: UnsafeMutablePointer<UInt32>
-    private let value: UnsafeMutablePointer<Value>
+    @usableFromInline let word: UnsafeMutablePointer<UInt32>
+    @usableFromInline let value: UnsafeMutablePointer<Value>
 
     /// Where the value starts: past the word, at the value's alignment.
     private static var valueOffset: Int { max(MemoryLayout<Value>.alignment, MemoryLayout<UInt32>.size) }
@@ -30,12 +30,16 @@ package struct Locked<Value: ~Copyable>: ~Copyable, @unchecked Sendable {
     }
 
     /// Runs `body` with exclusive access to the value.
-    @usableFromInline
+    @inlinable
     package borrowing func withLock<Result: ~Copyable, Failure: Error>(
         _ body: (inout sending Value) throws(Failure) -> sending Result
     ) throws(Failure) -> sending Result {
-        cpx_lock(word)
-        defer { cpx_unlock(word) }
+        Self.lock(word)
+        defer { Self.unlock(word) }
         return try body(&value.pointee)
     }
+
+    /// The lock's word operations, for the inlined `withLock` of other modules.
+    @usableFromInline static func lock(_ word: UnsafeMutablePointer<UInt32>) { cpx_lock(word) }
+    @usableFromInline static func unlock(_ word: UnsafeMutablePointer<UInt32>) { cpx_unlock(word) }
 }

@@ -22,7 +22,7 @@ extension WaitGroup where Isolation == InProcessIsolation {
     /// group.go { [counter] in counter + 1 }   // sees 0, whatever happens to counter later
     /// ```
     /// - Parameter body: The work.
-    public func go(_ body: @escaping @Sendable () async throws -> Value) {
+    @inlinable public func go(_ body: @escaping @Sendable () async throws -> Value) {
         // The starter closure is made only for a task that waits for room under the limit. The
         // task is created outside the lock: it may start at once, and its end takes the lock.
         let (slot, startNow) = state.withLock { state in
@@ -31,12 +31,12 @@ extension WaitGroup where Isolation == InProcessIsolation {
         if startNow { start(slot, body) }
     }
 
-    private func start(_ slot: Int, _ body: @escaping @Sendable () async throws -> Value) {
+    @inlinable func start(_ slot: Int, _ body: @escaping @Sendable () async throws -> Value) {
         let task = makeTask(slot, body)
         state.withLock { $0.setCanceller(.task(task), for: slot) }
     }
 
-    private func makeTask(_ slot: Int, _ body: @escaping @Sendable () async throws -> Value) -> Task<
+    @inlinable func makeTask(_ slot: Int, _ body: @escaping @Sendable () async throws -> Value) -> Task<
         Void, Never
     > {
         Task { [self] in
