@@ -29,6 +29,11 @@ package struct PayloadWriter {
         }
     }
 
+    /// The bytes written, moved out: appending to them does not copy them first.
+    package consuming func finish() -> [UInt8] {
+        bytes
+    }
+
     /// Appends raw bytes with no length prefix; only valid as the last field.
     package mutating func writeRemainder<Bytes: Collection<UInt8>>(_ tail: Bytes) {
         bytes.append(contentsOf: tail)

@@ -10,7 +10,7 @@ package struct RunRequest: Sendable, Equatable {
         // Room for the name and a small input: most inputs then need no second allocation.
         var writer = PayloadWriter(capacity: 4 + name.utf8.count + 60)
         writer.write(name)
-        var bytes = writer.bytes
+        var bytes = writer.finish()
         try WireCodec.encode(input, into: &bytes)
         return bytes
     }
