@@ -200,17 +200,22 @@ import Testing
     }
 
     @Test func anIntegerThatDoesNotFitItsTypeIsRefusedAtEveryWidthAndSign() throws {
-        func fits<I: FixedWidthInteger & Codable>(_ value: some FixedWidthInteger & Codable, _: I.Type) throws
+        /// Whether decoding `value` as `I` gives the value when it fits and an error when not.
+        func agrees<I: FixedWidthInteger & Codable>(_ value: some FixedWidthInteger & Codable, _: I.Type)
+            throws
             -> Bool
         {
-            let bytes = try BinaryEncoder.encode(value)
-            do {
-                let decoded = try BinaryDecoder.decode(I.self, from: bytes)
-                #expect(Int128(decoded) == Int128(value))
-                return true
-            } catch is DecodingError {
-                return false
-            }
+            let decoded = try? BinaryDecoder.decode(I.self, from: try BinaryEncoder.encode(value))
+            return decoded == I(exactly: value)
+        }
+        func everyWidth(_ value: some FixedWidthInteger & Codable) throws -> [Bool] {
+            [
+                try agrees(value, Int8.self), try agrees(value, Int16.self), try agrees(value, Int32.self),
+                try agrees(value, Int64.self), try agrees(value, Int.self), try agrees(value, UInt8.self),
+                try agrees(value, UInt16.self), try agrees(value, UInt32.self),
+                try agrees(value, UInt64.self),
+                try agrees(value, UInt.self),
+            ]
         }
         let samples: [Int128] = [
             0, 1, -1, 127, 128, -128, -129, 255, 256, 32_767, 32_768, -32_768, -32_769, 65_535, 65_536,
@@ -220,23 +225,10 @@ import Testing
         ]
         for sample in samples {
             // Negative values travel as signed integers, the rest both ways.
-            var encodings: [Bool] = []
-            if let signed = Int64(exactly: sample) {
-                encodings.append(try fits(signed, Int8.self) == (Int8(exactly: sample) != nil))
-                encodings.append(try fits(signed, Int16.self) == (Int16(exactly: sample) != nil))
-                encodings.append(try fits(signed, Int32.self) == (Int32(exactly: sample) != nil))
-                encodings.append(try fits(signed, Int64.self) == (Int64(exactly: sample) != nil))
-                encodings.append(try fits(signed, UInt8.self) == (UInt8(exactly: sample) != nil))
-                encodings.append(try fits(signed, UInt64.self) == (UInt64(exactly: sample) != nil))
-            }
-            if let unsigned = UInt64(exactly: sample) {
-                encodings.append(try fits(unsigned, Int8.self) == (Int8(exactly: sample) != nil))
-                encodings.append(try fits(unsigned, Int64.self) == (Int64(exactly: sample) != nil))
-                encodings.append(try fits(unsigned, UInt16.self) == (UInt16(exactly: sample) != nil))
-                encodings.append(try fits(unsigned, UInt32.self) == (UInt32(exactly: sample) != nil))
-                encodings.append(try fits(unsigned, UInt.self) == (UInt(exactly: sample) != nil))
-            }
-            #expect(!encodings.isEmpty && encodings.allSatisfy { $0 }, "\(sample): \(encodings)")
+            var agreements: [Bool] = []
+            if let signed = Int64(exactly: sample) { agreements += try everyWidth(signed) }
+            if let unsigned = UInt64(exactly: sample) { agreements += try everyWidth(unsigned) }
+            #expect(!agreements.isEmpty && agreements.allSatisfy { $0 }, "\(sample): \(agreements)")
         }
     }
 
