@@ -16,9 +16,12 @@ import Testing
 @Suite(.timeLimit(.minutes(2)))
 struct InlineReplyTests {
     static func withPool(
-        workers: Int, wait: Duration, _ body: (WorkerPool) async throws -> Void
+        workers: Int, wait: Duration, polling: Duration? = nil, _ body: (WorkerPool) async throws -> Void
     ) async throws {
-        let setWait: (inout WorkerPool.Configuration) -> Void = { $0.inlineReplyWait = wait }
+        let setWait: (inout WorkerPool.Configuration) -> Void = { configuration in
+            configuration.inlineReplyWait = wait
+            if let polling { configuration.inlineReplyPolling = polling }
+        }
         try await TestPool.with(workers: workers, configure: setWait) { pool in
             // The first answer of a new worker comes with its handshake's reader: warm each one up.
             await pool.waitForStartedWorkers(workers)
@@ -46,6 +49,40 @@ struct InlineReplyTests {
             let waits = pool.inlineWaits
             #expect(waits.answered == (wait > .zero ? 20 : 0))
             #expect(waits.missed == 0)
+        }
+    }
+
+    /// An answer that comes while the caller polls finds its thread running; with polling off,
+    /// the caller sleeps in the kernel for every answer.
+    @Test(arguments: [Duration.milliseconds(2), .zero])
+    func quickAnswersArriveWhileTheCallerPolls(polling: Duration) async throws {
+        try await Self.withPool(workers: 1, wait: .milliseconds(200), polling: polling) { pool in
+            for value in 0..<20 {
+                let answer = try await pool.submit(Echo(value))
+                #expect(answer == value)
+            }
+            #expect(pool.inlineWaits.answered == 20)
+            if polling > .zero {
+                #expect(pool.inlineAnswersWhilePolling > 0)
+            } else {
+                #expect(pool.inlineAnswersWhilePolling == 0)
+            }
+        }
+    }
+
+    @Test func anAnswerLaterThanThePollingStopsItForTheNextCalls() async throws {
+        try await Self.withPool(workers: 1, wait: .milliseconds(200), polling: .milliseconds(2)) { pool in
+            // Answered on the caller's thread, but after it went to sleep.
+            let slept = try await pool.submit(Sleep(milliseconds: 10))
+            #expect(slept == 10)
+            #expect(pool.inlineWaits == (1, 0))
+            #expect(pool.inlineAnswersWhilePolling == 0)
+            // The next two calls wait without polling; then polling is back.
+            for value in 0..<2 { _ = try await pool.submit(Echo(value)) }
+            #expect(pool.inlineAnswersWhilePolling == 0)
+            for value in 0..<20 { _ = try await pool.submit(Echo(value)) }
+            #expect(pool.inlineAnswersWhilePolling > 0)
+            #expect(pool.inlineWaits == (23, 0))
         }
     }
 

@@ -1,6 +1,7 @@
 /// Decides whether a caller waits for its answer on its own thread
-/// (``WorkerPool/Configuration/inlineReplyWait``), learning from the last waits: after a wait that
-/// ran out, the next calls skip it, twice as many after each further miss up to
+/// (``WorkerPool/Configuration/inlineReplyWait``), or whether that wait starts by polling
+/// (``WorkerPool/Configuration/inlineReplyPolling``), learning from the last calls: after a wait
+/// that ran out, the next calls skip it, twice as many after each further miss up to
 /// ``maximumSkips``; an answer that arrived in time resets it.
 package struct InlineWaitPolicy: Sendable {
     /// The most calls skipped after a run of misses.

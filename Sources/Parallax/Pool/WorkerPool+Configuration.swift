@@ -69,6 +69,17 @@ extension WorkerPool {
         /// After a wait that ran out the pool skips the wait for a growing number of calls, and
         /// an answer in time restores it. `.zero` turns it off.
         public var inlineReplyWait: Duration
+        /// How much of ``inlineReplyWait`` the caller spends polling the reply pipe before it sleeps
+        /// in the kernel.
+        ///
+        /// An answer that arrives while the caller polls finds its thread running on its core, so
+        /// the round trip costs one thread wake-up (the worker's) instead of two; on a virtual
+        /// machine a wake-up across cores costs several microseconds. Polling burns the caller's
+        /// CPU, for at most this long per call, and happens only when the task went to an idle
+        /// worker, when a core is likely to be spare. After an answer that came later than the
+        /// polling the pool skips it for a growing number of calls, and an answer while polling
+        /// restores it. `.zero` never polls.
+        public var inlineReplyPolling: Duration
         /// The deadline of a call from worker code to the parent's services that sets none; `nil`
         /// for none. See ``ServiceClient/call(_:_:timeout:)``.
         public var serviceCallTimeout: Duration?
@@ -95,6 +106,7 @@ extension WorkerPool {
             self.stopGracePeriod = .seconds(1)
             self.pipelineDepth = 1
             self.inlineReplyWait = .microseconds(50)
+            self.inlineReplyPolling = .microseconds(20)
             self.dispatch = .leastMailbox
             self.mailboxLimit = 100_000
             self.recycling = .never

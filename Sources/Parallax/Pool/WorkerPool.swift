@@ -51,8 +51,11 @@ public final class WorkerPool: Service, Sendable {
     private let roomWaiters = Locked<[OneShot<Void>]>([])
     private let roomWaiterCount = Atomic<Int>(0)
     private let inlineWait = Locked(InlineWaitPolicy())
+    /// Whether an inline wait starts by polling (``Configuration/inlineReplyPolling``).
+    private let inlinePoll = Locked(InlineWaitPolicy())
     private let inlineAnswered = Atomic<Int>(0)
     private let inlineMissed = Atomic<Int>(0)
+    private let inlinePolled = Atomic<Int>(0)
 
     /// What happens to the workers: starts, crashes, restarts, giving up, shutdown.
     ///
@@ -299,12 +302,18 @@ public final class WorkerPool: Service, Sendable {
     private func readAnswer<Value>(
         from process: WorkerProcess, generation: UInt64, into answer: OneShot<Value>
     ) -> Value? {
-        process.replies.read(until: { answer.isDelivered }, timeout: configuration.inlineReplyWait)
+        let polling =
+            configuration.inlineReplyPolling > .zero && inlinePoll.withLock { $0.shouldWait() }
+            ? configuration.inlineReplyPolling : .zero
+        let whilePolling = process.replies.read(
+            until: { answer.isDelivered }, timeout: configuration.inlineReplyWait, polling: polling)
         giveBackReplies(of: process, generation: generation)
         let value = answer.take()
         inlineWait.withLock { $0.record(answeredInTime: value != nil) }
+        if polling > .zero { inlinePoll.withLock { $0.record(answeredInTime: whilePolling) } }
         if value != nil {
             inlineAnswered.add(1, ordering: .relaxed)
+            if whilePolling { inlinePolled.add(1, ordering: .relaxed) }
         } else {
             inlineMissed.add(1, ordering: .relaxed)
         }
@@ -368,6 +377,12 @@ public final class WorkerPool: Service, Sendable {
     /// (``Configuration/inlineReplyWait``): answered there, or gave up the wait.
     package var inlineWaits: (answered: Int, missed: Int) {
         (inlineAnswered.load(ordering: .relaxed), inlineMissed.load(ordering: .relaxed))
+    }
+
+    /// How many of the answers read on the caller's thread arrived while it polled
+    /// (``Configuration/inlineReplyPolling``), before it slept.
+    package var inlineAnswersWhilePolling: Int {
+        inlinePolled.load(ordering: .relaxed)
     }
 
     /// Suspends until the queue may have room: a job left it, or the pool stopped taking jobs.

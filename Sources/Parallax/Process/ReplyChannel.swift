@@ -150,14 +150,29 @@ package final class ReplyChannel: @unchecked Sendable {
     }
 
     /// Reads on the calling thread, which holds a claim, until `done` returns true, the pipe ends
-    /// or `timeout` passed. Blocks the thread in the kernel meanwhile.
-    package func read(until done: () -> Bool, timeout: Duration) {
-        let (seconds, attoseconds) = timeout.components
-        var left = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    /// or `timeout` passed. The thread polls the pipe for the first `polling` of that time, then
+    /// blocks in the kernel.
+    /// - Returns: Whether `done` became true while the thread polled.
+    @discardableResult
+    package func read(until done: () -> Bool, timeout: Duration, polling: Duration = .zero) -> Bool {
+        var left = Self.nanoseconds(timeout)
+        var pollLeft = Self.nanoseconds(polling)
+        var readyWhilePolling = false
+        var slept = false
         while !done(), !hasEnded, left > 0 {
-            guard cpx_wait_readable(descriptor, &left) == 1 else { return }
+            let before = left
+            let outcome = cpx_wait_readable(descriptor, &left, pollLeft)
+            pollLeft = max(0, pollLeft - (before - left))
+            guard outcome > 0 else { return false }
+            if outcome == 2 { readyWhilePolling = true } else { slept = true }
             readOnce()
         }
+        return readyWhilePolling && !slept && done()
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return max(0, seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
     /// Reads exactly one frame of `count` bytes with blocking reads, as a raw ping-pong does, and
