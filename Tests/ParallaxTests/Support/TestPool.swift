@@ -41,8 +41,10 @@ enum TestPool {
     }
 }
 
-/// A log handler that keeps every message, for asserting what reached the parent's log.
-final class CapturingLogHandler: LogHandler, @unchecked Sendable {
+/// A log handler that keeps every message, for asserting what reached the parent's log. A value,
+/// as swift-log expects: each copy of a logger sets metadata on its own copy of the handler,
+/// and only the store of messages is shared.
+struct CapturingLogHandler: LogHandler, Sendable {
     struct Entry: Sendable {
         var level: Logger.Level
         var message: String
