@@ -170,8 +170,11 @@ package final class ReplyChannel: @unchecked Sendable {
         return readyWhilePolling && !slept && done()
     }
 
+    /// Whole nanoseconds of `duration`, from 0 up to `Int64.max` however long it is.
     private static func nanoseconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
+        guard seconds >= 0 else { return 0 }
+        guard seconds < Int64.max / 1_000_000_000 - 1 else { return Int64.max }
         return max(0, seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
