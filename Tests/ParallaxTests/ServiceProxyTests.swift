@@ -57,11 +57,12 @@ final class ServiceHost: Sendable {
     }
 
     func withPool<Result>(
-        workers: Int = 1, _ body: (WorkerPool) async throws -> Result
+        workers: Int = 1, serviceCallTimeout: Duration? = nil, _ body: (WorkerPool) async throws -> Result
     ) async throws -> Result {
-        try await WorkerPool.withPool(
-            configuration: TestPool.configuration(workers: workers), tasks: TestTasks.registry,
-            services: registry, body)
+        var configuration = TestPool.configuration(workers: workers)
+        if let serviceCallTimeout { configuration.serviceCallTimeout = serviceCallTimeout }
+        return try await WorkerPool.withPool(
+            configuration: configuration, tasks: TestTasks.registry, services: registry, body)
     }
 }
 
@@ -74,6 +75,13 @@ struct ServiceProxyTests {
         }
         #expect(outcome.value == "parent: hello")
         #expect(outcome.error == nil)
+    }
+
+    @Test func aDefaultDeadlineLongerThanTheClockCanCountIsAsGoodAsNone() async throws {
+        let outcome = try await ServiceHost().withPool(serviceCallTimeout: .seconds(Int64.max)) { pool in
+            try await pool.submit(CallService(.echo("far")))
+        }
+        #expect(outcome.value == "parent: far")
     }
 
     @Test func anErrorThrownByTheParentReachesTheTaskTyped() async throws {

@@ -8,10 +8,3 @@ package enum Delay {
         DispatchQueue.global().asyncAfter(deadline: .now() + duration.timeInterval, execute: action)
     }
 }
-
-extension Duration {
-    package var timeInterval: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}

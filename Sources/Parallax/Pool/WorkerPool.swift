@@ -721,7 +721,7 @@ public final class WorkerPool: Service, Sendable {
         environment[WorkerLaunch.limitsVariable] = configuration.resourceLimits.environmentValue
         environment[WorkerLaunch.privilegesVariable] = configuration.privileges.environmentValue
         environment[WorkerLaunch.serviceTimeoutVariable] = configuration.serviceCallTimeout.map {
-            String(Int64($0.timeInterval * 1_000_000))
+            String($0.wholeMicroseconds)
         }
         return environment
     }

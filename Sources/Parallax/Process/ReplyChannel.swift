@@ -155,8 +155,8 @@ package final class ReplyChannel: @unchecked Sendable {
     /// - Returns: Whether `done` became true while the thread polled.
     @discardableResult
     package func read(until done: () -> Bool, timeout: Duration, polling: Duration = .zero) -> Bool {
-        var left = Self.nanoseconds(timeout)
-        var pollLeft = Self.nanoseconds(polling)
+        var left = timeout.wholeNanoseconds
+        var pollLeft = polling.wholeNanoseconds
         var readyWhilePolling = false
         var slept = false
         while !done(), !hasEnded, left > 0 {
@@ -168,14 +168,6 @@ package final class ReplyChannel: @unchecked Sendable {
             readOnce()
         }
         return readyWhilePolling && !slept && done()
-    }
-
-    /// Whole nanoseconds of `duration`, from 0 up to `Int64.max` however long it is.
-    private static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        guard seconds >= 0 else { return 0 }
-        guard seconds < Int64.max / 1_000_000_000 - 1 else { return Int64.max }
-        return max(0, seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
     /// Reads exactly one frame of `count` bytes with blocking reads, as a raw ping-pong does, and
