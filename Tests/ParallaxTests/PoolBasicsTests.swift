@@ -15,6 +15,21 @@ struct PoolBasicsTests {
         #expect(sum == 5)
     }
 
+    @Test func durationsLongerThanTheClockCanCountAreAsGoodAsEndless() async throws {
+        let endless = Duration.seconds(Int64.max)
+        let configure: (inout WorkerPool.Configuration) -> Void = { configuration in
+            configuration.taskTimeout = endless
+            configuration.stopGracePeriod = endless
+            configuration.inlineReplyWait = endless
+            configuration.inlineReplyPolling = endless
+            configuration.serviceCallTimeout = endless
+        }
+        let sum = try await TestPool.with(workers: 1, configure: configure) { pool in
+            try await pool.submit(Add(2, 3), timeout: endless)
+        }
+        #expect(sum == 5)
+    }
+
     @Test func aCPUTaskSumsARange() async throws {
         let sum = try await TestPool.with { pool in try await pool.submit(SumRange(100)) }
         #expect(sum == 4_950)
