@@ -185,6 +185,46 @@ import Testing
         try roundTrip(Interleaved(a: 1, inner: ["x": 2, "y": 3], list: [4, 5, 6]))
     }
 
+    /// A value is appended after what the output holds, its container written in place there.
+    @Test func aValueIsAppendedAfterTheOutputsBytesWhateverContainerItEndsWith() throws {
+        struct SecondThoughts: Encodable {
+            enum Key: CodingKey { case a }
+            func encode(to encoder: any Encoder) throws {
+                var keyed = encoder.container(keyedBy: Key.self)
+                try keyed.encode(1, forKey: .a)
+                // A second kind of container replaces the first, as in Foundation's coders.
+                var unkeyed = encoder.unkeyedContainer()
+                try unkeyed.encode(7)
+                try unkeyed.encode(8)
+            }
+        }
+        let prefix: [UInt8] = [0xAA, 0xBB, 0xCC]
+        var output = prefix
+        try BinaryEncoder.encode(SecondThoughts(), into: &output)
+        #expect(Array(output.prefix(3)) == prefix)
+        #expect(try BinaryDecoder.decode([Int].self, from: Array(output.dropFirst(3))) == [7, 8])
+
+        output = prefix
+        try BinaryEncoder.encode(Interleaved(a: 1, inner: ["x": 2, "y": 3], list: [3]), into: &output)
+        #expect(Array(output.prefix(3)) == prefix)
+        let decoded = try BinaryDecoder.decode(Interleaved.self, from: Array(output.dropFirst(3)))
+        #expect(decoded == Interleaved(a: 1, inner: ["x": 2, "y": 3], list: [3]))
+    }
+
+    @Test func anEncodingThatThrowsLeavesTheOutputAsItWas() {
+        struct Refuses: Encodable {
+            enum Key: CodingKey { case a, b }
+            func encode(to encoder: any Encoder) throws {
+                var keyed = encoder.container(keyedBy: Key.self)
+                try keyed.encode(1, forKey: .a)
+                throw EncodingError.invalidValue(2, .init(codingPath: [Key.b], debugDescription: "no"))
+            }
+        }
+        var output: [UInt8] = [1, 2, 3]
+        #expect(throws: EncodingError.self) { try BinaryEncoder.encode(Refuses(), into: &output) }
+        #expect(output == [1, 2, 3])
+    }
+
     @Test func aMissingKeyIsKeyNotFoundAndATypeMismatchIsTyped() throws {
         struct Wide: Codable {
             var a: Int
