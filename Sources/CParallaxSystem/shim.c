@@ -174,7 +174,9 @@ int cpx_wait_readable(int fd, long long *timeout_ns, long long poll_ns) {
             long long elapsed = cpx_nanoseconds_since(&start);
             if (ready > 0) {
                 *timeout_ns = *timeout_ns > elapsed ? *timeout_ns - elapsed : 0;
-                return 2;
+                // Found after the polling time, this thread was off its core for a while (a busy
+                // machine): the polling did not spare a wake-up.
+                return elapsed <= poll_ns ? 2 : 1;
             }
             if (elapsed >= poll_ns) {
                 *timeout_ns = *timeout_ns > elapsed ? *timeout_ns - elapsed : 0;

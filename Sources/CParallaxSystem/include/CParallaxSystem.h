@@ -68,8 +68,9 @@ void cpx_eventfd_reset(int fd);
 /// Waits until `fd` is readable, hung up or in error, for at most `*timeout_ns` nanoseconds, and
 /// leaves the time that was left in `*timeout_ns`. The first `poll_ns` of it (at most) are spent
 /// polling without sleeping, yielding the core to any thread that waits for it, so that a quick
-/// answer finds this thread running; the rest sleeps in the kernel. Returns 2 when `fd` became ready while polling, 1 when it did while sleeping, 0 when
-/// the time ran out, -1 with errno set on an error.
+/// answer finds this thread running; the rest sleeps in the kernel. Returns 2 when `fd` was found
+/// ready within the polling time, 1 when later (asleep, or after the thread was off its core),
+/// 0 when the time ran out, -1 with errno set on an error.
 int cpx_wait_readable(int fd, long long *timeout_ns, long long poll_ns);
 
 /// Names the calling thread (at most 15 bytes are kept).

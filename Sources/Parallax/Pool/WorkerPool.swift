@@ -508,7 +508,7 @@ public final class WorkerPool: Service, Sendable {
 
     /// What ``enqueueJob(id:kind:task:timeout:whenFull:claimingReplies:finish:)`` did.
     private enum Enqueued {
-        /// The queue is full and the caller waits for room: `completion` will not be called.
+        /// The queue is full and the caller waits for room: the job's outcome is never delivered.
         case notTaken
         case taken
         /// Taken and sent to an idle worker, whose reply pipe the caller now reads (see
