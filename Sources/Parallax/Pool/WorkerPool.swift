@@ -50,9 +50,9 @@ public final class WorkerPool: Service, Sendable {
     private let failureCode = Locked<WorkerPoolError.Code?>(nil)
     private let roomWaiters = Locked<[OneShot<Void>]>([])
     private let roomWaiterCount = Atomic<Int>(0)
-    private let inlineWait = Locked(InlineWaitPolicy())
-    /// Whether an inline wait starts by polling (``Configuration/inlineReplyPolling``).
-    private let inlinePoll = Locked(InlineWaitPolicy())
+    /// Whether a caller waits for its answer on its own thread, and whether that wait starts by
+    /// polling (``Configuration/inlineReplyPolling``); one lock for both.
+    private let inlinePolicies = Locked((wait: InlineWaitPolicy(), poll: InlineWaitPolicy()))
     private let inlineAnswered = Atomic<Int>(0)
     private let inlineMissed = Atomic<Int>(0)
     private let inlinePolled = Atomic<Int>(0)
@@ -268,7 +268,8 @@ public final class WorkerPool: Service, Sendable {
     ) async -> Result<[UInt8], TaskError> {
         let answer = OneShot<Result<[UInt8], TaskError>>()
         let id = makeJobID()
-        let waitsInline = configuration.inlineReplyWait > .zero && inlineWait.withLock { $0.shouldWait() }
+        let waitsInline =
+            configuration.inlineReplyWait > .zero && inlinePolicies.withLock { $0.wait.shouldWait() }
         return await withTaskCancellationHandler {
             while true {
                 // A caller cancelled before its job is known to the pool cancels it here.
@@ -303,14 +304,16 @@ public final class WorkerPool: Service, Sendable {
         from process: WorkerProcess, generation: UInt64, into answer: OneShot<Value>
     ) -> Value? {
         let polling =
-            configuration.inlineReplyPolling > .zero && inlinePoll.withLock { $0.shouldWait() }
+            configuration.inlineReplyPolling > .zero && inlinePolicies.withLock { $0.poll.shouldWait() }
             ? configuration.inlineReplyPolling : .zero
         let whilePolling = process.replies.read(
             until: { answer.isDelivered }, timeout: configuration.inlineReplyWait, polling: polling)
         giveBackReplies(of: process, generation: generation)
         let value = answer.take()
-        inlineWait.withLock { $0.record(answeredInTime: value != nil) }
-        if polling > .zero { inlinePoll.withLock { $0.record(answeredInTime: whilePolling) } }
+        inlinePolicies.withLock { policies in
+            policies.wait.record(answeredInTime: value != nil)
+            if polling > .zero { policies.poll.record(answeredInTime: whilePolling) }
+        }
         if value != nil {
             inlineAnswered.add(1, ordering: .relaxed)
             if whilePolling { inlinePolled.add(1, ordering: .relaxed) }
