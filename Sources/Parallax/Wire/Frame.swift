@@ -57,14 +57,24 @@ package struct Frame: Sendable, Equatable {
 
     /// Appends the frame's bytes as written to the channel.
     package func append(to bytes: inout [UInt8]) {
-        let length = UInt32(truncatingIfNeeded: 1 + 8 + payload.count)
-        withUnsafeBytes(of: length.littleEndian) {
-            bytes.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self))
-        }
-        bytes.append(kind.rawValue)
-        withUnsafeBytes(of: id.littleEndian) {
-            bytes.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self))
+        Self.withHeader(kind: kind, id: id, payloadCount: payload.count) { header in
+            bytes.append(contentsOf: header.assumingMemoryBound(to: UInt8.self))
         }
         bytes.append(contentsOf: payload)
+    }
+
+    /// Calls `body` with the header of a frame (length, kind, id), built on the stack.
+    package static func withHeader<Result>(
+        kind: Kind, id: UInt64, payloadCount: Int, _ body: (UnsafeRawBufferPointer) -> Result
+    ) -> Result {
+        // length (4), kind (1), id (8), stored as two words and read from byte 3 on.
+        var words = (UInt64(0), UInt64(0))
+        let length = UInt32(truncatingIfNeeded: 1 + 8 + payloadCount)
+        return withUnsafeMutableBytes(of: &words) { raw in
+            raw.storeBytes(of: length.littleEndian, toByteOffset: 3, as: UInt32.self)
+            raw.storeBytes(of: kind.rawValue, toByteOffset: 7, as: UInt8.self)
+            raw.storeBytes(of: id.littleEndian, toByteOffset: 8, as: UInt64.self)
+            return body(UnsafeRawBufferPointer(rebasing: raw[3..<16]))
+        }
     }
 }
