@@ -1,7 +1,9 @@
 #define _GNU_SOURCE
 #include "CParallaxSystem.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <time.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -14,6 +16,7 @@
 #include <spawn.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -50,8 +53,11 @@ int cpx_spawn(const char *path, char *const argv[], char *const envp[], int requ
     sigemptyset(&none);
     if (rc == 0) rc = posix_spawnattr_setsigdefault(&attributes, &all);
     if (rc == 0) rc = posix_spawnattr_setsigmask(&attributes, &none);
+    // A session of its own, led by the worker (and so a process group too): what its tasks
+    // start stays in it even in a new process group, and the parent ends it with the worker.
     if (rc == 0)
-        rc = posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+        rc = posix_spawnattr_setflags(
+            &attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID);
     if (rc == 0) rc = posix_spawn(pid_out, path, &actions, &attributes, argv, envp);
 
     posix_spawnattr_destroy(&attributes);
@@ -86,6 +92,73 @@ int cpx_pidfd_send_signal(int pidfd, int signal) {
     return (int)syscall(SYS_pidfd_send_signal, pidfd, signal, NULL, 0);
 }
 
+
+int cpx_kill_group(pid_t group, int signal) { return kill(-group, signal); }
+
+int cpx_kill_own_group(int signal) {
+    if (getpgrp() != getpid()) {
+        errno = EPERM;
+        return -1;
+    }
+    return kill(0, signal);
+}
+
+/// Reads the state and session of process `pid` from /proc; 0 on success.
+static int cpx_read_session(const char *pid, char *state, pid_t *session) {
+    char path[64];
+    char text[1024];
+    snprintf(path, sizeof path, "/proc/%s/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t count = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (count <= 0) return -1;
+    text[count] = 0;
+    // The command name (field 2) may hold spaces and parentheses: fields resume after the last ')'.
+    char *rest = strrchr(text, ')');
+    if (rest == NULL) return -1;
+    int parent, group, found_session;
+    if (sscanf(rest + 1, " %c %d %d %d", state, &parent, &group, &found_session) != 4) return -1;
+    *session = found_session;
+    return 0;
+}
+
+int cpx_kill_session(pid_t session, int signal, pid_t except) {
+    int total = 0;
+    // A process may fork while the list is read; what it started shows up on the next pass.
+    for (int pass = 0; pass < 16; pass++) {
+        DIR *proc = opendir("/proc");
+        if (proc == NULL) return total > 0 ? total : -1;
+        int signalled = 0;
+        struct dirent *entry;
+        while ((entry = readdir(proc)) != NULL) {
+            if (entry->d_name[0] < '1' || entry->d_name[0] > '9') continue;
+            pid_t pid = (pid_t)atoi(entry->d_name);
+            if (pid == except) continue;
+            char state;
+            pid_t found;
+            if (cpx_read_session(entry->d_name, &state, &found) != 0) continue;
+            if (found != session || state == 'Z' || state == 'X') continue;
+            if (kill(pid, signal) == 0) signalled++;
+        }
+        closedir(proc);
+        total += signalled;
+        if (signalled == 0 || signal != SIGKILL) break;
+    }
+    return total;
+}
+
+long long cpx_pipe_unread_bytes(int fd) {
+    int count = 0;
+    if (ioctl(fd, FIONREAD, &count) != 0) return -1;
+    return count;
+}
+
+int cpx_set_nonblocking(int fd) {
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0) return -1;
+    return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
 
 int cpx_set_cloexec(int fd) {
     int flags = fcntl(fd, F_GETFD);

@@ -17,7 +17,7 @@ public enum TestTasks {
             OpenFiles.self, ChatterThenCrash.self, ChatterThenHang.self, CrashUntil.self,
             OpenDescriptors.self,
             Misbehave.self, Environment.self, Credentials.self, CallService.self, RecordCalls.self,
-            CallUntilRefused.self, SeesCancellation.self
+            CallUntilRefused.self, SeesCancellation.self, StartChild.self
         )
         registry.register(square)
         registry.register(userStats)

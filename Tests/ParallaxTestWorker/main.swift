@@ -7,7 +7,8 @@ import ParallaxTestTasks
 
 // The worker executable the tests start. In worker mode it serves the test registry. Run as
 // `ParallaxTestWorker parent WORKERS [idle|busy]` it plays a parent that the tests kill: it
-// prints its workers' pids, and with `busy` gives each worker a task that never returns.
+// prints its workers' pids, with `busy` gives each worker a task that never returns, and with
+// `children` has each worker start a child process and prints those pids too.
 if Worker.isWorkerProcess, getenv(TestTasks.badHandshakeVariable) != nil {
     TestTasks.sendBadHandshakeAndWait()
 }
@@ -25,12 +26,24 @@ if arguments.count >= 3, arguments[1] == "parent", let count = Int(arguments[2])
         let whoAmI = WaitGroup(of: Int32.self, isolation: .process(pool))
         for _ in 0..<count { try? whoAmI.go(WhoAmISlowly()) }
         let pids = await whoAmI.wait().compactMap(\.value)
+        var children: [Int32] = []
+        if arguments.count > 3, arguments[3] == "children" {
+            // Each worker idles after this, with a child process of its own running.
+            let spawned = WaitGroup(of: Int32.self, isolation: .process(pool))
+            for index in 0..<count {
+                try? spawned.go(
+                    StartChild(index.isMultiple(of: 2) ? .posixSpawn : .foundationProcess, then: .answer))
+            }
+            children = await spawned.wait().compactMap(\.value)
+        }
         if busy {
             // Each worker is idle now, so each hung task is written to a worker inside `go`.
             let hung = WaitGroup(of: Int.self, isolation: .process(pool))
             for _ in 0..<count { try? hung.go(Hang()) }
         }
-        let line = Array("pids \(pids.map(String.init).joined(separator: " "))\n".utf8)
+        let line = Array(
+            "pids \(pids.map(String.init).joined(separator: " ")) children \(children.map(String.init).joined(separator: " "))\n"
+                .utf8)
         _ = line.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
         while true { pause() }  // until the test kills this process
     }

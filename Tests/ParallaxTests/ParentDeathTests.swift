@@ -8,7 +8,7 @@ import Testing
 
 @Suite(.serialized, .timeLimit(.minutes(1)))
 struct ParentDeathTests {
-    @Test(arguments: ["idle", "busy"])
+    @Test(arguments: ["idle", "busy", "children"])
     func killingTheParentWithSIGKILLLeavesNoWorkerBehind(workers state: String) throws {
         // Start the test worker executable as a parent with two workers of its own; "busy"
         // workers run a task that never returns and never reads its channel again.
@@ -29,11 +29,15 @@ struct ParentDeathTests {
         // The parent prints its workers' pids once both have answered a task.
         let line = output.readLine()
         close(output.read)
-        let words = line.split(separator: " ")
+        let parts = line.split(separator: " children", omittingEmptySubsequences: false)
+        let words = parts[0].split(separator: " ")
         try #require(words.first == "pids", "parent printed: \(line)")
         let workers = words.dropFirst().compactMap { Int32($0) }
         #expect(workers.count == 2)
+        let children = parts.count > 1 ? parts[1].split(separator: " ").compactMap { Int32($0) } : []
+        #expect(children.count == (state == "children" ? 2 : 0))
         let watches = try workers.map { try ProcessWatch(pid: $0) }
+        let childWatches = try children.map { try ProcessWatch(pid: $0) }
 
         kill(pid, SIGKILL)
         var status: Int32 = 0
@@ -41,6 +45,11 @@ struct ParentDeathTests {
 
         for (worker, watch) in zip(workers, watches) {
             #expect(watch.wait(timeout: .seconds(10)), "worker \(worker) outlived its parent")
+        }
+        for (child, watch) in zip(children, childWatches) {
+            let ended = watch.wait(timeout: .seconds(10))
+            if !ended { kill(child, SIGKILL) }
+            #expect(ended, "child \(child) of a worker outlived the parent")
         }
     }
 }

@@ -168,14 +168,16 @@ struct WaitGroupProcessTests {
             for _ in 0..<4 { try warm.go(Sleep(milliseconds: 50)) }
             _ = await warm.wait()
 
-            let clock = ContinuousClock()
-            let start = clock.now
-            let group = WaitGroup(of: Int.self, isolation: .process(pool))
-            for _ in 0..<4 { try group.go(Sleep(milliseconds: 250)) }
-            let results = await group.wait()
-            let elapsed = clock.now - start
-            #expect(results.allSatisfy { $0.value == 250 })
-            #expect(elapsed < .milliseconds(900), "4 × 250 ms took \(elapsed)")
+            // Each task reports when it slept on the clock all processes share: four idle
+            // workers take them at once, so some instant lies inside every one of them.
+            let group = WaitGroup(of: Probe.self, isolation: .process(pool))
+            for _ in 0..<4 { try group.go(TestTasks.probe, 250) }
+            let probes = await group.wait().compactMap(\.value)
+            try #require(probes.count == 4)
+            #expect(Set(probes.map(\.pid)).count == 4)
+            let lastStart = probes.map(\.start).max()!
+            let firstEnd = probes.map(\.end).min()!
+            #expect(lastStart < firstEnd, "the four sleeps did not overlap: \(probes)")
         }
     }
 

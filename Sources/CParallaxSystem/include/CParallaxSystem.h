@@ -24,7 +24,8 @@ static inline void cpx_unlock(uint32_t *word) {
 
 /// Spawns `path` with the worker channel at descriptors 3 (requests, read by the child) and 4
 /// (replies, written by the child), stdin from /dev/null, stdout and stderr on the given pipes,
-/// every other descriptor closed, default signal dispositions and an empty signal mask.
+/// every other descriptor closed, default signal dispositions and an empty signal mask, in a
+/// new session (and process group) that the child leads.
 /// Returns 0 and stores the pid, or returns an errno value.
 int cpx_spawn(const char *path, char *const argv[], char *const envp[], int request_read_fd,
               int reply_write_fd, int stdout_fd, int stderr_fd, pid_t *pid_out);
@@ -39,6 +40,24 @@ int cpx_pidfd_open(pid_t pid);
 /// Sends `signal` through a pidfd, which cannot hit a recycled pid. Returns 0 or -1 with errno set.
 int cpx_pidfd_send_signal(int pidfd, int signal);
 
+/// Sends `signal` to every process of the process group `group`. 0 or -1 with errno set.
+int cpx_kill_group(pid_t group, int signal);
+
+/// Sends `signal` to every process of the caller's process group, itself included, but only when
+/// the caller leads that group (a worker started by ``cpx_spawn``); -1 with EPERM otherwise, so
+/// that a process in its parent's group never signals the parent.
+int cpx_kill_own_group(int signal);
+
+/// Sends `signal` to every live process of the session `session` but `except`, found in /proc;
+/// with SIGKILL, repeated until a pass finds none (what forked meanwhile). Returns how many
+/// processes were signalled, or -1 when /proc cannot be read.
+int cpx_kill_session(pid_t session, int signal, pid_t except);
+
+/// The bytes written to a pipe and not read yet (FIONREAD; either end), or -1 with errno set.
+long long cpx_pipe_unread_bytes(int fd);
+
+/// Sets O_NONBLOCK on `fd`. 0 or -1 with errno set.
+int cpx_set_nonblocking(int fd);
 
 /// Sets FD_CLOEXEC on `fd`.
 int cpx_set_cloexec(int fd);

@@ -1047,7 +1047,7 @@ public final class WorkerPool: Service, Sendable {
             services.cancel(id: frame.id, slot: slot, generation: generation)
         case .pong:
             break  // read by ``pingRoundTrips(_:)`` on its own thread; a stray one is harmless
-        case .run, .runBatch, .cancel, .serviceReply, .ping:
+        case .run, .runBatch, .cancel, .serviceReply, .ping, .goodbye:
             // Only the parent sends these: the worker is broken. Its running task fails with a
             // protocol violation when it exits.
             let process = state.withLock { machine -> WorkerProcess? in

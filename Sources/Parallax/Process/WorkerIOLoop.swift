@@ -61,8 +61,9 @@ package struct WorkerIOLoop: Sendable {
                 continue
             }
             fds[1].fd = reading ? replies.descriptor : -1
-            // While a caller reads the pipe or nobody does, the pidfd tells that the worker ended.
-            fds[4].fd = replyOpen && !reading && !exitSeen ? exitFD : -1
+            // The pidfd tells that the worker ended, whoever reads the pipe: a process the worker
+            // forked keeps the pipe open after the worker died, and must not hide that death.
+            fds[4].fd = !exitSeen ? exitFD : -1
             var timeout: Int32 = -1
             if let deadline = drainDeadline {
                 let left = ContinuousClock.now.duration(to: deadline)
@@ -80,7 +81,13 @@ package struct WorkerIOLoop: Sendable {
             if fds[1].fd >= 0, fds[1].revents != 0 { replies.readOnce() }
             if fds[4].fd >= 0, fds[4].revents != 0 {
                 exitSeen = true
+                // What the worker started dies with it, and the pipes it held close.
+                endDescendants()
                 replies.ensureReader()  // to read what the worker wrote last, then the end
+                // What escaped the group (setsid) may hold the pipes open: they get a bounded time.
+                if drainDeadline == nil {
+                    drainDeadline = ContinuousClock.now.advanced(by: WorkerProcess.outputDrainLimit)
+                }
             }
             for index in 2...3 where fds[index].fd >= 0 && fds[index].revents != 0 {
                 let count = (try? FileDescriptorIO.read(fds[index].fd, into: buffer)) ?? 0
@@ -111,7 +118,16 @@ package struct WorkerIOLoop: Sendable {
     /// How long a process may live on after its channel and output closed before it is killed.
     static let exitGrace: Int32 = 2_000
 
-    /// Waits for the process; kills it first if it outlives its channel by ``exitGrace``.
+    /// Kills every process left in the ended worker's session and process group: what its tasks
+    /// started (the worker leads both; see `cpx_spawn`). Called before the worker is reaped, while
+    /// its pid, the id of both, cannot name another process's session or group.
+    private func endDescendants() {
+        _ = cpx_kill_group(pid, SIGKILL)
+        _ = cpx_kill_session(pid, SIGKILL, pid)
+    }
+
+    /// Waits for the process; kills it first if it outlives its channel by ``exitGrace``. Every
+    /// process left in the worker's session is killed before the worker is reaped.
     private func reap() -> ProcessTermination {
         if exitFD >= 0 {
             var exited = [pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0)]
@@ -120,6 +136,13 @@ package struct WorkerIOLoop: Sendable {
             if ready == 0 { kill(pid, SIGKILL) }
             FileDescriptorIO.close(exitFD)
         }
+        // Ended, not reaped (WNOWAIT): its descendants go first.
+        var info = siginfo_t()
+        var waited: Int32
+        repeat {
+            waited = waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT)
+        } while waited < 0 && errno == EINTR
+        endDescendants()
         var status: Int32 = 0
         var result: Int32
         repeat { result = waitpid(pid, &status, 0) } while result < 0 && errno == EINTR

@@ -195,10 +195,17 @@ package final class WorkerProcess: Sendable {
     }
 
     /// Closes the request pipe: the worker reads end of file and exits when it is idle.
+    ///
+    /// A goodbye frame goes first, without blocking (a worker that stopped reading does not hold
+    /// the parent up), so that the worker knows the parent lives on and its process group is the
+    /// parent's to end.
     package func closeRequests() {
         writer.withLock { writer in
             guard !writer.isClosed else { return }
             writer.isClosed = true
+            if !writer.isBroken, cpx_set_nonblocking(requestFD) == 0 {
+                _ = try? Frame.write(to: requestFD, kind: .goodbye, id: 0, payload: [])
+            }
             FileDescriptorIO.close(requestFD)
         }
     }

@@ -32,6 +32,10 @@ package struct Frame: Sendable, Equatable {
         case ping = 12
         /// Worker to parent: the answer to a ping.
         case pong = 13
+        /// Parent to worker, last: the parent closes the channel on purpose and stays alive. A
+        /// worker whose channel ends without it checks whether its parent died, and if so ends
+        /// its process group (what its tasks started) with itself.
+        case goodbye = 14
     }
 
     /// Bytes before the payload: length, kind and id.

@@ -1,7 +1,7 @@
 /// The worker's first frame: who it is and which registry it serves.
 package struct Handshake: Sendable, Equatable {
     /// Bumped whenever the frame layout or a payload layout changes.
-    package static let currentVersion: UInt16 = 3
+    package static let currentVersion: UInt16 = 4
     /// Marks a handshake so that stray bytes are not taken for one.
     package static let magic: UInt32 = 0x5058_4C57  // "PXLW"
 

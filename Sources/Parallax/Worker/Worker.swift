@@ -1,5 +1,6 @@
 import CParallaxSystem
 import Logging
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -138,10 +139,12 @@ final class WorkerServer: Sendable {
         // reply pipe would keep the parent from seeing this worker end.
         _ = cpx_set_cloexec(Self.requestFD)
         _ = cpx_set_cloexec(Self.replyFD)
-        if let expected = getenv(WorkerLaunch.parentVariable).flatMap({ Int32(String(cString: $0)) }),
-            getppid() != expected
-        {
-            exit(0)  // the parent died before this worker started
+        if let expected = getenv(WorkerLaunch.parentVariable).flatMap({ Int32(String(cString: $0)) }) {
+            // Opened while the parent is known alive: it tells later whether the parent died.
+            Self.parentPidFD.store(cpx_pidfd_open(expected), ordering: .releasing)
+            if getppid() != expected {
+                Self.endAfterHangUp()  // the parent died before this worker started
+            }
         }
         OSThread.detach(name: "px-watchdog") { Self.exitWhenTheParentHangsUp() }
         if let failure = applyResourceLimits() ?? applyPrivileges() {
@@ -181,7 +184,11 @@ final class WorkerServer: Sendable {
         var frames: [Frame] = []
         while true {
             let count = (try? FileDescriptorIO.read(Self.requestFD, into: buffer)) ?? 0
-            if count == 0 { return }  // the parent closed the channel: nothing more will come
+            if count == 0 {
+                // Nothing more will come. Without a goodbye the parent may have died.
+                if !Self.parentSaidGoodbye.load(ordering: .acquiring) { Self.endAfterHangUp() }
+                return
+            }
             decoder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             frames.removeAll(keepingCapacity: true)
             do {
@@ -192,6 +199,8 @@ final class WorkerServer: Sendable {
                     case .ping:
                         // Answered here, before any task: the channel's own round trip.
                         send(kind: .pong, id: frame.id, payload: frame.payload)
+                    case .goodbye:
+                        Self.parentSaidGoodbye.store(true, ordering: .releasing)
                     case .serviceReply:
                         // Straight to its caller: a task waiting on a service must not wait for
                         // the mailbox, where the task itself is the one running.
@@ -360,10 +369,7 @@ final class WorkerServer: Sendable {
         let delivered = replyLock.withLock { _ in
             (try? Frame.write(to: replyFD, kind: kind, id: id, payload: payload)) != nil
         }
-        if !delivered {
-            cpx_flush_stdout()
-            _exit(0)  // the parent is gone
-        }
+        if !delivered { endAfterHangUp() }  // the parent closed its end, or died
     }
 
     /// Sets the limits the parent asked for on this process. Returns why that failed, if it did.
@@ -432,6 +438,15 @@ final class WorkerServer: Sendable {
         try? FileDescriptorIO.writeAll(2, Array("parallax worker: \(message)\n".utf8))
     }
 
+    /// A pidfd of the parent, or -1: readable once the parent has died.
+    private static let parentPidFD = Atomic<Int32>(-1)
+    /// The parent sent ``Frame/Kind/goodbye``: it closes the channel on purpose and lives on.
+    private static let parentSaidGoodbye = Atomic<Bool>(false)
+    /// How long a worker whose channel ended without a goodbye waits to learn that its parent
+    /// died. The parent's descriptors close a moment before its death can be seen, so the check
+    /// waits; a parent that lives on answers the question by the end of the wait.
+    static let parentDeathWait: Int32 = 500  // milliseconds
+
     /// Blocks until the request pipe has no writer left (the parent closed it or died), then ends
     /// the process, whatever its tasks are doing.
     private static func exitWhenTheParentHangsUp() {
@@ -441,7 +456,32 @@ final class WorkerServer: Sendable {
             if ready < 0, errno == EINTR { continue }
             if ready > 0, fds[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 { break }
         }
+        endAfterHangUp()
+    }
+
+    /// Ends the process after its channel ended. When the parent died, no one else will stop
+    /// what this worker's tasks started, so the worker ends its session and its process group
+    /// (which it leads; see `cpx_spawn`), itself last.
+    private static func endAfterHangUp() -> Never {
         cpx_flush_stdout()
+        if !parentSaidGoodbye.load(ordering: .acquiring), parentHasDied(), getsid(0) == getpid() {
+            _ = cpx_kill_session(getpid(), SIGKILL, getpid())
+            _ = cpx_kill_own_group(SIGKILL)
+        }
         _exit(0)
+    }
+
+    /// Whether the parent has died, waiting up to ``parentDeathWait`` to find out.
+    private static func parentHasDied() -> Bool {
+        let descriptor = parentPidFD.load(ordering: .acquiring)
+        guard descriptor >= 0 else {
+            // No pidfd: a parent that died has handed this process to another.
+            let expected = getenv(WorkerLaunch.parentVariable).flatMap { Int32(String(cString: $0)) }
+            return expected != nil && getppid() != expected
+        }
+        var fds = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)]
+        var ready: Int32
+        repeat { ready = poll(&fds, 1, parentDeathWait) } while ready < 0 && errno == EINTR
+        return ready > 0
     }
 }

@@ -28,6 +28,12 @@ struct ProcessWatch {
         return ready == 1
     }
 
+    /// Whether the process `pid` ends within `timeout`; true when it has ended already.
+    static func ends(_ pid: Int32, within timeout: Duration) -> Bool {
+        guard let watch = try? ProcessWatch(pid: pid) else { return errno == ESRCH }
+        return watch.wait(timeout: timeout)
+    }
+
     /// Whether a process with this pid exists now.
     static func isAlive(_ pid: Int32) -> Bool {
         kill(pid, 0) == 0 || errno == EPERM

@@ -66,6 +66,14 @@ struct CapturingLogHandler: LogHandler, Sendable {
         func waitFor(_ message: String) async {
             for await logged in stream where logged == message { return }
         }
+
+        /// Waits until a message that starts with `prefix` has been logged; returns the rest.
+        func waitForMessage(startingWith prefix: String) async -> Substring? {
+            for await logged in stream where logged.hasPrefix(prefix) {
+                return logged.dropFirst(prefix.count)
+            }
+            return nil
+        }
     }
 
     let store: Store
