@@ -151,4 +151,24 @@ struct CrashIsolationTests {
             #expect(echoed == 4)
         }
     }
+
+    @Test(arguments: [1, 2])
+    func aTaskSentToAWorkerThatDiedBeforeReadingItRunsOnTheNextWorker(pipelineDepth: Int) async throws {
+        let configure: (inout WorkerPool.Configuration) -> Void = { $0.pipelineDepth = pipelineDepth }
+        try await TestPool.with(workers: 1, configure: configure) { pool in
+            let worker = try await pool.submit(WhoAmI())
+            // Stopped, the worker reads nothing more: the task below is written to its pipe (inside
+            // `go`, as the worker is idle) and stays there when the worker is killed.
+            kill(worker, SIGSTOP)
+            // The worker is this process's child: wait until it has stopped (not reaped, WNOWAIT).
+            var info = siginfo_t()
+            while waitid(P_PID, id_t(worker), &info, WSTOPPED | WNOWAIT) < 0, errno == EINTR {}
+            let group = WaitGroup(of: Int.self, isolation: .process(pool))
+            try group.go(Echo(7))
+            kill(worker, SIGKILL)
+            let results = await group.wait()
+            #expect(results[0].value == 7, "\(String(describing: results[0].error))")
+            #expect(try await pool.submit(WhoAmI()) != worker)
+        }
+    }
 }

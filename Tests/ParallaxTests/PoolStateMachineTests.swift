@@ -102,6 +102,29 @@ import Testing
         #expect(sends.allSatisfy { $0.handle == "w0-again" })
     }
 
+    @Test func aTaskTheDeadWorkerNeverReadGoesBackToTheQueueInsteadOfFailing() throws {
+        var machine = Self.ready(1, depth: 2)
+        _ = machine.submit(Self.job(1))
+        _ = machine.submit(Self.job(2))
+        let exited = machine.workerExited(slot: 0, generation: 1, neverRead: [1, 2])
+        #expect(exited.job == nil)
+        #expect(!exited.retired)
+        #expect(machine.queuedCount == 2)
+        let spawning = machine.workerSpawning(slot: 0)
+        let generation = try #require(spawning)
+        machine.workerSpawned(slot: 0, generation: generation, handle: "w0-again")
+        #expect(machine.workerStarted(slot: 0, generation: generation).map(\.job.id) == [1, 2])
+    }
+
+    @Test func aTaskTheDeadWorkerReadIsBlamedEvenWhenTheOnesBehindItWereNotRead() {
+        var machine = Self.ready(1, depth: 2)
+        _ = machine.submit(Self.job(1))
+        _ = machine.submit(Self.job(2))
+        let exited = machine.workerExited(slot: 0, generation: 1, neverRead: [2])
+        #expect(exited.job?.id == 1)
+        #expect(machine.queuedCount == 1)
+    }
+
     @Test func tasksAWorkerHadNotStartedGoToAnotherWorkerAtOnce() {
         var machine = Self.ready(2, depth: 2)
         for id in 1...4 { _ = machine.submit(Self.job(UInt64(id))) }

@@ -73,6 +73,17 @@ package enum FileDescriptorIO {
         _ fd: Int32, _ head: UnsafeRawBufferPointer, _ body: UnsafeRawBufferPointer
     ) throws(SystemError) {
         var written = 0
+        try writeAll(fd, head, body, counting: &written)
+    }
+
+    /// Writes `head` then `body` as ``writeAll(_:_:_:)`` does, counting in `written` the bytes
+    /// that went out, also when a write fails part way.
+    /// - Throws: ``SystemError`` on a write error.
+    package static func writeAll(
+        _ fd: Int32, _ head: UnsafeRawBufferPointer, _ body: UnsafeRawBufferPointer,
+        counting written: inout Int
+    ) throws(SystemError) {
+        written = 0
         let total = head.count + body.count
         var vectors = (iovec(), iovec())
         while written < total {

@@ -273,25 +273,46 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         return fillAll()
     }
 
-    /// The process of `slot` ended. Returns the job it was running unless that was answered, the
-    /// protocol violation the parent stopped it for, and how many tasks it had answered; the jobs
-    /// it had not started go back to the front of the queue, and the returned sends give them to
-    /// other workers.
-    package mutating func workerExited(
-        slot: Int, generation: UInt64
-    ) -> (job: Job?, violation: String?, sends: [Send], answered: Int, retired: Bool) {
-        guard slots[slot].generation == generation else { return (nil, nil, [], 0, false) }
+    /// What ``workerExited(slot:generation:neverRead:)`` found.
+    package struct Exited: Sendable {
+        /// The job the process was running, unless it was answered: it failed with the process.
+        package var job: Job?
+        /// The protocol violation the parent stopped the process for, if it did.
+        package var violation: String?
+        /// The jobs the process had not started, given to other workers.
+        package var sends: [Send] = []
+        /// How many tasks the process answered.
+        package var answered = 0
+        /// The process was replaced on purpose (recycling) and failed no job.
+        package var retired = false
+    }
+
+    /// The process of `slot` ended. The job it was running fails with it, unless that job was
+    /// answered or its frame is among `neverRead`: the run frames the process never read whole,
+    /// so never started (it died before it read them). The jobs it had not started go back to
+    /// the front of the queue, and the returned sends give them to other workers.
+    package mutating func workerExited(slot: Int, generation: UInt64, neverRead: [UInt64] = []) -> Exited {
+        guard slots[slot].generation == generation else { return Exited() }
         let held = slots[slot].sent.compactMap { inFlight.removeValue(forKey: $0) }
         slots[slot].sent = []
-        var failed: Job?
-        if let running = held.first, !running.answered { failed = running.job }
-        for waiting in held.dropFirst().reversed() where !waiting.answered { queue.prepend(waiting.job) }
-        let violation = slots[slot].violation
+        var exited = Exited()
+        var notStarted = held.dropFirst()
+        if let running = held.first {
+            if neverRead.contains(running.job.id) {
+                notStarted = held[...]
+            } else if !running.answered {
+                exited.job = running.job
+            }
+        }
+        for waiting in notStarted.reversed() where !waiting.answered { queue.prepend(waiting.job) }
+        exited.violation = slots[slot].violation
         slots[slot].violation = nil
         slots[slot].handle = nil
         slots[slot].isReady = false
-        let retired = slots[slot].isRetiring && failed == nil
-        return (failed, violation, isDispatching ? fillAll() : [], slots[slot].answered, retired)
+        exited.retired = slots[slot].isRetiring && exited.job == nil
+        exited.answered = slots[slot].answered
+        exited.sends = isDispatching ? fillAll() : []
+        return exited
     }
 
     /// Records that the process of `slot` broke the protocol; returns it, to be stopped.

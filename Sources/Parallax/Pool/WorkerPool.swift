@@ -874,7 +874,9 @@ public final class WorkerPool: Service, Sendable {
         do {
             process = try WorkerProcess(
                 launch: configuration.executable.launch(environment: workerEnvironment),
-                slot: slot, maximumFrameSize: configuration.maximumFrameSize, logger: logger,
+                slot: slot, heldJobs: configuration.pipelineDepth,
+                maximumFrameSize: configuration.maximumFrameSize,
+                logger: logger,
                 onFrame: { [self] frame in
                     // The I/O thread ends before the process is reaped, which `run()` awaits.
                     self.received(frame, slot: slot, generation: generation, startup: startup, batch: batch)
@@ -936,16 +938,17 @@ public final class WorkerPool: Service, Sendable {
         }
 
         var report = await exit.wait()
-        let (failed, violation, sends, answered, retired) = state.withLock { machine in
-            let exited = machine.workerExited(slot: slot, generation: generation)
+        let exited = state.withLock { machine in
+            let exited = machine.workerExited(slot: slot, generation: generation, neverRead: report.neverRead)
             Self.post(exited.sends)
             return exited
         }
-        deliver(sends)
-        if let violation, report.protocolError == nil {
+        let (retired, answered) = (exited.retired, exited.answered)
+        deliver(exited.sends)
+        if let violation = exited.violation, report.protocolError == nil {
             report.protocolError = ProtocolError(.unexpectedFrame(violation))
         }
-        if let job = failed {
+        if let job = exited.job {
             let error = Self.crashError(job: job, report: report, limits: configuration.resourceLimits)
             logger.info(
                 "worker crashed while running a task",

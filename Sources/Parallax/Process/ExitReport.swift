@@ -8,6 +8,8 @@ package struct ExitReport: Sendable {
     package var protocolError: ProtocolError?
     /// The worker's pid.
     package var pid: Int32
+    /// The ids of the run frames the worker never read whole: it died before it could start them.
+    package var neverRead: [UInt64] = []
 
     /// The Swift runtime's crash reason, such as `Fatal error: Index out of range`, when the tail
     /// holds one; otherwise the last non-empty line.

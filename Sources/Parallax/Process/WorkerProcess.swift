@@ -32,11 +32,15 @@ package final class WorkerProcess: Sendable {
     /// How long output may keep flowing after the channel closed before the process is reaped.
     package static let outputDrainLimit: Duration = .seconds(1)
 
+    /// How many jobs the worker may hold at once (the pool's pipeline depth).
+    private let heldJobs: Int
+
     /// Starts a worker process.
     ///
     /// - Parameters:
     ///   - launch: What to run.
     ///   - slot: The pool slot, passed to the worker and used in log metadata.
+    ///   - heldJobs: How many jobs the pool sends the worker at most at once.
     ///   - maximumFrameSize: The largest frame accepted from the worker.
     ///   - logger: Receives the worker's output lines.
     ///   - onFrame: Called for every frame the worker sends, on the thread that reads the pipe.
@@ -44,7 +48,7 @@ package final class WorkerProcess: Sendable {
     ///   - onExit: Called once on the I/O thread after the process was reaped.
     /// - Throws: ``FileDescriptorIO/SystemError`` when pipes or the process cannot be created.
     package init(
-        launch: WorkerLaunch, slot: Int, maximumFrameSize: Int, logger: Logger,
+        launch: WorkerLaunch, slot: Int, heldJobs: Int = 1, maximumFrameSize: Int, logger: Logger,
         onFrame: @escaping @Sendable (Frame) -> Void,
         onReadEnd: @escaping @Sendable () -> Void = {},
         onExit: @escaping @Sendable (ExitReport) -> Void
@@ -106,6 +110,7 @@ package final class WorkerProcess: Sendable {
         }
         self.pid = pid
         self.slot = slot
+        self.heldJobs = max(1, heldJobs)
         self.requestFD = requests.write
         self.handle = Locked((pidFD, false))
         self.writer = Locked(WriterState())
@@ -114,7 +119,8 @@ package final class WorkerProcess: Sendable {
             pid: pid, exitFD: exitFD, replies: self.replies, stdoutFD: output.read, stderrFD: errors.read,
             logger: logger)
         OSThread.detach(name: "px-io-\(pid)") {
-            let report = io.run()
+            var report = io.run()
+            report.neverRead = self.runFramesNeverRead()
             // Reaped: its descriptors go now, not when the last reference to this object does
             // (a pending timer may hold one long after the pool stopped).
             self.releaseDescriptors()
@@ -141,6 +147,11 @@ package final class WorkerProcess: Sendable {
         var isClosed = false
         /// A write failed: the worker is gone.
         var isBroken = false
+        /// Every byte written to the request pipe so far, frames cut short by a failed write too.
+        var bytesWritten = 0
+        /// The newest run frames written whole, with the stream offset where each ends, oldest
+        /// first; as many as the worker may hold jobs, so the one it runs is always among them.
+        var recentRuns: [(id: UInt64, end: Int)] = []
         /// The frames being written, swapped with the outbox so that neither allocates.
         var writing: [Frame] = []
         /// Several small frames are copied here and written with one system call.
@@ -179,10 +190,35 @@ package final class WorkerProcess: Sendable {
         }
     }
 
-    /// Writes `writer.writing` to the request pipe. Returns how many frames were written whole
-    /// before a write failed.
+    /// Writes `writer.writing` to the request pipe, keeping the account of the stream that
+    /// ``runFramesNeverRead()`` reads. Returns how many frames were written whole before a write
+    /// failed.
     private func write(_ writer: inout WriterState) -> Int {
-        Frame.write(to: requestFD, writer.writing, joiningUpTo: Self.batchLimit, scratch: &writer.batch)
+        let start = writer.bytesWritten
+        let written = Frame.write(
+            to: requestFD, writer.writing, joiningUpTo: Self.batchLimit, scratch: &writer.batch)
+        writer.bytesWritten += written.bytes
+        var end = start
+        for frame in writer.writing[..<written.frames] {
+            end += Frame.headerSize + frame.payload.count
+            guard frame.kind == .run || frame.kind == .runBatch else { continue }
+            if writer.recentRuns.count == heldJobs { writer.recentRuns.removeFirst() }
+            writer.recentRuns.append((frame.id, end))
+        }
+        return written.frames
+    }
+
+    /// The run frames that the ended worker never read whole, so never started: the bytes still
+    /// in the request pipe are the end of the stream, and a frame that ends inside them was not
+    /// taken off the pipe. Empty when the parent closed the pipe itself.
+    private func runFramesNeverRead() -> [UInt64] {
+        writer.withLock { writer in
+            guard !writer.isClosed else { return [] }
+            let unread = cpx_pipe_unread_bytes(requestFD)
+            guard unread > 0 else { return [] }
+            let readUpTo = writer.bytesWritten - Int(unread)
+            return writer.recentRuns.filter { $0.end > readUpTo }.map(\.id)
+        }
     }
 
     /// Writes one frame at once, outside the outbox; for the raw round trips of
