@@ -8,16 +8,25 @@ import Dispatch
 /// replaced when its next task starts, so the cost is one entry per worker. An entry whose task
 /// has finished fires harmlessly: the handler checks with the pool's state that the task is still
 /// the one running.
+///
+/// Entries are ordered by the slot's process generation and its count of started tasks, both
+/// taken under the pool's lock when the task starts: an entry older than the newest one a slot
+/// has seen is dropped, so a deadline set late (its thread was descheduled after the task was
+/// assigned) can never replace the deadline of the task that runs now.
 final class SlotDeadlines: @unchecked Sendable {
     struct Entry: Sendable {
         var deadline: ContinuousClock.Instant
         var jobID: UInt64
         var generation: UInt64
+        /// The slot's count of started tasks when this one started.
+        var start: UInt64
         var timeout: Duration
     }
 
     private struct State {
         var entries: [Entry?]
+        /// The generation and start count of the newest entry each slot was given.
+        var newest: [(generation: UInt64, start: UInt64)]
         /// The deadline the timer is armed for, if any.
         var armed: ContinuousClock.Instant?
         var onExpire: (@Sendable (Entry) -> Void)?
@@ -28,7 +37,9 @@ final class SlotDeadlines: @unchecked Sendable {
     private let timer: any DispatchSourceTimer
 
     init(slots: Int) {
-        state = Locked(State(entries: Array(repeating: nil, count: slots)))
+        state = Locked(
+            State(
+                entries: Array(repeating: nil, count: slots), newest: Array(repeating: (0, 0), count: slots)))
         timer = DispatchSource.makeTimerSource(queue: .global())
         timer.setEventHandler { [weak self] in self?.fire() }
         timer.activate()
@@ -53,13 +64,23 @@ final class SlotDeadlines: @unchecked Sendable {
         }
     }
 
-    /// Sets the deadline of the task that starts running in `slot`, replacing the slot's last.
-    func set(slot: Int, _ entry: Entry) {
+    /// Sets the deadline of the task that starts running in `slot`, replacing the slot's last,
+    /// unless the slot was given a newer entry already.
+    /// - Returns: Whether the entry was taken.
+    @discardableResult
+    func set(slot: Int, _ entry: Entry) -> Bool {
         state.withLock { state in
+            guard (entry.generation, entry.start) >= state.newest[slot] else { return false }
+            state.newest[slot] = (entry.generation, entry.start)
             state.entries[slot] = entry
-            if let armed = state.armed, armed <= entry.deadline { return }
-            arm(for: entry.deadline, &state)
+            if state.armed.map({ $0 > entry.deadline }) ?? true { arm(for: entry.deadline, &state) }
+            return true
         }
+    }
+
+    /// The deadline of the task running in `slot`, if one is set and has not fired.
+    func entry(slot: Int) -> Entry? {
+        state.withLock { $0.entries[slot] }
     }
 
     private func fire() {

@@ -29,6 +29,9 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         /// The process is being replaced: it takes no new jobs, and its channel closes once it
         /// holds none.
         package var isRetiring = false
+        /// How many jobs started running in this slot: orders their deadlines (see
+        /// ``SlotDeadlines``), so that a late deadline never replaces a newer job's.
+        package var starts: UInt64 = 0
     }
 
     /// A job handed to a worker.
@@ -48,6 +51,8 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         package var generation: UInt64
         /// Whether the job runs at once (the worker holds nothing else): its timeout starts now.
         package var startsRunning: Bool
+        /// The slot's count of started jobs, this one included, when it starts running.
+        package var start: UInt64
     }
 
     /// A job that just started running, whose timeout starts now.
@@ -55,6 +60,8 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         package var job: Job
         package var slot: Int
         package var generation: UInt64
+        /// The slot's count of started jobs, this one included.
+        package var start: UInt64
     }
 
     package enum SubmitAction: Sendable {
@@ -235,8 +242,10 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         slots[slot].answered += 1
         let answer = held.answered ? nil : held.job
         if let limit = maximumTasks, slots[slot].answered >= limit { slots[slot].isRetiring = true }
-        let started = slots[slot].sent.first.flatMap { inFlight[$0] }.map {
-            Started(job: $0.job, slot: slot, generation: generation)
+        var started: Started?
+        if let next = slots[slot].sent.first, let held = inFlight[next] {
+            slots[slot].starts &+= 1
+            started = Started(job: held.job, slot: slot, generation: generation, start: slots[slot].starts)
         }
         if slots[slot].isRetiring {
             slots[slot].isReady = false
@@ -412,11 +421,12 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
     private mutating func assign(_ job: Job, to slot: Int) -> Send {
         let generation = slots[slot].generation
         let startsRunning = slots[slot].sent.isEmpty
+        if startsRunning { slots[slot].starts &+= 1 }
         slots[slot].sent.append(job.id)
         inFlight[job.id] = InFlight(job: job, slot: slot, generation: generation, answered: false)
         return Send(
             job: job, handle: slots[slot].handle!, slot: slot, generation: generation,
-            startsRunning: startsRunning)
+            startsRunning: startsRunning, start: slots[slot].starts)
     }
 
     static func shuttingDownError(_ job: Job) -> TaskError {

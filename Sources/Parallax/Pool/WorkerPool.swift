@@ -56,6 +56,7 @@ public final class WorkerPool: Service, Sendable {
     private let inlineAnswered = Atomic<Int>(0)
     private let inlineMissed = Atomic<Int>(0)
     private let inlinePolled = Atomic<Int>(0)
+    private let hooks: TestHooks
 
     /// What happens to the workers: starts, crashes, restarts, giving up, shutdown.
     ///
@@ -71,12 +72,33 @@ public final class WorkerPool: Service, Sendable {
     ///   - logger: Receives lifecycle events and the workers' output lines.
     ///   - metricsFactory: Where the pool's metrics go (see the list in the README); the globally
     ///     bootstrapped factory by default.
-    public init(
+    public convenience init(
         configuration: Configuration = .default, tasks: TaskRegistry,
         services: ServiceRegistry = ServiceRegistry(),
         logger: Logger = Logger(label: "parallax.pool"),
         metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
+        self.init(
+            configuration: configuration, tasks: tasks, services: services, logger: logger,
+            metricsFactory: metricsFactory, hooks: TestHooks())
+    }
+
+    /// Points where a test pauses the pool to order events that it cannot order from outside.
+    package struct TestHooks: Sendable {
+        /// Called with a job's id before its deadline is set.
+        package var beforeArming: (@Sendable (UInt64) -> Void)?
+        /// Called with a job's id after its deadline was set (or found stale).
+        package var afterArming: (@Sendable (UInt64) -> Void)?
+
+        package init() {}
+    }
+
+    /// Creates a pool with test hooks.
+    package init(
+        configuration: Configuration, tasks: TaskRegistry, services: ServiceRegistry, logger: Logger,
+        metricsFactory: any MetricsFactory, hooks: TestHooks
+    ) {
+        self.hooks = hooks
         self.metrics = PoolMetrics(pool: configuration.name, factory: metricsFactory)
         self.configuration = configuration
         self.services = ServiceDispatcher(registry: services, metrics: metrics)
@@ -614,31 +636,31 @@ public final class WorkerPool: Service, Sendable {
         send.handle.replies.ensureReader()
     }
 
-    /// Writes the frames queued for the workers of `sends` and starts the timeouts of the jobs
-    /// that started running.
+    /// Starts the timeouts of the jobs of `sends` that start running, then writes the frames
+    /// queued for their workers: a deadline is set before its job can be answered. The deadline
+    /// of a job whose frame could not be written fires harmlessly; the job went elsewhere.
     private func deliver(_ sends: [PoolStateMachine<WorkerProcess>.Send]) {
         guard sends.count > 1 else {
             if let send = sends.first { deliver(send) }
             return
         }
         wakeRoomWaiters()  // the sends may have come from the queue
-        var seen: Set<ObjectIdentifier> = []
-        var unsent: Set<UInt64> = []
-        for send in sends where seen.insert(ObjectIdentifier(send.handle)).inserted {
-            unsent.formUnion(flush(send.handle))
+        for send in sends where send.startsRunning {
+            startTimeout(of: send.job, slot: send.slot, generation: send.generation, start: send.start)
         }
-        for send in sends where send.startsRunning && !unsent.contains(send.job.id) {
-            startTimeout(of: send.job, slot: send.slot, generation: send.generation)
+        var seen: Set<ObjectIdentifier> = []
+        for send in sends where seen.insert(ObjectIdentifier(send.handle)).inserted {
+            flush(send.handle)
         }
     }
 
-    /// Writes the frame of one send, as ``deliver(_:)-([Send])``, without an array or a set.
+    /// Delivers one send, as ``deliver(_:)-([Send])``, without an array or a set.
     private func deliver(_ send: PoolStateMachine<WorkerProcess>.Send) {
         wakeRoomWaiters()  // the send may have come from the queue
-        let unsent = flush(send.handle)
-        if send.startsRunning && !unsent.contains(send.job.id) {
-            startTimeout(of: send.job, slot: send.slot, generation: send.generation)
+        if send.startsRunning {
+            startTimeout(of: send.job, slot: send.slot, generation: send.generation, start: send.start)
         }
+        flush(send.handle)
     }
 
     /// Writes the queued frames of `process`. A job whose frame could not be written never
@@ -660,13 +682,17 @@ public final class WorkerPool: Service, Sendable {
         return unsent
     }
 
-    /// Starts the timeout of a job that just started running in its worker.
-    private func startTimeout(of job: Job, slot: Int, generation: UInt64) {
+    /// Starts the timeout of a job that starts running in its worker: the `start`-th job of the
+    /// slot's process `generation`.
+    private func startTimeout(of job: Job, slot: Int, generation: UInt64, start: UInt64) {
         guard let timeout = job.timeout else { return }
+        hooks.beforeArming?(job.id)
         deadlines.set(
             slot: slot,
             SlotDeadlines.Entry(
-                deadline: .now + timeout, jobID: job.id, generation: generation, timeout: timeout))
+                deadline: .now + timeout, jobID: job.id, generation: generation, start: start,
+                timeout: timeout))
+        hooks.afterArming?(job.id)
     }
 
     private func expire(jobID: UInt64, generation: UInt64, timeout: Duration) {
@@ -1013,7 +1039,9 @@ public final class WorkerPool: Service, Sendable {
             case .finished(let job, let sends, let started, let retire):
                 batch.add(sends)  // written after the read's last frame
                 if let started {
-                    startTimeout(of: started.job, slot: started.slot, generation: started.generation)
+                    startTimeout(
+                        of: started.job, slot: started.slot, generation: started.generation,
+                        start: started.start)
                 }
                 if let retire { retire.closeRequests() }
                 if job != nil, frame.kind != .failure,
