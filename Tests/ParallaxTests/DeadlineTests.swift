@@ -76,4 +76,12 @@ struct DeadlineTests {
             try await group.waitForAll()
         }
     }
+
+    @Test func aWaitForALatchThatTimesOutLeavesNoWaiterBehind() async {
+        let latch = Latch()
+        for _ in 0..<3 { #expect(await !latch.wait(timeout: .milliseconds(1))) }
+        #expect(latch.waiterCount == 0)
+        latch.set()
+        #expect(await latch.wait(timeout: .milliseconds(1)))
+    }
 }

@@ -31,7 +31,17 @@ package final class Latch: Sendable {
             return state.isSet
         }
         if alreadySet { return true }
-        if let timeout { Delay.after(timeout) { waiter.deliver(false) } }
+        if let timeout {
+            Delay.after(timeout) { [self] in
+                // A waiter whose time ran out leaves the list: a latch awaited again and again
+                // with a timeout (a restart backoff) keeps none.
+                state.withLock { $0.waiters.removeAll { $0 === waiter } }
+                waiter.deliver(false)
+            }
+        }
         return await waiter.wait()
     }
+
+    /// How many tasks wait for the latch now.
+    package var waiterCount: Int { state.withLock { $0.waiters.count } }
 }

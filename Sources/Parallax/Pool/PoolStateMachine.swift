@@ -189,12 +189,18 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
 
     // MARK: Worker events
 
+    /// Whether a slot whose process ended gets a new one: while the pool runs, and while a
+    /// shutdown drains queued jobs, until the channels close.
+    package var needsWorkers: Bool {
+        lifecycle == .running || (drainsQueue && !closingChannels && !queue.isEmpty)
+    }
+
     /// A new process for `slot` is about to start; returns its generation, or nil when the pool
     /// is shutting down and no process should start.
     package mutating func workerSpawning(slot: Int) -> UInt64? {
         slots[slot].isReady = false
         slots[slot].handle = nil
-        guard lifecycle == .running else { return nil }
+        guard needsWorkers else { return nil }
         slots[slot].generation &+= 1
         slots[slot].answered = 0
         slots[slot].isRetiring = false
@@ -202,9 +208,13 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
     }
 
     /// The process was created; it is not ready before its handshake.
-    package mutating func workerSpawned(slot: Int, generation: UInt64, handle: Handle) {
-        guard slots[slot].generation == generation else { return }
+    /// - Returns: Whether its channel must close at once: the shutdown closed the others while
+    ///   it started.
+    @discardableResult
+    package mutating func workerSpawned(slot: Int, generation: UInt64, handle: Handle) -> Bool {
+        guard slots[slot].generation == generation else { return false }
         slots[slot].handle = handle
+        return closingChannels
     }
 
     /// The process completed its handshake: fill it with queued jobs.
@@ -294,6 +304,8 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         package var answered = 0
         /// The process was replaced on purpose (recycling) and failed no job.
         package var retired = false
+        /// The jobs it had not started, when the pool shuts down without draining: to be rejected.
+        package var rejected: [Job] = []
     }
 
     /// The process of `slot` ended. The job it was running fails with it, unless that job was
@@ -313,7 +325,14 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
                 exited.job = running.job
             }
         }
-        for waiting in notStarted.reversed() where !waiting.answered { queue.prepend(waiting.job) }
+        for waiting in notStarted.reversed() where !waiting.answered {
+            // Past its intake and not draining, the pool rejects what it can no longer run.
+            if isDispatching {
+                queue.prepend(waiting.job)
+            } else {
+                exited.rejected.insert(waiting.job, at: 0)
+            }
+        }
         exited.violation = slots[slot].violation
         slots[slot].violation = nil
         slots[slot].handle = nil
@@ -336,6 +355,15 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
     /// Whether queued jobs still go to workers: while running, and while a shutdown drains the queue.
     private var isDispatching: Bool { lifecycle == .running || drainsQueue }
     private var drainsQueue = false
+    /// The shutdown closes the workers' channels: no process starts any more.
+    private var closingChannels = false
+
+    /// The shutdown closes every worker's channel: returns the processes to close. Processes that
+    /// start from now on are closed at once (``workerSpawned(slot:generation:handle:)``).
+    package mutating func closeChannels() -> [Handle] {
+        closingChannels = true
+        return handles
+    }
 
     /// Stops intake. With `drain`, the queued jobs still run; otherwise they are returned, to be
     /// rejected.

@@ -35,6 +35,9 @@ public final class WorkerPool: Service, Sendable {
     private let running = Atomic<Bool>(false)
     private let shutdownRequested = Latch()
     private let shutdownBegun = Atomic<Bool>(false)
+    /// Set when no slot gets a new worker any more: at a shutdown that does not drain the queue,
+    /// and when the channels close. Restart backoffs end early then.
+    private let spawningStopped = Latch()
     private let drained = Latch()
     private let stoppedSlots = Atomic<Int>(0)
     private let allSlotsStopped = Latch()
@@ -173,13 +176,15 @@ public final class WorkerPool: Service, Sendable {
 
     /// Stops taking tasks and rejects the queued ones, or lets them drain.
     private func stopIntake() {
-        let drain = configuration.queuedTasksOnShutdown.drains
-        let rejected = state.withLock { $0.beginShutdown(drain: drain) }
+        let (rejected, drains) = state.withLock { machine in
+            (machine.beginShutdown(drain: configuration.queuedTasksOnShutdown.drains), machine.needsWorkers)
+        }
+        if !drains { spawningStopped.set() }
         logger.debug("pool shutting down", metadata: ["parallax.pool.rejected": "\(rejected.count)"])
         emit(
             Event(
                 .draining,
-                message: drain
+                message: drains
                     ? "the pool takes no more tasks and runs the queued ones"
                     : "the pool takes no more tasks; \(rejected.count) queued tasks were rejected"))
         for job in rejected {
@@ -801,8 +806,9 @@ public final class WorkerPool: Service, Sendable {
         logger[metadataKey: "parallax.worker.slot"] = "\(slot)"
         while let generation = state.withLock({ $0.workerSpawning(slot: slot) }) {
             let outcome = await runWorker(slot: slot, generation: generation, logger: logger)
-            // A worker stopped by shutdown, or still starting when shutdown closed it, is no failure.
-            if shutdownRequested.isSet { break }
+            // A worker stopped by shutdown, or still starting when shutdown closed it, is no failure;
+            // while a shutdown drains queued tasks, a worker that ends is replaced as before.
+            if shutdownRequested.isSet, !state.withLock({ $0.needsWorkers }) { break }
             switch outcome {
             case .startFailed(let failure):
                 failuresInARow += 1
@@ -861,7 +867,7 @@ public final class WorkerPool: Service, Sendable {
                 attempt: failuresInARow, random: .random(in: 0..<1))
             if delay > .zero {
                 emit(Event(.workerRestarting, slot: slot, delay: delay, message: "restarting in \(delay)"))
-                if await shutdownRequested.wait(timeout: delay) { break }
+                if await spawningStopped.wait(timeout: delay) { break }
             }
         }
         state.withLock { _ = $0.workerSpawning(slot: slot) }  // marks the slot stopped
@@ -929,9 +935,10 @@ public final class WorkerPool: Service, Sendable {
                     kind: .rejected, type: "Parallax.SpawnFailure",
                     message: "could not start a worker: \(error)"))
         }
-        state.withLock { $0.workerSpawned(slot: slot, generation: generation, handle: process) }
         // A shutdown that closed the other channels before this worker was known closes this one.
-        if shutdownRequested.isSet { process.closeRequests() }
+        if state.withLock({ $0.workerSpawned(slot: slot, generation: generation, handle: process) }) {
+            process.closeRequests()
+        }
 
         switch await startup.wait() {
         case .ready(let handshake):
@@ -971,6 +978,9 @@ public final class WorkerPool: Service, Sendable {
         }
         let (retired, answered) = (exited.retired, exited.answered)
         deliver(exited.sends)
+        for job in exited.rejected {
+            job.complete(.failure(PoolStateMachine<WorkerProcess>.shuttingDownError(job)))
+        }
         if let violation = exited.violation, report.protocolError == nil {
             report.protocolError = ProtocolError(.unexpectedFrame(violation))
         }
@@ -1136,7 +1146,9 @@ public final class WorkerPool: Service, Sendable {
             }
         }
         // Closing a channel ends its worker; one that lingers gets SIGTERM, then SIGKILL.
-        for process in state.withLock({ $0.handles }) { process.closeRequests() }
+        let open = state.withLock { $0.closeChannels() }
+        spawningStopped.set()
+        for process in open { process.closeRequests() }
         if await allSlotsStopped.wait(timeout: configuration.forceShutdownTimeout) { return }
         for process in state.withLock({ $0.handles }) { process.signal(SIGTERM) }
         if await allSlotsStopped.wait(timeout: configuration.stopGracePeriod) { return }
