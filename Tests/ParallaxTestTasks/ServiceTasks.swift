@@ -38,6 +38,8 @@ public struct CallOutcome: Codable, Sendable {
 public struct CallService: WorkerTask {
     public enum Call: Codable, Sendable {
         case echo(String)
+        /// Echoes a text of this many bytes, made in the worker.
+        case echoOfLength(Int)
         case fail(code: Int)
         case slow(milliseconds: Int, timeoutMilliseconds: Int?)
         case missing
@@ -50,6 +52,9 @@ public struct CallService: WorkerTask {
         do {
             switch call {
             case .echo(let text):
+                return CallOutcome(value: try await context.services.call(TestServices.echo, text))
+            case .echoOfLength(let length):
+                let text = String(repeating: "z", count: length)
                 return CallOutcome(value: try await context.services.call(TestServices.echo, text))
             case .fail(let code):
                 return CallOutcome(value: String(try await context.services.call(TestServices.fail, code)))

@@ -22,6 +22,7 @@ public enum TestTasks {
         registry.register(square)
         registry.register(userStats)
         registry.register(reversed)
+        registry.register(padded)
         registry.register(probe)
         registry.register(failOnSevens)
         registry.register(crashOnThirteen)
@@ -36,6 +37,8 @@ public enum TestTasks {
     public static let userStats = TaskFunction("Report.userStats", Report.userStats)
     /// A function that needs nothing but the standard library.
     public static let reversed = TaskFunction("stdlib.reversed") { (text: String) in String(text.reversed()) }
+    /// Answers its input twice over: an answer larger than the question.
+    public static let padded = TaskFunction("test.padded") { (text: String) in text + text }
 
     /// Sleeps, and reports where and when it ran (CLOCK_MONOTONIC is shared by all processes).
     public static let probe = TaskFunction("test.probe") { (milliseconds: Int) async throws -> Probe in

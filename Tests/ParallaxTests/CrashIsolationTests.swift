@@ -130,18 +130,6 @@ struct CrashIsolationTests {
         }
     }
 
-    @Test func aResultLargerThanTheFrameLimitFailsWithAProtocolErrorAndTheWorkerIsReplaced() async throws {
-        try await TestPool.with(workers: 1, frameLimit: 64 * 1024) { pool in
-            let error = await #expect(throws: TaskError.self) {
-                try await pool.submit(Text(length: 200_000, seed: 1))
-            }
-            #expect(error?.kind == .protocolViolation)
-            #expect(error?.message.contains("above the limit") == true, "\(error?.message ?? "")")
-            let small = try await pool.submit(Text(length: 100, seed: 1))
-            #expect(small == Text.make(length: 100, seed: 1))
-        }
-    }
-
     @Test func aWorkerThatAnswersATaskItWasNotRunningIsStoppedAndItsTaskFails() async throws {
         try await TestPool.with(workers: 1) { pool in
             let error = await #expect(throws: TaskError.self) { try await pool.submit(AnswerSomeoneElse()) }

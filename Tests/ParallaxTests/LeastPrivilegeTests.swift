@@ -113,7 +113,7 @@ import Testing
         let (exits, exited) = AsyncStream.makeStream(of: ExitReport.self)
         let launch = WorkerExecutable.path(TestPool.workerPath).launch(environment: [:])
         let worker = try WorkerProcess(
-            launch: launch, slot: 0, maximumFrameSize: 1 << 20,
+            launch: launch, slot: 0, maximumPayloadSize: 1 << 20,
             logger: Logger(label: "parallax.test") { _ in SwiftLogNoOpLogHandler() },
             onFrame: { continuation.yield($0) },
             onExit: { exited.yield($0) })

@@ -24,9 +24,28 @@ extension WorkerPool {
         /// The user and group the workers run as, and whether they may gain privileges; by default
         /// the parent's, unrestricted, as for any child process. See ``WorkerPrivileges``.
         public var privileges: WorkerPrivileges
-        /// The largest frame the parent accepts from a worker; a larger one fails the task with a
-        /// protocol violation and replaces the worker.
-        public var maximumFrameSize: Int
+        /// The largest payload, in bytes, that crosses a worker's channel either way: a task's
+        /// encoded input, its encoded output, a chunk of a `map`, a service call or its reply.
+        ///
+        /// An input over it fails at the call site (`submit`, `go`, `map` throw ``SpawnError`` with
+        /// code ``SpawnError/Code/payloadTooLarge``; nothing is sent). An output over it fails the
+        /// task with a ``TaskError/Kind/rejected`` error of type `Parallax.PayloadTooLarge` that
+        /// names the size and the limit, and the worker goes on. The worker learns the limit when
+        /// it starts; one that sends more anyway breaks the protocol and is replaced. At most
+        /// 4 GiB less 10 bytes, what a frame's 32-bit length can count; 256 MiB by default.
+        public var maximumPayloadSize: Int
+
+        /// The former name of ``maximumPayloadSize``.
+        @available(*, deprecated, renamed: "maximumPayloadSize")
+        public var maximumFrameSize: Int {
+            get { maximumPayloadSize }
+            set { maximumPayloadSize = newValue }
+        }
+
+        /// ``maximumPayloadSize`` within what a frame can carry.
+        @usableFromInline package var payloadLimit: Int {
+            max(0, min(maximumPayloadSize, Frame.maximumPayloadCount))
+        }
         /// The time limit of a task that sets none; `nil` for no limit. On expiry the worker is
         /// killed, the task reports ``TaskError/Kind/timedOut`` and a new worker starts.
         public var taskTimeout: Duration?
@@ -101,7 +120,7 @@ extension WorkerPool {
             self.executable = executable
             self.environment = .inherit
             self.privileges = .default
-            self.maximumFrameSize = 256 * 1024 * 1024
+            self.maximumPayloadSize = 256 * 1024 * 1024
             self.taskTimeout = nil
             self.stopGracePeriod = .seconds(1)
             self.pipelineDepth = 1

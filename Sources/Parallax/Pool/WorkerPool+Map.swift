@@ -33,7 +33,8 @@ extension WorkerPool {
     ) async throws -> [TaskResult<Output>] {
         precondition(chunkSize > 0, "a chunk holds at least one input")
         try checkRegistered(function.name)
-        let chunks = try Self.encodeChunks(inputs, name: function.name, chunkSize: chunkSize)
+        let chunks = try Self.encodeChunks(
+            inputs, name: function.name, chunkSize: chunkSize, payloadLimit: configuration.payloadLimit)
         let total = chunks.last.map { $0.start + $0.count } ?? 0
 
         guard total > 0 else { return [] }
@@ -118,7 +119,8 @@ extension WorkerPool {
     ) throws -> AsyncStream<MapItem<Output>> {
         precondition(chunkSize > 0, "a chunk holds at least one input")
         try checkRegistered(function.name)
-        let chunks = try Self.encodeChunks(inputs, name: function.name, chunkSize: chunkSize)
+        let chunks = try Self.encodeChunks(
+            inputs, name: function.name, chunkSize: chunkSize, payloadLimit: configuration.payloadLimit)
         let (stream, continuation) = AsyncStream.makeStream(of: MapItem<Output>.self)
         // The producer lives as long as the stream: it ends with the last chunk, or is cancelled
         // when the consumer stops iterating.
@@ -188,9 +190,13 @@ extension WorkerPool {
 
     // Inlinable, like the map functions: specialized for the caller's input sequence, the loop
     // over the inputs costs no generic metadata lookups.
+    /// Encodes the inputs into chunks of at most `chunkSize` inputs and `payloadLimit` bytes: a
+    /// chunk closes early before an input that would take it over the limit.
+    /// - Throws: ``CaptureError`` for an input that cannot be encoded, ``SpawnError`` for an input
+    ///   that alone is over the limit.
     @inlinable
     static func encodeChunks<Input: Encodable>(
-        _ inputs: some Sequence<Input>, name: String, chunkSize: Int
+        _ inputs: some Sequence<Input>, name: String, chunkSize: Int, payloadLimit: Int
     ) throws -> [Chunk] {
         var chunks: [Chunk] = []
         var writer = BatchPayload.RequestWriter(name: name)
@@ -201,6 +207,17 @@ extension WorkerPool {
                 try writer.append(input)
             } catch {
                 throw CaptureError(taskName: name, underlying: error)
+            }
+            if writer.bytes.count > payloadLimit {
+                if count > 0 {
+                    writer.removeLast()
+                    chunks.append(Chunk(start: start, count: count, payload: writer.bytes))
+                    start += count
+                    count = 0
+                    writer = BatchPayload.RequestWriter(name: name)
+                    try writer.append(input)  // encoded once already
+                }
+                try checkPayloadSize(writer.bytes.count, limit: payloadLimit, name: name)
             }
             count += 1
             if count == chunkSize {

@@ -465,11 +465,34 @@ public final class WorkerPool: Service, Sendable {
 
     private func encode<Input: Encodable>(name: String, _ input: Input) throws -> EncodedTask {
         try checkRegistered(name)
+        let payload: [UInt8]
         do {
-            return EncodedTask(name: name, payload: try RunRequest.payload(name: name, input: input))
+            payload = try RunRequest.payload(name: name, input: input)
         } catch {
             throw CaptureError(taskName: name, underlying: error)
         }
+        try checkPayloadSize(payload.count, name: name)
+        return EncodedTask(name: name, payload: payload)
+    }
+
+    /// Checks an encoded input (`inputs` of them, for a chunk of a map) against
+    /// ``Configuration/maximumPayloadSize``.
+    @usableFromInline
+    package func checkPayloadSize(_ count: Int, name: String, inputs: Int = 1) throws(SpawnError) {
+        try Self.checkPayloadSize(count, limit: configuration.payloadLimit, name: name, inputs: inputs)
+    }
+
+    /// Checks an encoded input against a payload limit.
+    @usableFromInline
+    package static func checkPayloadSize(_ count: Int, limit: Int, name: String, inputs: Int = 1)
+        throws(SpawnError)
+    {
+        guard count > limit else { return }
+        throw SpawnError(
+            code: .payloadTooLarge,
+            message: "the input of '\(name)' encodes to \(count) bytes"
+                + (inputs > 1 ? " in a chunk of \(inputs) inputs" : "")
+                + ", over the pool's payload limit of \(limit) bytes (Configuration.maximumPayloadSize)")
     }
 
     @usableFromInline
@@ -754,6 +777,7 @@ public final class WorkerPool: Service, Sendable {
         var environment = configuration.environment.resolved(parent: WorkerEnvironment.current)
         environment[WorkerLaunch.limitsVariable] = configuration.resourceLimits.environmentValue
         environment[WorkerLaunch.privilegesVariable] = configuration.privileges.environmentValue
+        environment[WorkerLaunch.payloadLimitVariable] = String(configuration.payloadLimit)
         environment[WorkerLaunch.serviceTimeoutVariable] = configuration.serviceCallTimeout.map {
             String($0.wholeMicroseconds)
         }
@@ -907,7 +931,7 @@ public final class WorkerPool: Service, Sendable {
             process = try WorkerProcess(
                 launch: configuration.executable.launch(environment: workerEnvironment),
                 slot: slot, heldJobs: configuration.pipelineDepth,
-                maximumFrameSize: configuration.maximumFrameSize,
+                maximumPayloadSize: configuration.payloadLimit,
                 logger: logger,
                 onFrame: { [self] frame in
                     // The I/O thread ends before the process is reaped, which `run()` awaits.
@@ -1119,8 +1143,19 @@ public final class WorkerPool: Service, Sendable {
             process.signal(SIGKILL)
             return
         }
+        let limit = configuration.payloadLimit
         services.start(call, id: frame.id, slot: slot, generation: generation) { outcome in
-            process.enqueue(kind: .serviceReply, id: frame.id, payload: ServicePayload.reply(outcome))
+            var reply = ServicePayload.reply(outcome)
+            if reply.count > limit {
+                reply = ServicePayload.reply(
+                    .failure(
+                        ServiceError(
+                            kind: .payloadTooLarge, method: call.method,
+                            message:
+                                "the parent's answer encodes to \(reply.count) bytes, over the pool's payload "
+                                + "limit of \(limit) bytes (Configuration.maximumPayloadSize)")))
+            }
+            process.enqueue(kind: .serviceReply, id: frame.id, payload: reply)
             _ = process.flush()
         }
     }

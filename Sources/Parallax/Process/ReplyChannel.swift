@@ -54,7 +54,7 @@ package final class ReplyChannel: @unchecked Sendable {
     ///   - lends: Whether callers may claim the pipe while the worker holds no job.
     /// - Throws: ``FileDescriptorIO/SystemError`` when the eventfd cannot be created.
     init(
-        descriptor: Int32, pid: Int32, maximumFrameSize: Int, lends: Bool, logger: Logger,
+        descriptor: Int32, pid: Int32, maximumPayloadSize: Int, lends: Bool, logger: Logger,
         onFrame: @escaping @Sendable (Frame) -> Void, onReadEnd: @escaping @Sendable () -> Void
     ) throws(FileDescriptorIO.SystemError) {
         let wake = cpx_eventfd()
@@ -66,7 +66,7 @@ package final class ReplyChannel: @unchecked Sendable {
         self.logger = logger
         self.onFrame = onFrame
         self.onReadEnd = onReadEnd
-        self.decoder = FrameDecoder(maximumFrameSize: maximumFrameSize)
+        self.decoder = FrameDecoder(maximumPayloadSize: maximumPayloadSize)
         self.buffer = .allocate(byteCount: 256 * 1024, alignment: 16)
     }
 

@@ -41,14 +41,14 @@ package final class WorkerProcess: Sendable {
     ///   - launch: What to run.
     ///   - slot: The pool slot, passed to the worker and used in log metadata.
     ///   - heldJobs: How many jobs the pool sends the worker at most at once.
-    ///   - maximumFrameSize: The largest frame accepted from the worker.
+    ///   - maximumPayloadSize: The largest payload accepted from the worker.
     ///   - logger: Receives the worker's output lines.
     ///   - onFrame: Called for every frame the worker sends, on the thread that reads the pipe.
     ///   - onReadEnd: Called after the frames of one read, on the thread that read them.
     ///   - onExit: Called once on the I/O thread after the process was reaped.
     /// - Throws: ``FileDescriptorIO/SystemError`` when pipes or the process cannot be created.
     package init(
-        launch: WorkerLaunch, slot: Int, heldJobs: Int = 1, maximumFrameSize: Int, logger: Logger,
+        launch: WorkerLaunch, slot: Int, heldJobs: Int = 1, maximumPayloadSize: Int, logger: Logger,
         onFrame: @escaping @Sendable (Frame) -> Void,
         onReadEnd: @escaping @Sendable () -> Void = {},
         onExit: @escaping @Sendable (ExitReport) -> Void
@@ -97,7 +97,8 @@ package final class WorkerProcess: Sendable {
         let exitFD = pidFD >= 0 ? fcntl(pidFD, F_DUPFD_CLOEXEC, 0) : -1
         do {
             self.replies = try ReplyChannel(
-                descriptor: replies.read, pid: pid, maximumFrameSize: maximumFrameSize, lends: exitFD >= 0,
+                descriptor: replies.read, pid: pid, maximumPayloadSize: maximumPayloadSize,
+                lends: exitFD >= 0,
                 logger: logger, onFrame: onFrame, onReadEnd: onReadEnd)
         } catch {
             for fd in [requests.write, replies.read, output.read, errors.read, pidFD, exitFD] where fd >= 0 {

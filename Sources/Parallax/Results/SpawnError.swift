@@ -1,4 +1,5 @@
-/// Thrown by `go` when a task cannot be started at all, such as a task the registry does not know.
+/// Thrown by `go`, `submit` and `map` when a task cannot be started at all: a task the registry does
+/// not know, or an input larger than the pool's payload limit.
 ///
 /// ```swift
 /// do {
@@ -18,6 +19,9 @@ public struct SpawnError: Error, Sendable, CustomStringConvertible {
 
         /// The task type or function is not in the registry the pool was built with.
         public static let unregisteredTask = Code("unregisteredTask")
+        /// The encoded input is larger than the pool's
+        /// ``WorkerPool/Configuration/maximumPayloadSize``.
+        public static let payloadTooLarge = Code("payloadTooLarge")
 
         /// The code's name.
         public var description: String { name }

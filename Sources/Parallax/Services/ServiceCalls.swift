@@ -13,12 +13,19 @@ package final class ServiceCalls: Sendable {
     private let send: @Sendable (Frame.Kind, UInt64, [UInt8]) -> Void
     /// The deadline of a call that sets none.
     package let defaultTimeout: Duration?
+    /// The largest call payload the parent takes.
+    private let payloadLimit: Int
 
     /// - Parameters:
     ///   - defaultTimeout: The deadline of a call that sets none.
+    ///   - payloadLimit: The largest call payload the parent takes.
     ///   - send: Writes a frame to the parent.
-    package init(defaultTimeout: Duration?, send: @escaping @Sendable (Frame.Kind, UInt64, [UInt8]) -> Void) {
+    package init(
+        defaultTimeout: Duration?, payloadLimit: Int = Frame.maximumPayloadCount,
+        send: @escaping @Sendable (Frame.Kind, UInt64, [UInt8]) -> Void
+    ) {
         self.defaultTimeout = defaultTimeout
+        self.payloadLimit = payloadLimit
         self.send = send
     }
 
@@ -29,6 +36,15 @@ package final class ServiceCalls: Sendable {
     package func call(
         method: String, taskID: UInt64, input: [UInt8], timeout: Duration?
     ) async -> Result<[UInt8], ServiceError> {
+        let payload = ServicePayload.Call(method: method, taskID: taskID, input: input).payload
+        guard payload.count <= payloadLimit else {
+            return .failure(
+                ServiceError(
+                    kind: .payloadTooLarge, method: method,
+                    message:
+                        "the call's input encodes to \(payload.count) bytes, over the pool's payload limit of "
+                        + "\(payloadLimit) bytes (Configuration.maximumPayloadSize)"))
+        }
         let id = entries.withLock { state in
             defer { state.next &+= 1 }
             return state.next
@@ -60,9 +76,7 @@ package final class ServiceCalls: Sendable {
                     continuation.resume(returning: .failure(Self.cancelled(method)))
                     return
                 }
-                send(
-                    .serviceCall, id,
-                    ServicePayload.Call(method: method, taskID: taskID, input: input).payload)
+                send(.serviceCall, id, payload)
             }
         } onCancel: {
             let waiting = entries.withLock { state -> Bool in

@@ -31,6 +31,8 @@ package enum BatchPayload {
         @usableFromInline package private(set) var bytes: [UInt8]
         private var countOffset: Int
         private var count: UInt32 = 0
+        /// Where the last input appended starts.
+        private var lastStart: Int?
 
         @usableFromInline
         package init(name: String, capacity: Int = 256) {
@@ -56,6 +58,17 @@ package enum BatchPayload {
             BatchPayload.patch(UInt32(bytes.count - start - 4), at: start, in: &bytes)
             count += 1
             BatchPayload.patch(count, at: countOffset, in: &bytes)
+            lastStart = start
+        }
+
+        /// Removes the input appended last; once.
+        @usableFromInline
+        package mutating func removeLast() {
+            guard let start = lastStart else { return }
+            bytes.removeSubrange(start...)
+            count -= 1
+            BatchPayload.patch(count, at: countOffset, in: &bytes)
+            lastStart = nil
         }
     }
 

@@ -40,6 +40,18 @@ package struct Frame: Sendable, Equatable {
 
     /// Bytes before the payload: length, kind and id.
     package static let headerSize = 4 + 1 + 8
+    /// Bytes the length field counts besides the payload: kind and id.
+    package static let lengthCountsBeyondPayload = 1 + 8
+    /// The largest payload whose length fits the 32-bit length field.
+    package static let maximumPayloadCount = Int(UInt32.max) - lengthCountsBeyondPayload
+
+    /// The length field of a frame whose payload has `payloadCount` bytes, or nil when it does not
+    /// fit in 32 bits: a length is never narrowed without this check.
+    package static func lengthField(payloadCount: Int) -> UInt32? {
+        let (length, overflow) = payloadCount.addingReportingOverflow(lengthCountsBeyondPayload)
+        guard !overflow, payloadCount >= 0 else { return nil }
+        return UInt32(exactly: length)
+    }
 
     package var kind: Kind
     package var id: UInt64
@@ -73,7 +85,11 @@ package struct Frame: Sendable, Equatable {
     ) -> Result {
         // length (4), kind (1), id (8), stored as two words and read from byte 3 on.
         var words = (UInt64(0), UInt64(0))
-        let length = UInt32(truncatingIfNeeded: 1 + 8 + payloadCount)
+        // The pool and the worker refuse payloads over their limit, which is at most
+        // `maximumPayloadCount`, before a frame is built: a longer one here is a bug.
+        guard let length = lengthField(payloadCount: payloadCount) else {
+            preconditionFailure("a frame payload of \(payloadCount) bytes does not fit the 32-bit length")
+        }
         return withUnsafeMutableBytes(of: &words) { raw in
             raw.storeBytes(of: length.littleEndian, toByteOffset: 3, as: UInt32.self)
             raw.storeBytes(of: kind.rawValue, toByteOffset: 7, as: UInt8.self)

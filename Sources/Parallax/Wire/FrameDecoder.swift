@@ -2,13 +2,12 @@
 ///
 /// The decoder validates each header before it keeps more bytes: a header that announces more
 /// than `maximumFrameSize` fails at once. A large frame's payload is collected in an array of its
-/// own as its bytes arrive (each byte is copied once), with at most ``largeFrameReservation``
-/// reserved up front, so a peer can never make the reader allocate what a header merely claims.
+/// own as its bytes arrive (each byte is copied once), reserved at its exact size up front: the
+/// array never grows and leaves no freed block behind. A header never announces more than
+/// `maximumFrameSize`; what it announces is reserved, not touched, until the bytes arrive.
 package struct FrameDecoder: Sendable {
     /// Frames with a payload above this size are collected in an array of their own.
     package static let largeFrameThreshold = 64 * 1024
-    /// The most a header makes the decoder reserve before the bytes arrive.
-    package static let largeFrameReservation = 16 * 1024 * 1024
 
     private struct Pending: Sendable {
         var kind: Frame.Kind
@@ -24,6 +23,13 @@ package struct FrameDecoder: Sendable {
 
     package init(maximumFrameSize: Int) {
         self.maximumFrameSize = maximumFrameSize
+    }
+
+    /// A decoder that accepts frames whose payload has at most `maximumPayloadSize` bytes.
+    package init(maximumPayloadSize: Int) {
+        self.init(
+            maximumFrameSize: min(maximumPayloadSize, Frame.maximumPayloadCount)
+                + Frame.lengthCountsBeyondPayload)
     }
 
     /// Bytes received but not yet returned as a frame.
@@ -81,7 +87,7 @@ package struct FrameDecoder: Sendable {
             // Collect the rest of a large frame in its own array instead of the shared buffer.
             let id = readLittleEndian(UInt64.self, at: readIndex + 5)
             var payload: [UInt8] = []
-            payload.reserveCapacity(min(length - 9, Self.largeFrameReservation))
+            payload.reserveCapacity(length - 9)
             payload.append(contentsOf: buffer[(readIndex + Frame.headerSize)...])
             pending = Pending(kind: kind, id: id, remaining: length - 9 - payload.count, payload: payload)
             buffer.removeAll(keepingCapacity: buffer.capacity <= 1 << 20)

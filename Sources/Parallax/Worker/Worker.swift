@@ -68,6 +68,8 @@ final class WorkerServer: Sendable {
     static let replyFD: Int32 = 4
 
     let registry: TaskRegistry
+    /// The largest payload either way on the channel, as the parent set it.
+    let payloadLimit: Int
     let slot = Int(String(cString: getenv(WorkerLaunch.slotVariable) ?? strdup("0"))) ?? 0
     let pid = getpid()
     let logger: Logger
@@ -124,8 +126,11 @@ final class WorkerServer: Sendable {
     init(registry: TaskRegistry) {
         self.registry = registry
         let timeout = getenv(WorkerLaunch.serviceTimeoutVariable).flatMap { Int64(String(cString: $0)) }
+        let limit = getenv(WorkerLaunch.payloadLimitVariable).flatMap { Int(String(cString: $0)) }
+        self.payloadLimit = min(max(0, limit ?? Frame.maximumPayloadCount), Frame.maximumPayloadCount)
         let send = Self.sendFrame
-        self.serviceCalls = ServiceCalls(defaultTimeout: timeout.map { .microseconds($0) }, send: send)
+        self.serviceCalls = ServiceCalls(
+            defaultTimeout: timeout.map { .microseconds($0) }, payloadLimit: payloadLimit, send: send)
         var logger = Logger(label: "parallax.worker")
         logger[metadataKey: "parallax.worker.pid"] = "\(getpid())"
         self.logger = logger
@@ -178,7 +183,7 @@ final class WorkerServer: Sendable {
 
     /// Reads frames until end of file into the mailbox, starting a drain loop when none runs.
     private func readRequests() {
-        var decoder = FrameDecoder(maximumFrameSize: Int(UInt32.max))
+        var decoder = FrameDecoder(maximumPayloadSize: payloadLimit)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
         defer { buffer.deallocate() }
         var frames: [Frame] = []
@@ -305,12 +310,23 @@ final class WorkerServer: Sendable {
         } else {
             for input in batch.inputs { reply.append(await perform(batch.name, nil, input, context)) }
         }
+        if reply.bytes.count > payloadLimit {
+            // Every input of the chunk fails alike: the answers cannot cross together.
+            let tooLarge = payloadTooLarge(
+                "the answers of a chunk of \(batch.inputs.count) inputs of '\(batch.name)'", reply.bytes.count
+            )
+            reply = BatchPayload.ReplyWriter(count: batch.inputs.count)
+            for _ in batch.inputs { reply.append(.failure(tooLarge)) }
+        }
         send(kind: .batchResult, id: frame.id, payload: reply.bytes)
     }
 
     private func run(_ frame: Frame) async {
         let (name, handler, input) = lookUp(frame)
         switch await perform(name, handler, input, context(for: frame.id)) {
+        case .success(let bytes) where bytes.count > payloadLimit:
+            let error = payloadTooLarge("the output of '\(name)'", bytes.count)
+            send(kind: .failure, id: frame.id, payload: (try? WireCodec.encode(error)) ?? [])
         case .success(let bytes):
             send(kind: .result, id: frame.id, payload: bytes)
         case .failure(let error):
@@ -336,6 +352,16 @@ final class WorkerServer: Sendable {
         let seen = RecentTask(name: request.name, handler: handler)
         recentTask.withLock { $0 = seen }
         return (request.name, handler, request.input)
+    }
+
+    /// The failure of an answer over the payload limit, which the parent would refuse.
+    private func payloadTooLarge(_ what: String, _ count: Int) -> TaskError {
+        TaskError(
+            kind: .rejected, type: "Parallax.PayloadTooLarge",
+            message:
+                "\(what) encodes to \(count) bytes, over the pool's payload limit of \(payloadLimit) bytes "
+                + "(Configuration.maximumPayloadSize)",
+            workerPID: pid)
     }
 
     private func context(for taskID: UInt64) -> WorkerContext {

@@ -26,14 +26,14 @@ enum TestPool {
     }
 
     static func with<Result>(
-        workers: Int = 2, timeout: Duration? = nil, frameLimit: Int? = nil,
+        workers: Int = 2, timeout: Duration? = nil, payloadLimit: Int? = nil,
         environment: [String: String] = [:],
         logger: Logger = Logger(label: "parallax.test", factory: { _ in SwiftLogNoOpLogHandler() }),
         configure: (inout WorkerPool.Configuration) -> Void = { _ in },
         _ body: (WorkerPool) async throws -> Result
     ) async throws -> Result {
         var configuration = configuration(workers: workers, timeout: timeout)
-        if let frameLimit { configuration.maximumFrameSize = frameLimit }
+        if let payloadLimit { configuration.maximumPayloadSize = payloadLimit }
         configuration.environment = .inherit(adding: environment)
         configure(&configuration)
         return try await WorkerPool.withPool(
