@@ -1,4 +1,7 @@
-// swift-tools-version: 6.1
+// swift-tools-version: 6.2
+// Linux only: the worker pool rests on Linux system calls (futex, pidfd, eventfd, FIONREAD on
+// pipes, posix_spawn with closefrom) through the C shim, which refuses to build elsewhere. The
+// code needs Swift 6.2 (`Task.immediate`, `NonisolatedNonsendingByDefault`).
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -10,7 +13,6 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "swift-parallax",
-    platforms: [.macOS(.v15)],
     products: [
         .library(name: "Parallax", targets: ["Parallax"]),
         .executable(name: "parallax", targets: ["parallax"]),

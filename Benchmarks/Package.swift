@@ -1,11 +1,10 @@
-// swift-tools-version: 6.1
+// swift-tools-version: 6.2
 import PackageDescription
 
 // Micro benchmarks of the hot paths, with allocation counts checked against committed
 // thresholds: `swift package benchmark thresholds check` from this folder.
 let package = Package(
     name: "swift-parallax-benchmarks",
-    platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "swift-parallax", path: ".."),
         .package(

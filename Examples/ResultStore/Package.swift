@@ -1,4 +1,4 @@
-// swift-tools-version: 6.1
+// swift-tools-version: 6.2
 import PackageDescription
 
 // An example of the service proxy: the parent holds a SQLite database (GRDB), workers store their
@@ -7,7 +7,6 @@ import PackageDescription
 //   swift test                  its test
 let package = Package(
     name: "result-store",
-    platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "swift-parallax", path: "../.."),
         .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),

@@ -1,4 +1,7 @@
 #define _GNU_SOURCE
+#ifndef __linux__
+#error "swift-parallax runs on Linux only: it needs futex, pidfd, eventfd and posix_spawn closefrom"
+#endif
 #include "CParallaxSystem.h"
 
 #include <dirent.h>

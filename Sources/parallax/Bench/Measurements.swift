@@ -203,9 +203,3 @@ struct Measurements {
         }
     }
 }
-
-extension Duration {
-    static func / (lhs: Duration, rhs: Int) -> Duration {
-        .nanoseconds(Int64(lhs.timeInterval * 1e9 / Double(rhs)))
-    }
-}
