@@ -12,12 +12,12 @@ public enum TestTasks {
         var registry = TaskRegistry(
             Add.self, SumRange.self, Echo.self, Fail.self, FailDifferently.self, Crash.self, Sleep.self,
             Spin.self, Hang.self, Chatter.self, Rows.self, Text.self, Nest.self, NotANumber.self,
-            WhoAmI.self, Increment.self, Snapshot.self, BootstrapCount.self, Fill.self, UseResource.self,
+            WhoAmI.self, Snapshot.self, BootstrapCount.self, Fill.self, UseResource.self,
             Scale.self, WhoAmISlowly.self, CorruptChannel.self, AnswerSomeoneElse.self, Hoard.self,
             OpenFiles.self, ChatterThenCrash.self, ChatterThenHang.self, CrashUntil.self,
             OpenDescriptors.self,
             Misbehave.self, Environment.self, Credentials.self, CallService.self, RecordCalls.self,
-            CallUntilRefused.self, SeesCancellation.self, StartChild.self
+            CallUntilRefused.self, SeesCancellation.self, StartChild.self, BumpProcessCounter.self
         )
         registry.register(square)
         registry.register(userStats)
@@ -338,13 +338,13 @@ public struct WhoAmISlowly: WorkerTask {
     }
 }
 
-public struct Increment: WorkerTask {
-    public var counter: Int
-    public init(counter: Int) { self.counter = counter }
+/// Bumps a counter global to the process it runs in and returns the new count: the parent's own
+/// counter stays as it was unless the task ran in the parent.
+public struct BumpProcessCounter: WorkerTask {
+    public static let counter = Atomic<Int>(0)
+    public init() {}
     public func run(in context: WorkerContext) async throws -> Int {
-        var counter = counter
-        counter += 1
-        return counter
+        Self.counter.wrappingAdd(1, ordering: .relaxed).newValue
     }
 }
 

@@ -291,16 +291,35 @@ import Testing
         #expect(throws: DecodingError.self) { try BinaryDecoder.decode([String: Int].self, from: bytes) }
     }
 
-    @Test func nestingBeyondTheDepthLimitIsRefused() throws {
-        // 600 nested unkeyed containers, each holding the next.
-        var value: [UInt8] = [BinaryTag.null.rawValue]
-        for _ in 0..<600 {
-            var wrapper: [UInt8] = [BinaryTag.unkeyed.rawValue]
-            BinaryFastPath.append(UInt32(4 + value.count), to: &wrapper)
-            BinaryFastPath.append(UInt32(1), to: &wrapper)
-            value = wrapper + value
+    /// Lists of lists to any depth, read through unkeyed containers: what the depth limit guards.
+    struct NestedList: Codable, Equatable {
+        var depth: Int
+
+        init(depth: Int) { self.depth = depth }
+
+        init(from decoder: any Decoder) throws {
+            var container = try decoder.unkeyedContainer()
+            depth = try container.decodeNil() ? 0 : try container.decode(NestedList.self).depth + 1
         }
-        #expect(throws: DecodingError.self) { try BinaryDecoder.decode(Tree.self, from: value) }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.unkeyedContainer()
+            if depth == 0 {
+                try container.encodeNil()
+            } else {
+                try container.encode(NestedList(depth: depth - 1))
+            }
+        }
+    }
+
+    @Test func nestingBeyondTheDepthLimitIsRefused() throws {
+        // Within the limit, the nesting reads back; past it, the decoder refuses and says why.
+        try roundTrip(NestedList(depth: BinaryInput.maximumDepth - 2))
+        let deep = try BinaryEncoder.encode(NestedList(depth: BinaryInput.maximumDepth + 50))
+        let error = #expect(throws: DecodingError.self) {
+            try BinaryDecoder.decode(NestedList.self, from: deep)
+        }
+        #expect("\(String(describing: error))".contains("nest deeper than \(BinaryInput.maximumDepth)"))
     }
 
     // MARK: Property-based round trips and fuzzing
@@ -367,7 +386,10 @@ import Testing
         }
     }
 
-    @Test func mutatedEncodingsNeverCrashTheDecoder() throws {
+    /// A smoke fuzz: its failure is a trap. It also checks that the mutations reach both outcomes,
+    /// so that it keeps exercising the decoder's checks.
+    @Test func mutatedEncodingsEitherDecodeOrThrowNeverTrap() throws {
+        var outcomes = (decoded: 0, refused: 0)
         var rng = SplitMix64(seed: 0xF00D)
         for _ in 0..<2_000 {
             var bytes = try BinaryEncoder.encode(Self.randomFuzz(&rng))
@@ -385,19 +407,28 @@ import Testing
                 }
             }
             // Either outcome is fine; trapping is not.
-            _ = try? BinaryDecoder.decode(Fuzz.self, from: bytes)
+            if (try? BinaryDecoder.decode(Fuzz.self, from: bytes)) != nil {
+                outcomes.decoded += 1
+            } else {
+                outcomes.refused += 1
+            }
         }
+        #expect(outcomes.decoded > 0 && outcomes.refused > 0, "\(outcomes)")
     }
 
-    @Test func randomBytesNeverCrashTheDecoder() {
+    /// A smoke fuzz: its failure is a trap. Random bytes are almost never a value; the count
+    /// checks that the decoder refused them rather than skipped them.
+    @Test func randomBytesAreRefusedNeverTrap() {
         var rng = SplitMix64(seed: 0xBADC0DE)
+        var refused = 0
         for _ in 0..<5_000 {
             let bytes = (0..<Int.random(in: 0..<64, using: &rng)).map { _ in
                 UInt8.random(in: 0...255, using: &rng)
             }
-            _ = try? BinaryDecoder.decode(Fuzz.self, from: bytes)
+            if (try? BinaryDecoder.decode(Fuzz.self, from: bytes)) == nil { refused += 1 }
             _ = try? BinaryDecoder.decode([String: [Int]].self, from: bytes)
         }
+        #expect(refused > 4_000)
     }
 
     @Test func theEncodingIsSmallerThanJSONForTypicalValues() throws {

@@ -203,7 +203,6 @@ struct InlineReplyTests {
         try await Self.withPool(workers: 1, wait: .milliseconds(5)) { pool in
             let samples = try #require(pool.pingRoundTrips(100))
             #expect(samples.count == 100)
-            #expect(samples.allSatisfy { $0 > .zero })
             let answer = try await pool.submit(Echo(3))
             #expect(answer == 3)
             // A busy worker is not pinged: its pipe belongs to its task's answer.

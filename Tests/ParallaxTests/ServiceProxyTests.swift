@@ -66,7 +66,7 @@ final class ServiceHost: Sendable {
     }
 }
 
-/// Checklist B.7 and the service proxy: worker code calls services that live in the parent.
+/// The service proxy: worker code calls services that live in the parent.
 @Suite(.timeLimit(.minutes(2)))
 struct ServiceProxyTests {
     @Test func aTaskCallsAParentServiceAndGetsItsAnswer() async throws {

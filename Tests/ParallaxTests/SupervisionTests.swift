@@ -1,4 +1,3 @@
-import Parallax
 import ParallaxTestTasks
 import Testing
 
