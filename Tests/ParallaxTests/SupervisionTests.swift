@@ -77,6 +77,28 @@ struct SupervisionTests {
         }
     }
 
+    @Test func everyReaderOfEventsSeesEveryEvent() async throws {
+        let pool = WorkerPool(configuration: TestPool.configuration(workers: 1), tasks: TestTasks.registry)
+        let early = pool.events
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await pool.run() }
+            // Two readers at once, one of them started while the other reads.
+            let reading = Task { await early.reduce(into: []) { $0.append($1.kind) } }
+            _ = try await pool.submit(Echo(1))
+            let during = pool.events
+            let readingToo = Task { await during.reduce(into: []) { $0.append($1.kind) } }
+            await #expect(throws: TaskError.self) { try await pool.submit(Crash(.exit3)) }
+            await pool.waitForStartedWorkers(2)
+            pool.shutdown()
+            try await group.waitForAll()
+            let late = await pool.events.reduce(into: []) { $0.append($1.kind) }
+            let expected: [WorkerPool.Event.Kind] = [.workerStarted, .workerCrashed, .workerStarted, .draining, .stopped]
+            #expect(await reading.value == expected)
+            #expect(await readingToo.value == expected)
+            #expect(late == expected)
+        }
+    }
+
     @Test func aWorkerThatKeepsFailingToStartBacksOffAsConfigured() async throws {
         var configuration = TestPool.configuration(workers: 1)
         configuration.environment[TestTasks.failBootstrapVariable] = "1"

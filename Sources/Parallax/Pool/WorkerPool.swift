@@ -44,7 +44,7 @@ public final class WorkerPool: Service, Sendable {
     private let started = Locked<(count: Int, waiters: [(target: Int, signal: OneShot<Void>)])>((0, []))
     private let restarts: Locked<RestartWindow>
     private let origin = ContinuousClock.now
-    private let eventSink: AsyncStream<Event>.Continuation
+    private let eventLog = EventLog()
     /// The deadlines of the running tasks, one per slot, from ``run()`` until it returns.
     private let deadlines: SlotDeadlines
     /// The calls from worker code to the parent's services.
@@ -63,9 +63,17 @@ public final class WorkerPool: Service, Sendable {
 
     /// What happens to the workers: starts, crashes, restarts, giving up, shutdown.
     ///
-    /// One consumer reads it; the newest 1,000 events are kept when the consumer falls behind. The
-    /// stream ends after ``Event/Kind/stopped``.
-    public let events: AsyncStream<Event>
+    /// Each access returns a stream of its own, so any number of readers each see every event:
+    /// the newest 1,000 events since the pool was created, then each new one as it happens (a
+    /// reader that falls more than 1,000 events behind loses the oldest). Every stream ends after
+    /// ``Event/Kind/stopped``; one taken after the pool stopped holds the past events and ends.
+    ///
+    /// ```swift
+    /// for await event in pool.events where event.kind == .workerCrashed {
+    ///     logger.warning("\(event)")
+    /// }
+    /// ```
+    public var events: AsyncStream<Event> { eventLog.stream() }
 
     /// Creates a pool. No worker starts before ``run()``.
     ///
@@ -116,7 +124,6 @@ public final class WorkerPool: Service, Sendable {
                 maximumTasks: configuration.recycling.maximumTasks))
         self.restarts = Locked(RestartWindow(configuration.restartIntensity))
         self.deadlines = SlotDeadlines(slots: configuration.workerCount)
-        (events, eventSink) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(1_000))
     }
 
     // MARK: Running
@@ -155,7 +162,7 @@ public final class WorkerPool: Service, Sendable {
         services.close()
         logger.debug("pool stopped")
         emit(Event(.stopped, message: "every worker has stopped"))
-        eventSink.finish()
+        eventLog.finish()
         if let failure = state.withLock({ $0.failure }) {
             throw WorkerPoolError(
                 code: failureCode.withLock { $0 } ?? .workerFailed, message: failure.message)
@@ -918,7 +925,7 @@ public final class WorkerPool: Service, Sendable {
     }
 
     private func emit(_ event: Event) {
-        eventSink.yield(event)
+        eventLog.emit(event)
     }
 
     /// Runs one worker process from spawn to exit. Returns the reason when it never became ready.
