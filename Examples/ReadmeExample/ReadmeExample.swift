@@ -122,7 +122,16 @@ func useThePool(_ pool: WorkerPool) async throws {
 }
 
 func watch(_ pool: WorkerPool) async {
+    // Each reader of pool.events gets every event: the recent past, then each new one.
     for await event in pool.events where event.kind == .workerCrashed || event.kind == .gaveUp {
         print(event)  // [workerCrashed] slot 1 pid 4242: worker pid 4242 crashed with signal SIGSEGV (11) ...
     }
+}
+
+func lookAtTheWorkers(_ pool: WorkerPool) {
+    for worker in pool.workers {
+        print(worker)  // slot 0 pid 4242 idle, 3 answered, 0 held, 0 restarts, 11 MiB
+    }
+    // To see supervision at work, kill one from outside (`kill -9 4242` in a shell): its slot
+    // gets a new pid and counts a restart, and a task it was running fails as `crashed`.
 }

@@ -1,6 +1,10 @@
 import ParallaxTestTasks
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @testable import Parallax
 
 /// The pure parts of supervision, driven with chosen times and random numbers.
@@ -96,6 +100,42 @@ struct SupervisionTests {
             #expect(await reading.value == expected)
             #expect(await readingToo.value == expected)
             #expect(late == expected)
+        }
+    }
+
+    @Test func theWorkersSnapshotShowsEachSlotsProcessStateAndRestarts() async throws {
+        var configuration = TestPool.configuration(workers: 2)
+        configuration.stopGracePeriod = .milliseconds(100)
+        let pool = WorkerPool(configuration: configuration, tasks: TestTasks.registry)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await pool.run() }
+            await pool.waitForStartedWorkers(2)
+            let started = pool.workers
+            #expect(started.map(\.slot) == [0, 1])
+            #expect(started.allSatisfy { $0.state == .idle && $0.restarts == 0 && $0.tasksHeld == 0 })
+            #expect(Set(started.compactMap(\.pid)).count == 2)
+            #expect(started.allSatisfy { ($0.residentBytes ?? 0) > 0 })
+
+            // A task sent to an idle worker inside `go` makes its slot busy at once.
+            let hung = WaitGroup(of: Int.self, isolation: .process(pool))
+            try hung.go(Hang())
+            let busy = try #require(pool.workers.first { $0.state == .busy })
+            #expect(busy.tasksHeld == 1)
+
+            // Kill the other worker from outside: its slot gets a new process and counts a restart.
+            let idle = try #require(pool.workers.first { $0.state == .idle })
+            kill(try #require(idle.pid), SIGKILL)
+            await pool.waitForStartedWorkers(3)
+            let replaced = pool.workers[idle.slot]
+            #expect(replaced.restarts == 1)
+            #expect(replaced.pid != idle.pid)
+            #expect(replaced.state == .idle)
+
+            hung.cancelAll()
+            _ = await hung.wait()
+            pool.shutdown()
+            try await group.waitForAll()
+            #expect(pool.workers.allSatisfy { $0.state == .stopped && $0.pid == nil })
         }
     }
 

@@ -32,6 +32,42 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         /// How many jobs started running in this slot: orders their deadlines (see
         /// ``SlotDeadlines``), so that a late deadline never replaces a newer job's.
         package var starts: UInt64 = 0
+        /// The current process completed its handshake.
+        package var hasStarted = false
+        /// How many processes this slot started.
+        package var processes = 0
+        /// The slot gets no process any more: the pool is stopping or stopped.
+        package var isStopped = false
+    }
+
+    /// What a slot is doing, for ``WorkerPool/workers``.
+    package struct SlotStatus: Sendable {
+        package var slot: Int
+        package var handle: Handle?
+        package var state: WorkerPool.WorkerStatus.State
+        package var tasksAnswered: Int
+        package var tasksHeld: Int
+        package var restarts: Int
+    }
+
+    /// What every slot is doing now.
+    package var slotStatuses: [SlotStatus] {
+        slots.indices.map { index in
+            let slot = slots[index]
+            let state: WorkerPool.WorkerStatus.State
+            if slot.isStopped {
+                state = .stopped
+            } else if slot.handle == nil || !slot.hasStarted {
+                state = .starting
+            } else if slot.isRetiring || !slot.isReady {
+                state = .stopping
+            } else {
+                state = slot.sent.isEmpty ? .idle : .busy
+            }
+            return SlotStatus(
+                slot: index, handle: slot.handle, state: state, tasksAnswered: slot.answered,
+                tasksHeld: slot.sent.count, restarts: max(0, slot.processes - 1))
+        }
     }
 
     /// A job handed to a worker.
@@ -200,7 +236,12 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
     package mutating func workerSpawning(slot: Int) -> UInt64? {
         slots[slot].isReady = false
         slots[slot].handle = nil
-        guard needsWorkers else { return nil }
+        slots[slot].hasStarted = false
+        guard needsWorkers else {
+            slots[slot].isStopped = true
+            return nil
+        }
+        slots[slot].processes += 1
         slots[slot].generation &+= 1
         slots[slot].answered = 0
         slots[slot].isRetiring = false
@@ -221,6 +262,7 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
     package mutating func workerStarted(slot: Int, generation: UInt64) -> [Send] {
         guard slots[slot].generation == generation, isDispatching else { return [] }
         slots[slot].startFailure = nil
+        slots[slot].hasStarted = true
         slots[slot].isReady = true
         return fill(slot)
     }

@@ -749,6 +749,9 @@ public final class WorkerPool: Service, Sendable {
         Delay.after(configuration.stopGracePeriod) { process.signal(SIGKILL) }
     }
 
+    /// What every slot is doing now; see ``workers``.
+    var slotStatuses: [PoolStateMachine<WorkerProcess>.SlotStatus] { state.withLock { $0.slotStatuses } }
+
     /// How many calls from worker code to the parent's services are running now.
     package var runningServiceCalls: Int { services.runningCount }
 
