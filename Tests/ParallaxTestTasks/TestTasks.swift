@@ -31,6 +31,10 @@ public enum TestTasks {
         return registry
     }()
 
+    /// A second, smaller registry that the test worker serves too, as an executable with two
+    /// pools does.
+    public static let secondRegistry = TaskRegistry(Echo.self, WhoAmI.self)
+
     /// A closure-style function.
     public static let square = TaskFunction("test.square") { (x: Int) in x * x }
     /// A static-method-style function.

@@ -12,7 +12,7 @@ import ParallaxTestTasks
 if Worker.isWorkerProcess, getenv(TestTasks.badHandshakeVariable) != nil {
     TestTasks.sendBadHandshakeAndWait()
 }
-await Worker.serveIfWorker(TestTasks.registry, bootstrap: TestTasks.bootstrap)
+await Worker.serveIfWorker([TestTasks.registry, TestTasks.secondRegistry], bootstrap: TestTasks.bootstrap)
 
 let arguments = CommandLine.arguments
 if arguments.count >= 3, arguments[1] == "parent", let count = Int(arguments[2]) {

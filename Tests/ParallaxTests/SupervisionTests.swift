@@ -1,11 +1,11 @@
 import ParallaxTestTasks
 import Testing
 
+@testable import Parallax
+
 #if canImport(Glibc)
     import Glibc
 #endif
-
-@testable import Parallax
 
 /// The pure parts of supervision, driven with chosen times and random numbers.
 @Suite struct BackoffAndIntensityTests {
@@ -96,7 +96,9 @@ struct SupervisionTests {
             pool.shutdown()
             try await group.waitForAll()
             let late = await pool.events.reduce(into: []) { $0.append($1.kind) }
-            let expected: [WorkerPool.Event.Kind] = [.workerStarted, .workerCrashed, .workerStarted, .draining, .stopped]
+            let expected: [WorkerPool.Event.Kind] = [
+                .workerStarted, .workerCrashed, .workerStarted, .draining, .stopped,
+            ]
             #expect(await reading.value == expected)
             #expect(await readingToo.value == expected)
             #expect(late == expected)

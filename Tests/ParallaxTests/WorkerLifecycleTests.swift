@@ -58,17 +58,23 @@ struct WorkerLifecycleTests {
         #expect(store.messages.contains { $0.contains("worker failed to start") })
     }
 
-    @Test func aWorkerWithADifferentRegistryIsRefused() async throws {
+    @Test func aWorkerWithADifferentRegistryIsRefusedAndThePoolStops() async throws {
         var tasks = TestTasks.registry
         tasks.register(TaskFunction("only.in.the.parent") { (x: Int) in x })
         var configuration = TestPool.configuration(workers: 1)
         configuration.restartBackoff = Backoff(initial: .milliseconds(1), maximum: .milliseconds(10))
         let quiet = Logger(label: "parallax.test") { _ in SwiftLogNoOpLogHandler() }
-        try await WorkerPool.withPool(configuration: configuration, tasks: tasks, logger: quiet) { pool in
-            let error = await #expect(throws: TaskError.self) { try await pool.submit(Echo(1)) }
-            #expect(error?.kind == .rejected)
-            #expect(error?.message.contains("different task registry") == true)
+        var stopped: WorkerPoolError?
+        do {
+            try await WorkerPool.withPool(configuration: configuration, tasks: tasks, logger: quiet) { pool in
+                let error = await #expect(throws: TaskError.self) { try await pool.submit(Echo(1)) }
+                #expect(error?.kind == .rejected)
+                #expect(error?.message.contains("none of them the pool's") == true, "\(error?.message ?? "")")
+            }
+        } catch let error as WorkerPoolError {
+            stopped = error
         }
+        #expect(stopped?.code == .registryMismatch)
     }
 
     @Test func shutdownStopsTheIntakeBeforeItReturnsEvenBeforeThePoolRuns() async throws {

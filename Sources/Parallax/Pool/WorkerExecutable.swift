@@ -8,7 +8,7 @@ public struct WorkerExecutable: Sendable, Hashable {
     package let storage: Storage
 
     /// The running executable, started again in worker mode. Its `main` must call
-    /// ``Worker/serveIfWorker(_:bootstrap:)`` before anything else.
+    /// ``Worker/serveIfWorker(_:bootstrap:)-(TaskRegistry,_)`` before anything else.
     public static let current = WorkerExecutable(storage: .current(arguments: []))
 
     /// The running executable with extra arguments.
@@ -18,7 +18,7 @@ public struct WorkerExecutable: Sendable, Hashable {
         WorkerExecutable(storage: .current(arguments: arguments))
     }
 
-    /// A dedicated worker executable, whose `main` calls ``Worker/serveIfWorker(_:bootstrap:)``
+    /// A dedicated worker executable, whose `main` calls ``Worker/serveIfWorker(_:bootstrap:)-(TaskRegistry,_)``
     /// with the same registry as the parent.
     /// - Parameters:
     ///   - path: The executable's path.

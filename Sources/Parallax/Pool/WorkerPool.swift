@@ -788,6 +788,7 @@ public final class WorkerPool: Service, Sendable {
         environment[WorkerLaunch.limitsVariable] = configuration.resourceLimits.environmentValue
         environment[WorkerLaunch.privilegesVariable] = configuration.privileges.environmentValue
         environment[WorkerLaunch.payloadLimitVariable] = String(configuration.payloadLimit)
+        environment[WorkerLaunch.registryVariable] = String(tasks.fingerprint, radix: 16)
         environment[WorkerLaunch.serviceTimeoutVariable] = configuration.serviceCallTimeout.map {
             String($0.wholeMicroseconds)
         }
@@ -859,6 +860,10 @@ public final class WorkerPool: Service, Sendable {
                         "parallax.worker.failures": "\(failuresInARow)",
                     ])
                 emit(Event(.workerStartFailed, slot: slot, pid: failure.workerPID, message: failure.message))
+                if failure.type == TaskRegistry.mismatchType {
+                    giveUp(failure.message, code: .registryMismatch)
+                    break
+                }
             case .exited(let answered):
                 // A worker that did useful work before it died is replaced at once; one that died
                 // before answering anything may be failing for good, and backs off.
@@ -981,7 +986,7 @@ public final class WorkerPool: Service, Sendable {
                 _ = await exit.wait()
                 return .startFailed(
                     TaskError(
-                        kind: .rejected, type: "Parallax.RegistryMismatch",
+                        kind: .rejected, type: TaskRegistry.mismatchType,
                         message: "worker pid \(process.pid) serves a different task registry than the pool; "
                             + "build the same TaskRegistry in the parent and the worker",
                         workerPID: process.pid))

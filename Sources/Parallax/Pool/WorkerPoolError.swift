@@ -1,4 +1,5 @@
-/// A misuse of a ``WorkerPool`` itself, as opposed to the failure of one task (``TaskError``).
+/// Why a ``WorkerPool`` itself could not run or stopped, as opposed to the failure of one task
+/// (``TaskError``).
 public struct WorkerPoolError: Error, Sendable, CustomStringConvertible {
     /// Which error this is.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
@@ -18,6 +19,11 @@ public struct WorkerPoolError: Error, Sendable, CustomStringConvertible {
         /// A worker failed and the ``SupervisionStrategy`` stopped the pool: ``SupervisionStrategy/stopAll``,
         /// or ``SupervisionStrategy/ignore`` with no worker left.
         public static let workerFailed = Code("workerFailed")
+
+        /// The workers serve no task registry that matches the pool's: the executable started as a
+        /// worker does not pass the pool's `TaskRegistry` to ``Worker/serveIfWorker(_:bootstrap:)-(TaskRegistry,_)``.
+        /// A mismatch does not mend itself, so the pool stops at once.
+        public static let registryMismatch = Code("registryMismatch")
 
         /// The code's name.
         public var description: String { name }

@@ -45,7 +45,8 @@ extension WorkerPool {
         /// A line such as `slot 0 pid 4242 busy, 17 answered, 1 held, 0 restarts, 11 MiB`.
         public var description: String {
             "slot \(slot)" + (pid.map { " pid \($0)" } ?? "") + " \(state), \(tasksAnswered) answered, "
-                + "\(tasksHeld) held, \(restarts) restarts" + (residentBytes.map { ", \($0 >> 20) MiB" } ?? "")
+                + "\(tasksHeld) held, \(restarts) restarts"
+                + (residentBytes.map { ", \($0 >> 20) MiB" } ?? "")
         }
     }
 
@@ -62,7 +63,8 @@ extension WorkerPool {
         // Memory is read outside the lock: a /proc read per worker.
         return statuses.map { status in
             WorkerStatus(
-                slot: status.slot, pid: status.handle?.pid, state: status.state, tasksAnswered: status.tasksAnswered,
+                slot: status.slot, pid: status.handle?.pid, state: status.state,
+                tasksAnswered: status.tasksAnswered,
                 tasksHeld: status.tasksHeld, restarts: status.restarts,
                 residentBytes: status.handle.flatMap { ProcessMemory.residentBytes(of: $0.pid) })
         }

@@ -16,6 +16,9 @@ package struct WorkerLaunch: Sendable {
     package static let serviceTimeoutVariable = "PARALLAX_SERVICE_TIMEOUT_US"
     /// Set in a worker's environment: the largest payload, in bytes, either way on its channel.
     package static let payloadLimitVariable = "PARALLAX_WORKER_MAX_PAYLOAD"
+    /// Set in a worker's environment: the fingerprint of the task registry the pool wants served,
+    /// in hexadecimal.
+    package static let registryVariable = "PARALLAX_WORKER_REGISTRY"
     /// Set in a worker's environment: the worker's slot number in its pool.
     package static let slotVariable = "PARALLAX_WORKER_SLOT"
     /// The Swift runtime's backtracer settings used when the parent's environment sets none:

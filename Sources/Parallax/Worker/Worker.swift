@@ -9,7 +9,7 @@ import Synchronization
 /// The worker side: the entry call that turns a copy of your executable into a warm worker.
 ///
 /// A pool starts workers by running an executable again in worker mode, by default the very
-/// executable that created the pool. Call ``serveIfWorker(_:bootstrap:)`` first thing in `main`:
+/// executable that created the pool. Call ``serveIfWorker(_:bootstrap:)-(TaskRegistry,_)`` first thing in `main`:
 /// in the parent it returns at once; in a worker it serves tasks until the parent closes the
 /// channel or dies, then exits the process, so it never returns there.
 ///
@@ -43,9 +43,58 @@ public enum Worker {
     public static func serveIfWorker(
         _ registry: TaskRegistry, bootstrap: (@Sendable () async throws -> Void)? = nil
     ) async {
+        await serveIfWorker([registry], bootstrap: bootstrap)
+    }
+
+    /// Serves the registry its pool asks for when this process is a worker; returns at once
+    /// otherwise. For an executable that runs several pools, each with a registry of its own.
+    ///
+    /// Each pool tells its workers which registry it was built with; the worker serves the one of
+    /// `registries` that matches. A worker that has none of them fails its start with a message
+    /// that names what it has, and the pool stops with ``WorkerPoolError/Code/registryMismatch``
+    /// instead of restarting it.
+    ///
+    /// ```swift
+    /// let imaging = TaskRegistry(Resize.self, Thumbnail.self)
+    /// let reports = TaskRegistry(MonthlyReport.self)
+    /// await Worker.serveIfWorker([imaging, reports])
+    /// let imagePool = WorkerPool(configuration: .cpuBound, tasks: imaging)
+    /// let reportPool = WorkerPool(configuration: .singleWorker, tasks: reports)
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - registries: Every registry a pool of this executable is built with.
+    ///   - bootstrap: Set-up run once per worker process before it takes work.
+    public static func serveIfWorker(
+        _ registries: [TaskRegistry], bootstrap: (@Sendable () async throws -> Void)? = nil
+    ) async {
         guard isWorkerProcess else { return }
+        let wanted = getenv(WorkerLaunch.registryVariable).flatMap { UInt64(String(cString: $0), radix: 16) }
+        guard let wanted else {
+            // A parent that does not say which registry: the first, checked by the handshake.
+            await WorkerServer(registry: registries.first ?? TaskRegistry()).serve(bootstrap: bootstrap)
+            exit(0)
+        }
+        guard let registry = registries.first(where: { $0.fingerprint == wanted }) else {
+            WorkerServer(registry: registries.first ?? TaskRegistry()).refuse(
+                Self.mismatch(registries, wanted))
+        }
         await WorkerServer(registry: registry).serve(bootstrap: bootstrap)
         exit(0)
+    }
+
+    /// Why a worker that serves `registries` cannot serve a pool whose registry is `wanted`.
+    static func mismatch(_ registries: [TaskRegistry], _ wanted: UInt64) -> TaskError {
+        let served = registries.map { registry in
+            let names = registry.names
+            return "[" + names.prefix(4).joined(separator: ", ") + (names.count > 4 ? ", …" : "") + "]"
+        }
+        return TaskError(
+            kind: .rejected, type: TaskRegistry.mismatchType,
+            message: "worker pid \(getpid()) serves the task registries \(served.joined(separator: " "))"
+                + ", none of them the pool's (fingerprint \(String(wanted, radix: 16))); "
+                + "pass the pool's TaskRegistry to Worker.serveIfWorker",
+            workerPID: getpid())
     }
 }
 
@@ -179,6 +228,13 @@ final class WorkerServer: Sendable {
             channelClosed.deliver(())
         }
         await channelClosed.wait()
+    }
+
+    /// Tells the parent that this worker cannot serve it, and ends the process.
+    func refuse(_ failure: TaskError) -> Never {
+        signal(SIGPIPE, SIG_IGN)
+        send(kind: .bootstrapFailed, id: 0, payload: (try? WireCodec.encode(failure)) ?? [])
+        exit(78)
     }
 
     /// Reads frames until end of file into the mailbox, starting a drain loop when none runs.
