@@ -16,6 +16,10 @@ public enum TestServices {
     public static let record = ServiceMethod<Recorded, Int>("test.record")
     /// Never registered in the parent.
     public static let missing = ServiceMethod<Int, Int>("test.missing")
+    /// Records its input in the parent; answers nothing.
+    public static let note = ServiceMethod<String, Void>("test.note")
+    /// Answers nothing but an error: ``QuotaExceeded`` with its input as the code.
+    public static let refuse = ServiceMethod<Int, Void>("test.refuse")
 
     public struct Recorded: Codable, Sendable, Equatable {
         public var caller: Int
@@ -41,6 +45,10 @@ public struct CallService: WorkerTask {
         /// Echoes a text of this many bytes, made in the worker.
         case echoOfLength(Int)
         case fail(code: Int)
+        /// Calls ``TestServices/note``; answers "noted".
+        case note(String)
+        /// Calls ``TestServices/refuse``.
+        case refuse(code: Int)
         case slow(milliseconds: Int, timeoutMilliseconds: Int?)
         case missing
     }
@@ -58,6 +66,12 @@ public struct CallService: WorkerTask {
                 return CallOutcome(value: try await context.services.call(TestServices.echo, text))
             case .fail(let code):
                 return CallOutcome(value: String(try await context.services.call(TestServices.fail, code)))
+            case .note(let text):
+                try await context.services.call(TestServices.note, text)
+                return CallOutcome(value: "noted")
+            case .refuse(let code):
+                try await context.services.call(TestServices.refuse, code)
+                return CallOutcome(value: "not refused")
             case .slow(let milliseconds, let timeout):
                 let value = try await context.services.call(
                     TestServices.slow, milliseconds, timeout: timeout.map { .milliseconds($0) })

@@ -16,6 +16,7 @@ final class ServiceHost: Sendable {
     }
 
     let recorded = Locked<[TestServices.Recorded]>([])
+    let notes = Locked<[String]>([])
     let events: AsyncStream<Event>
     private let sink: AsyncStream<Event>.Continuation
 
@@ -30,6 +31,12 @@ final class ServiceHost: Sendable {
             return "parent: \(text)"
         }
         registry.register(TestServices.fail) { code in
+            throw QuotaExceeded(code: code, detail: "the parent refused \(code)")
+        }
+        // The shapes of a method that answers nothing: a handler that returns nothing, one that
+        // only throws; neither needs its closure type spelled out.
+        registry.register(TestServices.note) { [self] text in self.notes.withLock { $0.append(text) } }
+        registry.register(TestServices.refuse) { code in
             throw QuotaExceeded(code: code, detail: "the parent refused \(code)")
         }
         registry.register(TestServices.slow) { [sink] milliseconds in
@@ -232,5 +239,25 @@ struct ServiceProxyTests {
         #expect(error?.kind == .encoding)
         #expect(sent.withLock { $0 } == 0)
         #expect(calls.count == 0)
+    }
+
+    @Test func aMethodThatAnswersNothingRunsInTheParentAndCanStillFail() async throws {
+        let host = ServiceHost()
+        try await host.withPool { pool in
+            let noted = try await pool.submit(CallService(.note("hello")))
+            #expect(noted.value == "noted", "\(noted)")
+            #expect(host.notes.withLock { $0 } == ["hello"])
+            let refused = try await pool.submit(CallService(.refuse(code: 7)))
+            #expect(refused.error?.kind == .threw)
+            #expect(refused.error?.code == 7)
+        }
+    }
+
+    @Test func aHandlerThatOnlyThrowsInfersItsTypesFromAnInlineMethod() {
+        struct Refused: Error {}
+        var registry = ServiceRegistry()
+        // No output to infer from a closure that only throws: the method answers nothing.
+        registry.register(ServiceMethod("inline.refuse")) { (_: Int) in throw Refused() }
+        #expect(registry.contains("inline.refuse"))
     }
 }

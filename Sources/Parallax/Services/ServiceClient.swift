@@ -27,7 +27,7 @@ public struct ServiceClient: Sendable {
     /// - Throws: ``ServiceError``: the handler threw (``ServiceError/Kind/threw``, with its type,
     ///   message and code), the method is unknown, the pool is shutting down, the deadline passed,
     ///   the task was cancelled, or a value could not be encoded.
-    public func call<Input, Output>(
+    public func call<Input, Output: Codable>(
         _ method: ServiceMethod<Input, Output>, _ input: Input, timeout: Duration? = nil
     ) async throws(ServiceError) -> Output {
         guard let calls else {
@@ -57,4 +57,25 @@ public struct ServiceClient: Sendable {
             throw error
         }
     }
+
+    /// Calls a method of the parent's services that answers nothing, and waits until it has run.
+    ///
+    /// ```swift
+    /// try await context.services.call(ResultStore.log, "shard \(shard) done")
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - method: The method.
+    ///   - input: Its input.
+    ///   - timeout: The call's deadline; by default the pool's
+    ///     ``WorkerPool/Configuration/serviceCallTimeout``.
+    /// - Throws: ``ServiceError``, as for ``call(_:_:timeout:)-(ServiceMethod<Input,Output>,_,_)``.
+    public func call<Input>(
+        _ method: ServiceMethod<Input, Void>, _ input: Input, timeout: Duration? = nil
+    ) async throws(ServiceError) {
+        _ = try await call(ServiceMethod<Input, NoOutput>(method.name), input, timeout: timeout)
+    }
 }
+
+/// The wire form of a service method's `Void` output.
+struct NoOutput: Codable, Sendable {}

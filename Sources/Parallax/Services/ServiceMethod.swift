@@ -9,9 +9,12 @@
 /// enum ResultStore {
 ///     static let save = ServiceMethod<Row, Int64>("results.save")
 ///     static let count = ServiceMethod<String, Int>("results.count")
+///     static let log = ServiceMethod<String, Void>("results.log")  // answers nothing
 /// }
 /// ```
-public struct ServiceMethod<Input: Codable & Sendable, Output: Codable & Sendable>: Sendable, Hashable {
+///
+/// The output is `Codable`, or `Void` for a method that answers nothing but success or an error.
+public struct ServiceMethod<Input: Codable & Sendable, Output: Sendable>: Sendable, Hashable {
     /// The stable name the method is registered and called under.
     public let name: String
 

@@ -26,7 +26,7 @@ public struct ServiceRegistry: Sendable {
     ///   - handler: Runs in the parent for every call; a thrown error reaches the caller as a
     ///     ``ServiceError`` of kind ``ServiceError/Kind/threw``. It is cancelled when the caller's
     ///     deadline passes, the calling task is cancelled or its worker dies.
-    public mutating func register<Input, Output>(
+    public mutating func register<Input, Output: Codable>(
         _ method: ServiceMethod<Input, Output>,
         _ handler: @escaping @Sendable (Input) async throws -> Output
     ) {
@@ -61,6 +61,29 @@ public struct ServiceRegistry: Sendable {
                         kind: .encoding, method: name,
                         message: "the output of '\(name)' cannot be encoded: \(error)"))
             }
+        }
+    }
+
+    /// Registers the parent-side handler of a method that answers nothing but success or an error.
+    ///
+    /// ```swift
+    /// services.register(ResultStore.log) { line in logger.info("\(line)") }
+    /// services.register(Quota.check) { request in
+    ///     if request.bytes > limit { throw QuotaExceeded() }  // a handler that only throws
+    /// }
+    /// ```
+    ///
+    /// Registering a second handler for a name that is taken is a programming error and traps.
+    /// - Parameters:
+    ///   - method: The method.
+    ///   - handler: Runs in the parent for every call, as for
+    ///     ``register(_:_:)-(ServiceMethod<Input,Output>,_)``.
+    public mutating func register<Input>(
+        _ method: ServiceMethod<Input, Void>, _ handler: @escaping @Sendable (Input) async throws -> Void
+    ) {
+        register(ServiceMethod<Input, NoOutput>(method.name)) { input in
+            try await handler(input)
+            return NoOutput()
         }
     }
 
