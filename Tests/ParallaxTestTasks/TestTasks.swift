@@ -17,7 +17,8 @@ public enum TestTasks {
             OpenFiles.self, ChatterThenCrash.self, ChatterThenHang.self, CrashUntil.self,
             OpenDescriptors.self,
             Misbehave.self, Environment.self, Credentials.self, CallService.self, RecordCalls.self,
-            CallUntilRefused.self, SeesCancellation.self, StartChild.self, BumpProcessCounter.self
+            CallUntilRefused.self, SeesCancellation.self, StartChild.self, BumpProcessCounter.self,
+            CrashWithMoreQueued.self
         )
         registry.register(square)
         registry.register(userStats)
@@ -549,6 +550,23 @@ public struct CrashUntil: WorkerTask {
         var buffer = [UInt8](repeating: 0, count: 32)
         let read = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
         return Int(String(decoding: buffer[..<max(0, read)], as: UTF8.self)) ?? 0
+    }
+}
+
+/// Counts its run in the file at `path`, waits until another frame is waiting unread in the
+/// worker's request pipe (descriptor 3), then ends its worker: a worker that dies with a task
+/// sent ahead still in the pipe.
+public struct CrashWithMoreQueued: WorkerTask {
+    public var path: String
+    public init(path: String) { self.path = path }
+    public func run(in context: WorkerContext) async throws -> Int {
+        CrashUntil.increment(path)
+        var waiting: Int32 = 0
+        for _ in 0..<10_000 where waiting == 0 {
+            _ = ioctl(3, UInt(FIONREAD), &waiting)
+            if waiting == 0 { usleep(1_000) }
+        }
+        exit(9)
     }
 }
 

@@ -140,6 +140,27 @@ struct CrashIsolationTests {
         }
     }
 
+    @Test func aTaskTheWorkerReadIsBlamedAndRunsOnceWhileTheOneBehindItRunsElsewhere() async throws {
+        // The parent tells what a dead worker read from the bytes left in its request pipe; raw
+        // pings cross the same pipe first, and count in that account too.
+        let path = "/tmp/parallax-test-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        defer { unlink(path) }
+        let configure: (inout WorkerPool.Configuration) -> Void = { $0.pipelineDepth = 2 }
+        try await TestPool.with(workers: 1, configure: configure) { pool in
+            _ = try await pool.submit(Echo(1))
+            let pinged = try #require(pool.pingRoundTrips(50))
+            #expect(pinged.count == 50)
+            // The first task ends its worker once the second waits unread behind it.
+            let crashing = WaitGroup(of: Int.self, isolation: .process(pool))
+            try crashing.go(CrashWithMoreQueued(path: path))
+            let behind = WaitGroup(of: Int.self, isolation: .process(pool))
+            try behind.go(Echo(2))
+            #expect(await crashing.wait()[0].error?.kind == .crashed)
+            #expect(await behind.wait()[0].value == 2)
+            #expect(CrashUntil.count(path) == 1, "the task that crashed its worker ran again")
+        }
+    }
+
     @Test(arguments: [1, 2])
     func aTaskSentToAWorkerThatDiedBeforeReadingItRunsOnTheNextWorker(pipelineDepth: Int) async throws {
         let configure: (inout WorkerPool.Configuration) -> Void = { $0.pipelineDepth = pipelineDepth }

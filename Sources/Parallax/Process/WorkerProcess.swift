@@ -227,7 +227,10 @@ package final class WorkerProcess: Sendable {
     package func writeNow(kind: Frame.Kind, id: UInt64, payload: [UInt8]) -> Bool {
         writer.withLock { writer in
             guard !writer.isClosed, !writer.isBroken else { return false }
-            return (try? Frame.write(to: requestFD, kind: kind, id: id, payload: payload)) != nil
+            var written = 0
+            defer { writer.bytesWritten += written }  // every byte on the pipe is in the account
+            return (try? Frame.write(to: requestFD, kind: kind, id: id, payload: payload, counting: &written))
+                != nil
         }
     }
 
