@@ -21,6 +21,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -72,20 +73,16 @@ int cpx_spawn(const char *path, char *const argv[], char *const envp[], int requ
     return rc;
 }
 
-int cpx_decode_wait_status(int status, int *value_out, int *core_dumped_out) {
-    *core_dumped_out = 0;
-    if (WIFEXITED(status)) {
-        *value_out = WEXITSTATUS(status);
-        return 1;
-    }
-    if (WIFSIGNALED(status)) {
-        *value_out = WTERMSIG(status);
-#ifdef WCOREDUMP
-        *core_dumped_out = WCOREDUMP(status) ? 1 : 0;
-#endif
-        return 2;
-    }
+int cpx_wait_for_end(pid_t pid, int *value_out) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    int rc;
+    do { rc = waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT); } while (rc < 0 && errno == EINTR);
     *value_out = 0;
+    if (rc != 0 || info.si_pid != pid) return 0;
+    *value_out = info.si_status;
+    if (info.si_code == CLD_EXITED) return 1;
+    if (info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED) return 2;
     return 0;
 }
 
@@ -97,6 +94,8 @@ int cpx_pidfd_send_signal(int pidfd, int signal) {
 
 
 int cpx_kill_group(pid_t group, int signal) { return kill(-group, signal); }
+
+int cpx_lower_thread_priority(void) { return setpriority(PRIO_PROCESS, (id_t)gettid(), 19); }
 
 int cpx_kill_own_group(int signal) {
     if (getpgrp() != getpid()) {

@@ -30,15 +30,19 @@ static inline void cpx_unlock(uint32_t *word) {
 int cpx_spawn(const char *path, char *const argv[], char *const envp[], int request_read_fd,
               int reply_write_fd, int stdout_fd, int stderr_fd, pid_t *pid_out);
 
-/// Decodes a wait status: 1 and the exit code if the process exited, 2 and the signal number if a
-/// signal ended it, 0 otherwise.
-int cpx_decode_wait_status(int status, int *value_out, int *core_dumped_out);
+/// Waits until the child `pid` has ended, without reaping it (WNOWAIT): 1 and the exit code if it
+/// exited, 2 and the signal number if a signal ended it, 0 if that cannot be told.
+int cpx_wait_for_end(pid_t pid, int *value_out);
 
 /// Opens a pidfd for `pid` (Linux 5.3+). Returns the descriptor or -1 with errno set.
 int cpx_pidfd_open(pid_t pid);
 
 /// Sends `signal` through a pidfd, which cannot hit a recycled pid. Returns 0 or -1 with errno set.
 int cpx_pidfd_send_signal(int pidfd, int signal);
+
+/// Gives the calling thread the lowest priority (nice 19): for work that may wait while other
+/// threads need the cores. 0 or -1 with errno set.
+int cpx_lower_thread_priority(void);
 
 /// Sends `signal` to every process of the process group `group`. 0 or -1 with errno set.
 int cpx_kill_group(pid_t group, int signal);

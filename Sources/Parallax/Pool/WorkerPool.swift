@@ -839,8 +839,15 @@ public final class WorkerPool: Service, Sendable {
         var failuresInARow = 0
         var logger = logger
         logger[metadataKey: "parallax.worker.slot"] = "\(slot)"
+        // The slot's processes not reaped yet: the slot has stopped only once they all are.
+        var unreaped: [WorkerProcess] = []
         while let generation = state.withLock({ $0.workerSpawning(slot: slot) }) {
-            let outcome = await runWorker(slot: slot, generation: generation, logger: logger)
+            let (outcome, process) = await runWorker(slot: slot, generation: generation, logger: logger) {
+                // The replacement is ready: the ended ones may be cleaned up now.
+                for ended in unreaped { ended.allowReaping() }
+            }
+            unreaped.removeAll { $0.reaped.isSet }
+            if let process { unreaped.append(process) }
             // A worker stopped by shutdown, or still starting when shutdown closed it, is no failure;
             // while a shutdown drains queued tasks, a worker that ends is replaced as before.
             if shutdownRequested.isSet, !state.withLock({ $0.needsWorkers }) { break }
@@ -910,6 +917,10 @@ public final class WorkerPool: Service, Sendable {
             }
         }
         state.withLock { _ = $0.workerSpawning(slot: slot) }  // marks the slot stopped
+        for process in unreaped {
+            process.allowReaping()
+            _ = await process.reaped.wait()
+        }
         checkDrained()
         if stoppedSlots.add(1, ordering: .acquiringAndReleasing).newValue == configuration.workerCount {
             allSlotsStopped.set()
@@ -937,7 +948,20 @@ public final class WorkerPool: Service, Sendable {
     }
 
     /// Runs one worker process from spawn to exit. Returns the reason when it never became ready.
-    private func runWorker(slot: Int, generation: UInt64, logger: Logger) async -> WorkerOutcome {
+    /// Runs one worker process from spawn to exit; the process, when one started, comes back too:
+    /// it is reaped a moment after its exit is reported (see ``WorkerProcess/reaped``).
+    private func runWorker(
+        slot: Int, generation: UInt64, logger: Logger, ready: () -> Void
+    ) async -> (WorkerOutcome, WorkerProcess?) {
+        var spawned: WorkerProcess?
+        let outcome = await runWorker(
+            slot: slot, generation: generation, logger: logger, spawned: { spawned = $0 }, ready: ready)
+        return (outcome, spawned)
+    }
+
+    private func runWorker(
+        slot: Int, generation: UInt64, logger: Logger, spawned: (WorkerProcess) -> Void, ready: () -> Void
+    ) async -> WorkerOutcome {
         let startup = OneShot<StartOutcome>()
         let exit = OneShot<ExitReport>()
         let batch = ReadBatch()
@@ -974,6 +998,7 @@ public final class WorkerPool: Service, Sendable {
                     kind: .rejected, type: "Parallax.SpawnFailure",
                     message: "could not start a worker: \(error)"))
         }
+        spawned(process)
         // A shutdown that closed the other channels before this worker was known closes this one.
         if state.withLock({ $0.workerSpawned(slot: slot, generation: generation, handle: process) }) {
             process.closeRequests()
@@ -993,6 +1018,7 @@ public final class WorkerPool: Service, Sendable {
             }
             logger.debug("worker ready", metadata: ["parallax.worker.pid": "\(process.pid)"])
             workerDidStart()
+            ready()
             emit(
                 Event(
                     .workerStarted, slot: slot, pid: process.pid,

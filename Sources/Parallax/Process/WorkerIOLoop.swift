@@ -16,8 +16,17 @@ package struct WorkerIOLoop: Sendable {
     let stderrFD: Int32
     let logger: Logger
 
-    /// Runs until the process has ended and was reaped; closes the channel and both streams.
-    package func run() -> ExitReport {
+    /// What ``run()`` leaves for ``reap(_:)``.
+    package struct Ended: Sendable {
+        /// The session of the worker was searched for processes already.
+        var sessionEnded = false
+    }
+
+    /// Runs until the process has ended; closes the channel and both streams. The process is not
+    /// reaped yet: its pid still names its session for ``reap(_:)``, which the caller runs after
+    /// it has passed the report on, so that a replacement need not wait for it.
+    package func run() -> (ExitReport, Ended) {
+        var ended = Ended()
         var stdoutLines = LineSplitter()
         var stderrLines = LineSplitter()
         var tail: [String] = []
@@ -37,6 +46,8 @@ package struct WorkerIOLoop: Sendable {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
         defer { buffer.deallocate() }
         var drainDeadline: ContinuousClock.Instant?
+        // When to look for the worker's session if its output is still open by then.
+        var sessionScan: ContinuousClock.Instant?
 
         func stderrLine(_ line: String) {
             logger.notice("\(line)", metadata: ["parallax.stream": "stderr"])
@@ -51,6 +62,16 @@ package struct WorkerIOLoop: Sendable {
 
         while replyOpen || fds[2].fd >= 0 || fds[3].fd >= 0 {
             let reading = replyOpen && replies.ioThreadReads
+            if let scanAt = sessionScan, ContinuousClock.now >= scanAt, fds[2].fd >= 0 || fds[3].fd >= 0 {
+                // The worker is gone and its channel closed, yet its output stays open: a process
+                // it started in a group of its own holds it (Foundation's `Process` does that).
+                sessionScan = nil
+                ended.sessionEnded = true
+                _ = cpx_kill_session(pid, SIGKILL, pid)
+            }
+            if exitSeen, !replyOpen, !ended.sessionEnded, sessionScan == nil {
+                sessionScan = ContinuousClock.now.advanced(by: Self.outputHeldAfterExit)
+            }
             if reading, replies.hasEnded {
                 // End of file, or a protocol violation that killed the worker: what it still
                 // writes to stdout and stderr gets a bounded time, then it is reaped.
@@ -70,6 +91,10 @@ package struct WorkerIOLoop: Sendable {
                 if left <= .zero { break }
                 timeout = Int32(max(1, left.timeInterval * 1000))
             }
+            if let scanAt = sessionScan {
+                let left = Int32(max(1, ContinuousClock.now.duration(to: scanAt).timeInterval * 1000))
+                timeout = timeout < 0 ? left : min(timeout, left)
+            }
             let ready = poll(&fds, nfds_t(fds.count), timeout)
             if ready < 0 {
                 // EINTR, or ENOMEM, which passes: a caller may be reading the pipe, so the loop
@@ -81,8 +106,9 @@ package struct WorkerIOLoop: Sendable {
             if fds[1].fd >= 0, fds[1].revents != 0 { replies.readOnce() }
             if fds[4].fd >= 0, fds[4].revents != 0 {
                 exitSeen = true
-                // What the worker started dies with it, and the pipes it held close.
-                endDescendants()
+                // Not reaped yet, so the group's id names no other group: what the worker started
+                // in its group dies with it, and the pipes it held close.
+                _ = cpx_kill_group(pid, SIGKILL)
                 replies.ensureReader()  // to read what the worker wrote last, then the end
                 // What escaped the group (setsid) may hold the pipes open: they get a bounded time.
                 if drainDeadline == nil {
@@ -111,24 +137,21 @@ package struct WorkerIOLoop: Sendable {
         }
         if replyOpen { replies.close() }
         for index in 2...3 where fds[index].fd >= 0 { FileDescriptorIO.close(fds[index].fd) }
-        return ExitReport(
-            termination: reap(), stderrTail: tail, protocolError: replies.protocolError, pid: pid)
+        let report = ExitReport(
+            termination: awaitEnd(), stderrTail: tail, protocolError: replies.protocolError, pid: pid)
+        return (report, ended)
     }
+
+    /// How long the output of an ended worker may stay open before its session is searched for
+    /// the processes that hold it: longer than the usual end of file takes to arrive.
+    static let outputHeldAfterExit: Duration = .milliseconds(20)
 
     /// How long a process may live on after its channel and output closed before it is killed.
     static let exitGrace: Int32 = 2_000
 
-    /// Kills every process left in the ended worker's session and process group: what its tasks
-    /// started (the worker leads both; see `cpx_spawn`). Called before the worker is reaped, while
-    /// its pid, the id of both, cannot name another process's session or group.
-    private func endDescendants() {
-        _ = cpx_kill_group(pid, SIGKILL)
-        _ = cpx_kill_session(pid, SIGKILL, pid)
-    }
-
-    /// Waits for the process; kills it first if it outlives its channel by ``exitGrace``. Every
-    /// process left in the worker's session is killed before the worker is reaped.
-    private func reap() -> ProcessTermination {
+    /// Waits for the process to end, without reaping it; kills it first if it outlives its channel
+    /// by ``exitGrace``. Returns how it ended.
+    private func awaitEnd() -> ProcessTermination {
         if exitFD >= 0 {
             var exited = [pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0)]
             var ready: Int32
@@ -136,23 +159,21 @@ package struct WorkerIOLoop: Sendable {
             if ready == 0 { kill(pid, SIGKILL) }
             FileDescriptorIO.close(exitFD)
         }
-        // Ended, not reaped (WNOWAIT): its descendants go first.
-        var info = siginfo_t()
-        var waited: Int32
-        repeat {
-            waited = waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT)
-        } while waited < 0 && errno == EINTR
-        endDescendants()
-        var status: Int32 = 0
-        var result: Int32
-        repeat { result = waitpid(pid, &status, 0) } while result < 0 && errno == EINTR
-        guard result == pid else { return .exited(-1) }
         var value: Int32 = 0
-        var core: Int32 = 0
-        switch cpx_decode_wait_status(status, &value, &core) {
+        switch cpx_wait_for_end(pid, &value) {
         case 1: return .exited(value)
         case 2: return .signaled(value)
         default: return .exited(-1)
         }
+    }
+
+    /// Kills every process left in the ended worker's process group and session (what its tasks
+    /// started; the worker leads both, see `cpx_spawn`), then reaps the worker. Until it is
+    /// reaped, the worker's pid, the id of both, cannot name another process's group or session.
+    package func reap(_ ended: Ended) {
+        _ = cpx_kill_group(pid, SIGKILL)
+        if !ended.sessionEnded { _ = cpx_kill_session(pid, SIGKILL, pid) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
     }
 }

@@ -1,4 +1,5 @@
 import CParallaxSystem
+import Dispatch
 package import Logging
 
 #if canImport(Glibc)
@@ -17,12 +18,20 @@ package final class WorkerProcess: Sendable {
     package let pid: Int32
     package let slot: Int
     private let requestFD: Int32
-    /// The pidfd (-1 when the kernel has none), and whether the process was reaped.
-    private let handle: Locked<(pidFD: Int32, reaped: Bool)>
+    /// The pidfd (-1 when the kernel has none), and whether the process has ended (no signal
+    /// reaches it after that).
+    private let handle: Locked<(pidFD: Int32, ended: Bool)>
     private let writer: Locked<WriterState>
     private let outbox = Locked<[Frame]>([])
     /// The reply pipe, read by the I/O thread or by a caller waiting for its answer.
     package let replies: ReplyChannel
+    /// Set once the process ended, everything it started was killed, and it was reaped: after
+    /// `onExit` and ``allowReaping()``.
+    package let reaped = Latch()
+    /// Signalled by ``allowReaping()``.
+    private let reapingAllowed = DispatchSemaphore(value: 0)
+    /// How long an ended worker waits for ``allowReaping()`` at most.
+    static let reapingDelayLimit: Duration = .seconds(1)
 
     /// The pipe buffer asked for each direction of the channel; the kernel may grant less.
     package static let channelBufferSize: Int32 = 1 << 20
@@ -45,7 +54,8 @@ package final class WorkerProcess: Sendable {
     ///   - logger: Receives the worker's output lines.
     ///   - onFrame: Called for every frame the worker sends, on the thread that reads the pipe.
     ///   - onReadEnd: Called after the frames of one read, on the thread that read them.
-    ///   - onExit: Called once on the I/O thread after the process was reaped.
+    ///   - onExit: Called once on the I/O thread after the process ended, before it is reaped
+    ///     (see ``reaped``).
     /// - Throws: ``FileDescriptorIO/SystemError`` when pipes or the process cannot be created.
     package init(
         launch: WorkerLaunch, slot: Int, heldJobs: Int = 1, maximumPayloadSize: Int, logger: Logger,
@@ -120,12 +130,19 @@ package final class WorkerProcess: Sendable {
             pid: pid, exitFD: exitFD, replies: self.replies, stdoutFD: output.read, stderrFD: errors.read,
             logger: logger)
         OSThread.detach(name: "px-io-\(pid)") {
-            var report = io.run()
+            var (report, ended) = io.run()
             report.neverRead = self.runFramesNeverRead()
-            // Reaped: its descriptors go now, not when the last reference to this object does
+            // Ended: its descriptors go now, not when the last reference to this object does
             // (a pending timer may hold one long after the pool stopped).
             self.releaseDescriptors()
             onExit(report)
+            // After the report and once a replacement is ready (``allowReaping()``), bounded:
+            // the search of /proc for what the worker started slows a process that starts at the
+            // same time. What the worker started dies, then the worker is reaped.
+            _ = self.reapingAllowed.wait(timeout: .now() + Self.reapingDelayLimit.timeInterval)
+            _ = cpx_lower_thread_priority()
+            io.reap(ended)
+            self.reaped.set()
         }
     }
 
@@ -234,6 +251,12 @@ package final class WorkerProcess: Sendable {
         }
     }
 
+    /// Lets the I/O thread of an ended worker kill what the worker started and reap it: once its
+    /// replacement is ready, or its slot stops. Without it, that happens a moment after the end.
+    package func allowReaping() {
+        reapingAllowed.signal()
+    }
+
     /// Closes the request pipe: the worker reads end of file and exits when it is idle.
     ///
     /// A goodbye frame goes first, without blocking (a worker that stopped reading does not hold
@@ -255,7 +278,7 @@ package final class WorkerProcess: Sendable {
         handle.withLock { handle in
             if handle.pidFD >= 0 {
                 _ = cpx_pidfd_send_signal(handle.pidFD, signal)
-            } else if !handle.reaped {
+            } else if !handle.ended {
                 // No pidfd on this kernel: the pid, which stays ours until the I/O thread reaps it.
                 _ = kill(pid, signal)
             }
