@@ -193,6 +193,7 @@ final class WorkerServer: Sendable {
         // reply pipe would keep the parent from seeing this worker end.
         _ = cpx_set_cloexec(Self.requestFD)
         _ = cpx_set_cloexec(Self.replyFD)
+        Self.goodbyeEvent.store(cpx_eventfd(), ordering: .releasing)
         if let expected = getenv(WorkerLaunch.parentVariable).flatMap({ Int32(String(cString: $0)) }) {
             // Opened while the parent is known alive: it tells later whether the parent died.
             Self.parentPidFD.store(cpx_pidfd_open(expected), ordering: .releasing)
@@ -262,6 +263,8 @@ final class WorkerServer: Sendable {
                         send(kind: .pong, id: frame.id, payload: frame.payload)
                     case .goodbye:
                         Self.parentSaidGoodbye.store(true, ordering: .releasing)
+                        let event = Self.goodbyeEvent.load(ordering: .acquiring)
+                        if event >= 0 { cpx_eventfd_signal(event) }  // a watchdog may wait for it
                     case .serviceReply:
                         // Straight to its caller: a task waiting on a service must not wait for
                         // the mailbox, where the task itself is the one running.
@@ -524,10 +527,13 @@ final class WorkerServer: Sendable {
     private static let parentPidFD = Atomic<Int32>(-1)
     /// The parent sent ``Frame/Kind/goodbye``: it closes the channel on purpose and lives on.
     private static let parentSaidGoodbye = Atomic<Bool>(false)
+    /// An eventfd the reader signals when it reads the goodbye, or -1.
+    private static let goodbyeEvent = Atomic<Int32>(-1)
     /// How long a worker whose channel ended without a goodbye waits to learn that its parent
     /// died. The parent's descriptors close a moment before its death can be seen, so the check
-    /// waits; a parent that lives on answers the question by the end of the wait.
-    static let parentDeathWait: Int32 = 500  // milliseconds
+    /// waits; a goodbye that the reader reads meanwhile ends the wait at once, and a parent that
+    /// lives on answers the question by the end of it.
+    static let parentDeathWait: Int32 = 250  // milliseconds
 
     /// Blocks until the request pipe has no writer left (the parent closed it or died), then ends
     /// the process, whatever its tasks are doing.
@@ -553,7 +559,8 @@ final class WorkerServer: Sendable {
         _exit(0)
     }
 
-    /// Whether the parent has died, waiting up to ``parentDeathWait`` to find out.
+    /// Whether the parent has died, waiting up to ``parentDeathWait`` to find out; a goodbye read
+    /// meanwhile answers no.
     private static func parentHasDied() -> Bool {
         let descriptor = parentPidFD.load(ordering: .acquiring)
         guard descriptor >= 0 else {
@@ -561,9 +568,12 @@ final class WorkerServer: Sendable {
             let expected = getenv(WorkerLaunch.parentVariable).flatMap { Int32(String(cString: $0)) }
             return expected != nil && getppid() != expected
         }
-        var fds = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)]
+        var fds = [
+            pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: goodbyeEvent.load(ordering: .acquiring), events: Int16(POLLIN), revents: 0),
+        ]
         var ready: Int32
-        repeat { ready = poll(&fds, 1, parentDeathWait) } while ready < 0 && errno == EINTR
-        return ready > 0
+        repeat { ready = poll(&fds, 2, parentDeathWait) } while ready < 0 && errno == EINTR
+        return ready > 0 && fds[0].revents != 0 && !parentSaidGoodbye.load(ordering: .acquiring)
     }
 }
