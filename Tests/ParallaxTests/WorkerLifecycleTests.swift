@@ -228,7 +228,8 @@ struct WorkerLifecycleTests {
             let start = clock.now
             try await WorkerPool.withPool(configuration: configuration, tasks: TestTasks.registry) { _ in }
             let took = clock.now - start
-            #expect(took < configuration.forceShutdownTimeout, "a shutdown waited out the force timeout: \(took)")
+            #expect(
+                took < configuration.forceShutdownTimeout, "a shutdown waited out the force timeout: \(took)")
         }
     }
 
