@@ -111,6 +111,9 @@ enum BinaryFastDecode {
         let count = try input.length(at: offset + 1, path())
         let end = try input.end(ofValueAt: offset, path())
         let raw = UnsafeRawBufferPointer(rebasing: input.bytes[(offset + 5)..<end])
+        // An empty array is the shared empty storage, which `unsafeUninitializedCapacity` would
+        // write its count into, from every thread that decodes one (a race the sanitizer reports).
+        guard count > 0 else { return [] }
         return [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
             UnsafeMutableRawBufferPointer(buffer).copyMemory(from: raw)
             initialized = count
