@@ -539,31 +539,16 @@ public final class WorkerPool: Service, Sendable {
         nextJobID.wrappingAdd(1, ordering: .relaxed).oldValue
     }
 
-    /// Queues an encoded task; `completion` is called exactly once, on any thread.
-    /// - Returns: `false` when the queue is full and `whenFull` is ``WhenFull/wait``: the job was
-    ///   not taken and `completion` will not be called; wait for room and enqueue it again.
-    @discardableResult
-    package func enqueue(
-        id: UInt64, kind: Frame.Kind = .run, task: EncodedTask, timeout: Duration?,
-        whenFull: WhenFull = .fail,
-        completion: @escaping Job.Completion
-    ) -> Bool {
-        let outcome = enqueueJob(
-            id: id, kind: kind, task: task, timeout: timeout, whenFull: whenFull, claimingReplies: false,
-            finish: .call(completion))
-        if case .notTaken = outcome { return false }
-        return true
-    }
-
-    /// Queues an encoded run of a task, as ``enqueue(id:kind:task:timeout:whenFull:completion:)``,
-    /// failing at once when the queue is full. For the inlinable paths that specialize in the
-    /// caller.
+    /// Queues an encoded run of a task, failing at once when the queue is full; `completion` is
+    /// called exactly once, on any thread. For the inlinable paths that specialize in the caller.
     @usableFromInline
     package func enqueueRun(
         id: UInt64, task: EncodedTask, timeout: Duration?,
         completion: @escaping @Sendable (Result<[UInt8], TaskError>) -> Void
     ) {
-        enqueue(id: id, task: task, timeout: timeout, completion: completion)
+        _ = enqueueJob(
+            id: id, kind: .run, task: task, timeout: timeout, whenFull: .fail, claimingReplies: false,
+            finish: .call(completion))
     }
 
     /// What ``enqueueJob(id:kind:task:timeout:whenFull:claimingReplies:finish:)`` did.
@@ -576,9 +561,9 @@ public final class WorkerPool: Service, Sendable {
         case claimed(WorkerProcess, generation: UInt64)
     }
 
-    /// Queues an encoded task, as ``enqueue(id:kind:task:timeout:whenFull:completion:)``, whose
-    /// outcome goes to `finish`; with `claimingReplies`, a job sent at once to an idle worker comes
-    /// with that worker's reply pipe.
+    /// Queues an encoded task whose outcome goes to `finish`, exactly once and on any thread,
+    /// unless the job was not taken (``Enqueued/notTaken``); with `claimingReplies`, a job sent at
+    /// once to an idle worker comes with that worker's reply pipe.
     private func enqueueJob(
         id: UInt64, kind: Frame.Kind, task: EncodedTask, timeout: Duration?, whenFull: WhenFull,
         claimingReplies: Bool, finish: Job.Finish

@@ -38,14 +38,6 @@ package struct PayloadReader {
         return string
     }
 
-    package mutating func readOptionalInt() throws(ProtocolError) -> Int? {
-        switch try read(UInt8.self) {
-        case 0: return nil
-        case 1: return Int(truncatingIfNeeded: try read(Int64.self))
-        case let flag: throw ProtocolError(.malformedPayload("optional flag \(flag)"))
-        }
-    }
-
     /// Reads a UInt32 length and returns that many bytes as a slice of the payload.
     package mutating func readSlice() throws(ProtocolError) -> ArraySlice<UInt8> {
         let count = Int(try read(UInt32.self))

@@ -20,15 +20,6 @@ package struct PayloadWriter {
         }
     }
 
-    package mutating func write(optional value: Int?) {
-        if let value {
-            write(UInt8(1))
-            write(Int64(value))
-        } else {
-            write(UInt8(0))
-        }
-    }
-
     /// The bytes written, moved out: appending to them does not copy them first.
     package consuming func finish() -> [UInt8] {
         bytes

@@ -20,13 +20,6 @@ package struct RunRequest: Sendable, Equatable {
         self.input = input
     }
 
-    package func frame(id: UInt64) -> Frame {
-        var writer = PayloadWriter(capacity: 8 + name.utf8.count + input.count)
-        writer.write(name)
-        writer.writeRemainder(input)
-        return Frame(kind: .run, id: id, payload: writer.bytes)
-    }
-
     /// The input of a run payload whose name is `name` (UTF-8); nil when it names another task or
     /// is too short to tell.
     package static func input(of payload: [UInt8], ifNamed name: [UInt8]) -> ArraySlice<UInt8>? {
