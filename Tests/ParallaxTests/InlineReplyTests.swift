@@ -205,11 +205,12 @@ struct InlineReplyTests {
             #expect(samples.count == 100)
             let answer = try await pool.submit(Echo(3))
             #expect(answer == 3)
-            // A busy worker is not pinged: its pipe belongs to its task's answer.
-            let sleeper = Task { try await pool.submit(Sleep(milliseconds: 300)) }
-            try await Task.sleep(for: .milliseconds(100))
+            // A busy worker is not pinged: its pipe belongs to its task's answer. `go` sends the
+            // task to the idle worker before it returns, so the worker holds it from here on.
+            let sleeper = WaitGroup(of: Int.self, isolation: .process(pool))
+            try sleeper.go(Sleep(milliseconds: 1_000))
             #expect(pool.pingRoundTrips(10) == nil)
-            #expect(try await sleeper.value == 300)
+            #expect(await sleeper.wait()[0].value == 1_000)
             #expect(pool.pingRoundTrips(10)?.count == 10)
         }
     }

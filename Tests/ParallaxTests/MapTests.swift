@@ -118,7 +118,8 @@ struct MapTests {
             let start = clock.now
             let echoed = try await pool.submit(Echo(1))
             #expect(echoed == 1)
-            #expect(clock.now - start < .milliseconds(500))
+            // Under a sanitizer a bound on the clock measures the sanitizer.
+            if !Sanitizer.isActive { #expect(clock.now - start < .milliseconds(500)) }
         }
     }
 

@@ -208,7 +208,10 @@ struct WaitGroupProcessTests {
 
             #expect(results.allSatisfy { $0.value == Spin.work(iterations) })
             let speedup = serial / parallel
-            #expect(speedup > 1.3, "serial \(serial), parallel \(parallel), speed-up \(speedup)")
+            // Under a sanitizer a bound on the clock measures the sanitizer.
+            if !Sanitizer.isActive {
+                #expect(speedup > 1.3, "serial \(serial), parallel \(parallel), speed-up \(speedup)")
+            }
         }
     }
 
@@ -282,7 +285,7 @@ struct WaitGroupProcessTests {
             for _ in 0..<50 { try group.go(Sleep(milliseconds: 1_000), timeout: .milliseconds(50)) }
             let spawning = clock.now - start
             // Fifty one-second tasks on one worker: `go` only queued them.
-            #expect(spawning < .milliseconds(500), "50 go calls took \(spawning)")
+            if !Sanitizer.isActive { #expect(spawning < .milliseconds(500), "50 go calls took \(spawning)") }
             group.cancelAll()
             let results = await group.wait()
             #expect(results.count == 50)
