@@ -21,7 +21,6 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -94,8 +93,6 @@ int cpx_pidfd_send_signal(int pidfd, int signal) {
 
 
 int cpx_kill_group(pid_t group, int signal) { return kill(-group, signal); }
-
-int cpx_lower_thread_priority(void) { return setpriority(PRIO_PROCESS, (id_t)gettid(), 19); }
 
 int cpx_kill_own_group(int signal) {
     if (getpgrp() != getpid()) {

@@ -40,10 +40,6 @@ int cpx_pidfd_open(pid_t pid);
 /// Sends `signal` through a pidfd, which cannot hit a recycled pid. Returns 0 or -1 with errno set.
 int cpx_pidfd_send_signal(int pidfd, int signal);
 
-/// Gives the calling thread the lowest priority (nice 19): for work that may wait while other
-/// threads need the cores. 0 or -1 with errno set.
-int cpx_lower_thread_priority(void);
-
 /// Sends `signal` to every process of the process group `group`. 0 or -1 with errno set.
 int cpx_kill_group(pid_t group, int signal);
 

@@ -140,7 +140,6 @@ package final class WorkerProcess: Sendable {
             // the search of /proc for what the worker started slows a process that starts at the
             // same time. What the worker started dies, then the worker is reaped.
             _ = self.reapingAllowed.wait(timeout: .now() + Self.reapingDelayLimit.timeInterval)
-            _ = cpx_lower_thread_priority()
             io.reap(ended)
             self.reaped.set()
         }
