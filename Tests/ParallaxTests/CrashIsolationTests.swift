@@ -46,7 +46,7 @@ struct CrashIsolationTests {
 
             let error = try #require(results[1].error)
             #expect(error.kind == .crashed)
-            #expect(error.type == "Parallax.WorkerCrash")
+            #expect(error.reason == .workerCrashed)
             if !Sanitizer.isActive {  // a sanitizer's runtime ends a trapping process its own way
                 #expect(error.termination == expected.termination)
                 #expect(error.message.contains(expected.termination.description))
@@ -105,6 +105,7 @@ struct CrashIsolationTests {
             let results = await group.wait()
             let error = try #require(results[0].error)
             #expect(error.kind == .timedOut)
+            #expect(error.reason == .timedOut)
             #expect(error.message.contains("timeout"))
             #expect(results[1].value == 2)
         }
@@ -125,6 +126,7 @@ struct CrashIsolationTests {
         try await TestPool.with(workers: 1) { pool in
             let error = await #expect(throws: TaskError.self) { try await pool.submit(CorruptChannel()) }
             #expect(error?.kind == .protocolViolation)
+            #expect(error?.reason == .protocolViolation)
             let echoed = try await pool.submit(Echo(9))
             #expect(echoed == 9)
         }

@@ -175,7 +175,8 @@ struct InlineReplyTests {
             }
             let error = await #expect(throws: TaskError.self) { try await caller.value }
             #expect(error?.kind == .cancelled)
-            #expect(error?.message.contains("before it ran") == true)
+            #expect(error?.reason == .cancelled)
+            #expect(error?.message.contains("before it started") == true)
         }
     }
 

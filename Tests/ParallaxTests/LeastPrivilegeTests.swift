@@ -128,7 +128,7 @@ import Testing
         #expect(reply.id == 1)
         let error = try WireCodec.decode(TaskError.self, from: reply.payload)
         #expect(error.kind == .rejected)
-        #expect(error.type == "Parallax.UnregisteredTask")
+        #expect(error.reason == .unregisteredTask)
         #expect(error.message.contains("no.such.task"))
 
         // The worker is still serving: a registered task runs.

@@ -85,9 +85,10 @@ struct MapTests {
 
     @Test func badInputsAreRefusedBeforeAnythingRuns() async throws {
         try await TestPool.with(workers: 1) { pool in
-            await #expect(throws: CaptureError.self) {
+            let unencodable = await #expect(throws: SpawnError.self) {
                 try await pool.map([LiveResource(descriptor: 1)], TestTasks.liveResource)
             }
+            #expect(unencodable?.code == .unencodableInput)
             let unknown = TaskFunction("not.registered") { (x: Int) in x }
             await #expect(throws: SpawnError.self) { try await pool.map([1], unknown) }
         }

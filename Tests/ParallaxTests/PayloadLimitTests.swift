@@ -52,7 +52,7 @@ struct PayloadLimitTests {
                 try await pool.submit(Text(length: 200_000, seed: 1))
             }
             #expect(error?.kind == .rejected)
-            #expect(error?.type == "Parallax.PayloadTooLarge")
+            #expect(error?.reason == .payloadTooLarge)
             #expect(error?.message.contains("encodes to 2000") == true, "\(error?.message ?? "")")
             #expect(error?.message.contains("\(Self.limit) bytes") == true, "\(error?.message ?? "")")
             #expect(error?.workerPID == worker)
@@ -69,7 +69,7 @@ struct PayloadLimitTests {
             // the three, twice as long, cannot cross together; the last one's can.
             let results = try await pool.map(inputs, TestTasks.padded, chunkSize: 4)
             #expect(
-                results.prefix(3).allSatisfy { $0.error?.type == "Parallax.PayloadTooLarge" }, "\(results)")
+                results.prefix(3).allSatisfy { $0.error?.reason == .payloadTooLarge }, "\(results)")
             #expect(results[3].value == inputs[3] + inputs[3])
         }
     }

@@ -22,7 +22,7 @@ struct ResourceLimitTests {
         try await Self.pool(ResourceLimits(memoryBytes: 128 << 20)) { pool in
             let error = await #expect(throws: TaskError.self) { try await pool.submit(Fill(megabytes: 400)) }
             #expect(error?.kind == .crashed)
-            #expect(error?.type == "Parallax.WorkerOutOfMemory")
+            #expect(error?.reason == .outOfMemory)
             #expect(
                 error?.message.contains("ran out of memory (limit 128 MiB)") == true,
                 "\(error?.message ?? "")")
@@ -36,7 +36,7 @@ struct ResourceLimitTests {
             let error = await #expect(throws: TaskError.self) {
                 try await pool.submit(Spin(iterations: 50_000_000_000))
             }
-            #expect(error?.type == "Parallax.WorkerCPULimit")
+            #expect(error?.reason == .cpuLimitExceeded)
             #expect(error?.termination == .signaled(SIGXCPU))
             let echoed = try await pool.submit(Echo(3))
             #expect(echoed == 3)

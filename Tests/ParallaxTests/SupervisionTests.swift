@@ -179,7 +179,7 @@ struct SupervisionTests {
             for await event in pool.events where event.kind == .gaveUp { sawGiveUp = true }
             #expect(sawGiveUp)
             let refused = await #expect(throws: TaskError.self) { try await pool.submit(Echo(1)) }
-            #expect(refused?.type == "Parallax.PoolFailed")
+            #expect(refused?.reason == .poolFailed)
             try await group.waitForAll()
         }
     }
@@ -227,7 +227,7 @@ struct SupervisionTests {
             await #expect(throws: TaskError.self) { try await pool.submit(Crash(.exit3)) }
             for await event in pool.events where event.kind == .gaveUp { break }
             let refused = await #expect(throws: TaskError.self) { try await pool.submit(Echo(1)) }
-            #expect(refused?.type == "Parallax.PoolFailed")
+            #expect(refused?.reason == .poolFailed)
             try await group.waitForAll()
         }
     }

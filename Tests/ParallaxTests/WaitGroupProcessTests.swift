@@ -87,14 +87,17 @@ struct WaitGroupProcessTests {
         #expect(BumpProcessCounter.counter.load(ordering: .relaxed) == before)
     }
 
-    @Test func anInputWithNoWireFormIsACaptureErrorAtGo() async throws {
+    @Test func anInputWithNoWireFormIsASpawnErrorAtGo() async throws {
         try await TestPool.with(workers: 1) { pool in
             let group = WaitGroup(of: Int.self, isolation: .process(pool))
-            #expect(throws: CaptureError.self) {
+            let resource = #expect(throws: SpawnError.self) {
                 try group.go(UseResource(resource: LiveResource(descriptor: 1)))
             }
+            #expect(resource?.code == .unencodableInput)
+            #expect(resource?.underlying != nil)
             let doubles = WaitGroup(of: Double.self, isolation: .process(pool))
-            let error = #expect(throws: CaptureError.self) { try doubles.go(Scale(factor: .nan)) }
+            let error = #expect(throws: SpawnError.self) { try doubles.go(Scale(factor: .nan)) }
+            #expect(error?.code == .unencodableInput)
             #expect(error?.taskName == Scale.taskName)
             #expect(group.count == 0 && doubles.count == 0)
             #expect(await group.wait().isEmpty)
@@ -106,6 +109,7 @@ struct WaitGroupProcessTests {
             let group = WaitGroup(of: Int.self, isolation: .process(pool))
             let error = #expect(throws: SpawnError.self) { try group.go(Unregistered()) }
             #expect(error?.code == .unregisteredTask)
+            #expect(error?.taskName == Unregistered.taskName)
             #expect(error?.message.contains("Unregistered") == true)
             let unknown = TaskFunction("nobody.registered.this") { (x: Int) in x }
             #expect(throws: SpawnError.self) { try group.go(unknown, 1) }
@@ -244,7 +248,7 @@ struct WaitGroupProcessTests {
             try group.go(NotANumber())
             let results = await group.wait()
             let error = try #require(results[0].error)
-            #expect(error.type == "Parallax.ResultEncodingError")
+            #expect(error.reason == .resultNotEncodable)
             #expect(error.message.contains("cannot be encoded"))
             #expect(error.message.contains("no wire form"))
             let doubled = try await pool.submit(Scale(factor: 2))

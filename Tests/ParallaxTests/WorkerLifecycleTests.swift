@@ -84,7 +84,7 @@ struct WorkerLifecycleTests {
         pool.shutdown()
         let late = await #expect(throws: TaskError.self) { try await pool.submit(Echo(1)) }
         #expect(late?.kind == .rejected)
-        #expect(late?.type == "Parallax.PoolShuttingDown")
+        #expect(late?.reason == .poolShuttingDown)
         try await pool.run()  // starts no worker and returns
     }
 
@@ -185,12 +185,12 @@ struct WorkerLifecycleTests {
             try group.go(Echo(3))  // a WaitGroup never blocks: this slot gets the overflow
             let overflow = await #expect(throws: TaskError.self) { try await pool.submit(Echo(4)) }
             #expect(overflow?.kind == .rejected)
-            #expect(overflow?.type == "Parallax.MailboxFull")
+            #expect(overflow?.reason == .mailboxFull)
             let waited = try await pool.submit(Echo(5), whenFull: .wait)
             #expect(waited == 5)
             let results = await group.wait()
             #expect(results.prefix(3).map(\.value) == [300, 1, 2])
-            #expect(results[3].error?.type == "Parallax.MailboxFull")
+            #expect(results[3].error?.reason == .mailboxFull)
         }
     }
 

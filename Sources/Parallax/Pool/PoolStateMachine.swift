@@ -175,12 +175,12 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
     // MARK: Submitting
 
     package mutating func submit(_ job: Job) -> SubmitAction {
-        if let failure { return .reject(job, Self.failedError(job, failure)) }
+        if let failure { return .reject(job, TaskError.poolFailed(task: job.name, failure)) }
         guard lifecycle == .running else {
-            return .reject(job, Self.shuttingDownError(job))
+            return .reject(job, TaskError.shuttingDown(task: job.name))
         }
         if let failure = unavailable {
-            return .reject(job, Self.unavailableError(job, failure))
+            return .reject(job, TaskError.noWorkerAvailable(task: job.name, failure))
         }
         if let slot = leastLoadedSlot() {
             return .send(assign(job, to: slot))
@@ -497,31 +497,5 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         return Send(
             job: job, handle: slots[slot].handle!, slot: slot, generation: generation,
             startsRunning: startsRunning, start: slots[slot].starts)
-    }
-
-    static func shuttingDownError(_ job: Job) -> TaskError {
-        TaskError(
-            kind: .rejected, type: "Parallax.PoolShuttingDown",
-            message: "task '\(job.name)' was not run: the worker pool is shutting down")
-    }
-
-    static func overflowError(_ job: Job, limit: Int) -> TaskError {
-        TaskError(
-            kind: .rejected, type: "Parallax.MailboxFull",
-            message: "task '\(job.name)' was not queued: \(limit) tasks already wait for a worker")
-    }
-
-    static func failedError(_ job: Job, _ failure: TaskError) -> TaskError {
-        TaskError(
-            kind: .rejected, type: "Parallax.PoolFailed",
-            message: "task '\(job.name)' was not run: the worker pool gave up (\(failure.message))",
-            trace: failure.trace)
-    }
-
-    static func unavailableError(_ job: Job, _ failure: TaskError) -> TaskError {
-        TaskError(
-            kind: .rejected, type: "Parallax.NoWorkerAvailable",
-            message: "task '\(job.name)' was not run: no worker could start (\(failure.message))",
-            trace: failure.trace)
     }
 }

@@ -29,7 +29,8 @@ extension WorkerPool {
         ///
         /// An input over it fails at the call site (`submit`, `go`, `map` throw ``SpawnError`` with
         /// code ``SpawnError/Code/payloadTooLarge``; nothing is sent). An output over it fails the
-        /// task with a ``TaskError/Kind/rejected`` error of type `Parallax.PayloadTooLarge` that
+        /// task with a ``TaskError/Kind/rejected`` error with reason
+        /// ``TaskError/Reason/payloadTooLarge`` that
         /// names the size and the limit, and the worker goes on. The worker learns the limit when
         /// it starts; one that sends more anyway breaks the protocol and is replaced. At most
         /// 4 GiB less 10 bytes, what a frame's 32-bit length can count; 256 MiB by default.
@@ -50,7 +51,8 @@ extension WorkerPool {
         /// killed, the task reports ``TaskError/Kind/timedOut`` and a new worker starts.
         public var taskTimeout: Duration?
         /// How many tasks may wait for a worker. Past it a task is refused at once with a
-        /// ``TaskError/Kind/rejected`` error of type `Parallax.MailboxFull` (backpressure), or waits
+        /// ``TaskError/Kind/rejected`` error with reason ``TaskError/Reason/mailboxFull``
+        /// (backpressure), or waits
         /// for room when submitted with ``WorkerPool/WhenFull/wait``.
         public var mailboxLimit: Int
         /// Limits each worker sets on itself before it takes work.

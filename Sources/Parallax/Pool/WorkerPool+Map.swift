@@ -24,8 +24,8 @@ extension WorkerPool {
     ///     or the configuration's ``Configuration/taskTimeout``; on expiry the chunk's inputs fail as
     ///     timed out and its worker is replaced.
     /// - Returns: One result per input, in input order.
-    /// - Throws: ``SpawnError`` when the function is not registered, ``CaptureError`` when an input
-    ///   cannot be encoded; nothing runs then.
+    /// - Throws: ``SpawnError`` when the function is not registered or an input cannot be
+    ///   encoded; nothing runs then.
     @inlinable
     public func map<Input, Output>(
         _ inputs: some Sequence<Input>, _ function: TaskFunction<Input, Output>, chunkSize: Int = 1,
@@ -71,7 +71,7 @@ extension WorkerPool {
     ///   - limit: How many chunks are in the pool at once.
     ///   - timeout: The time limit of each chunk (of each input with the default `chunkSize` of 1).
     /// - Returns: One output per input, in input order.
-    /// - Throws: ``SpawnError`` or ``CaptureError`` before anything runs; the first ``TaskError``.
+    /// - Throws: ``SpawnError`` before anything runs; the first ``TaskError``.
     @inlinable
     public func mapValues<Input, Output>(
         _ inputs: some Sequence<Input>, _ function: TaskFunction<Input, Output>, chunkSize: Int = 1,
@@ -111,7 +111,7 @@ extension WorkerPool {
     ///   - limit: How many chunks are in the pool at once.
     ///   - timeout: The time limit of each chunk (of each input with the default `chunkSize` of 1).
     /// - Returns: The results in completion order, each with its input's index.
-    /// - Throws: ``SpawnError`` or ``CaptureError`` before anything runs.
+    /// - Throws: ``SpawnError`` before anything runs.
     @inlinable
     public func mapStream<Input, Output>(
         _ inputs: some Sequence<Input>, _ function: TaskFunction<Input, Output>, chunkSize: Int = 1,
@@ -192,8 +192,7 @@ extension WorkerPool {
     // over the inputs costs no generic metadata lookups.
     /// Encodes the inputs into chunks of at most `chunkSize` inputs and `payloadLimit` bytes: a
     /// chunk closes early before an input that would take it over the limit.
-    /// - Throws: ``CaptureError`` for an input that cannot be encoded, ``SpawnError`` for an input
-    ///   that alone is over the limit.
+    /// - Throws: ``SpawnError`` for an input that cannot be encoded or alone is over the limit.
     @inlinable
     static func encodeChunks<Input: Encodable>(
         _ inputs: some Sequence<Input>, name: String, chunkSize: Int, payloadLimit: Int
@@ -206,7 +205,7 @@ extension WorkerPool {
             do {
                 try writer.append(input)
             } catch {
-                throw CaptureError(taskName: name, underlying: error)
+                throw SpawnError.unencodableInput(name, error)
             }
             if writer.bytes.count > payloadLimit {
                 if count > 0 {
@@ -247,7 +246,8 @@ extension WorkerPool {
             do {
                 outcomes = try BatchPayload.Outcomes(payload, expected: chunk.count)
             } catch {
-                let failure = unreadableBatch(name, error)
+                let failure = TaskError.protocolViolation(
+                    "a worker answered a chunk of '\(name)' with an unreadable batch: \(error)")
                 for offset in 0..<chunk.count { body(offset, TaskResult(.failure(failure))) }
                 return
             }
@@ -260,7 +260,10 @@ extension WorkerPool {
                         let bytes = UnsafeRawBufferPointer(rebasing: raw[range])
                         body(offset, TaskResult(.success(try BinaryDecoder.decode(Output.self, from: bytes))))
                     } catch {
-                        body(offset, TaskResult(.failure(undecodableResult(name, Output.self, error))))
+                        body(
+                            offset,
+                            TaskResult(
+                                .failure(TaskError.resultNotDecodable(task: name, as: Output.self, error))))
                     }
                 case .failure(let error):
                     body(offset, TaskResult(.failure(error)))
@@ -269,18 +272,4 @@ extension WorkerPool {
         }
     }
 
-    @usableFromInline
-    static func unreadableBatch(_ name: String, _ error: ProtocolError) -> TaskError {
-        TaskError(
-            kind: .protocolViolation, type: "Parallax.ProtocolError",
-            message: "a worker answered a chunk of '\(name)' with an unreadable batch: \(error)")
-    }
-
-    @usableFromInline
-    static func undecodableResult(_ name: String, _ type: Any.Type, _ error: any Error) -> TaskError {
-        TaskError(
-            kind: .threw, type: "Parallax.ResultDecodingError",
-            message: "the result of '\(name)' could not be decoded as \(type): \(error)",
-            trace: String(reflecting: error))
-    }
 }

@@ -7,7 +7,8 @@ extension WorkerPool {
             self.waits = waits
         }
 
-        /// Fail at once with a ``TaskError/Kind/rejected`` error of type `Parallax.MailboxFull`:
+        /// Fail at once with a ``TaskError/Kind/rejected`` error with reason
+        /// ``TaskError/Reason/mailboxFull``:
         /// the caller learns that the pool is saturated. The default.
         public static let fail = WhenFull(waits: false)
 

@@ -195,7 +195,7 @@ public final class WorkerPool: Service, Sendable {
                     ? "the pool takes no more tasks and runs the queued ones"
                     : "the pool takes no more tasks; \(rejected.count) queued tasks were rejected"))
         for job in rejected {
-            job.complete(.failure(PoolStateMachine<WorkerProcess>.shuttingDownError(job)))
+            job.complete(.failure(TaskError.shuttingDown(task: job.name)))
         }
         wakeRoomWaiters()  // they find the pool closed
     }
@@ -245,8 +245,8 @@ public final class WorkerPool: Service, Sendable {
     ///     once (the default) or wait for room.
     ///   - retry: Whether a failed task runs again; never by default.
     /// - Returns: The task's output.
-    /// - Throws: ``SpawnError`` for an unregistered task, ``CaptureError`` for an input that
-    ///   cannot be encoded, ``TaskError`` when the task fails or the mailbox is full.
+    /// - Throws: ``SpawnError`` for an unregistered task or an input that cannot be encoded or is
+    ///   over the payload limit, ``TaskError`` when the task fails or the mailbox is full.
     public func submit<Task: WorkerTask>(
         _ task: Task, timeout: Duration? = nil, whenFull: WhenFull = .fail, retry: RetryPolicy = .never
     ) async throws -> Task.Output {
@@ -264,7 +264,7 @@ public final class WorkerPool: Service, Sendable {
     ///   - whenFull: What to do when the mailbox is full: fail at once (the default) or wait.
     ///   - retry: Whether a failed call runs again; never by default.
     /// - Returns: The function's output.
-    /// - Throws: ``SpawnError``, ``CaptureError`` or ``TaskError``, as for
+    /// - Throws: ``SpawnError`` or ``TaskError``, as for
     ///   ``submit(_:timeout:whenFull:retry:)-(Task,_,_,_)``.
     public func submit<Input, Output>(
         _ function: TaskFunction<Input, Output>, _ input: Input, timeout: Duration? = nil,
@@ -307,7 +307,7 @@ public final class WorkerPool: Service, Sendable {
         return await withTaskCancellationHandler {
             while true {
                 // A caller cancelled before its job is known to the pool cancels it here.
-                if Task.isCancelled { return .failure(Self.cancelledError(name: task.name, running: false)) }
+                if Task.isCancelled { return .failure(TaskError.cancelled(task: task.name)) }
                 let enqueued = enqueueJob(
                     id: id, kind: kind, task: task, timeout: timeout, whenFull: whenFull,
                     claimingReplies: waitsInline, finish: .deliver(answer))
@@ -455,14 +455,14 @@ public final class WorkerPool: Service, Sendable {
     }
 
     /// Checks a task against the registry and snapshots its input.
-    /// - Throws: ``SpawnError`` or ``CaptureError``.
+    /// - Throws: ``SpawnError``.
     @usableFromInline
     package func encode<Task: WorkerTask>(_ task: Task) throws -> EncodedTask {
         try encode(name: Task.taskName, task)
     }
 
     /// Checks a function against the registry and snapshots its input.
-    /// - Throws: ``SpawnError`` or ``CaptureError``.
+    /// - Throws: ``SpawnError``.
     @usableFromInline
     package func encode<Input, Output>(_ function: TaskFunction<Input, Output>, _ input: Input) throws
         -> EncodedTask
@@ -476,7 +476,7 @@ public final class WorkerPool: Service, Sendable {
         do {
             payload = try RunRequest.payload(name: name, input: input)
         } catch {
-            throw CaptureError(taskName: name, underlying: error)
+            throw SpawnError.unencodableInput(name, error)
         }
         try checkPayloadSize(payload.count, name: name)
         return EncodedTask(name: name, payload: payload)
@@ -495,21 +495,13 @@ public final class WorkerPool: Service, Sendable {
         throws(SpawnError)
     {
         guard count > limit else { return }
-        throw SpawnError(
-            code: .payloadTooLarge,
-            message: "the input of '\(name)' encodes to \(count) bytes"
-                + (inputs > 1 ? " in a chunk of \(inputs) inputs" : "")
-                + ", over the pool's payload limit of \(limit) bytes (Configuration.maximumPayloadSize)")
+        throw SpawnError.payloadTooLarge(name, count: count, limit: limit, inputs: inputs)
     }
 
     @usableFromInline
     package func checkRegistered(_ name: String) throws(SpawnError) {
         guard tasks.contains(name) else {
-            throw SpawnError(
-                code: .unregisteredTask,
-                message:
-                    "no task named '\(name)' is registered; add it to the TaskRegistry of the pool and its workers"
-            )
+            throw SpawnError.unregisteredTask(name)
         }
     }
 
@@ -526,10 +518,7 @@ public final class WorkerPool: Service, Sendable {
         do {
             return try WireCodec.decode(Output.self, from: bytes)
         } catch {
-            throw TaskError(
-                kind: .threw, type: "Parallax.ResultDecodingError",
-                message: "the result of '\(name)' could not be decoded as \(Output.self): \(error)",
-                trace: String(reflecting: error))
+            throw TaskError.resultNotDecodable(task: name, as: Output.self, error)
         }
     }
 
@@ -593,7 +582,7 @@ public final class WorkerPool: Service, Sendable {
             guard !whenFull.isWait else { return .notTaken }
             job.complete(
                 .failure(
-                    PoolStateMachine<WorkerProcess>.overflowError(job, limit: configuration.mailboxLimit)))
+                    TaskError.mailboxFull(task: job.name, limit: configuration.mailboxLimit)))
         case .reject(let job, let error): job.complete(.failure(error))
         }
         return .taken
@@ -615,10 +604,10 @@ public final class WorkerPool: Service, Sendable {
         }
         switch action {
         case .removedFromQueue(let job):
-            job.complete(.failure(Self.cancelledError(job, running: false)))
+            job.complete(.failure(TaskError.cancelled(task: job.name)))
             wakeRoomWaiters()
         case .cancelRunning(let job, let process, let generation):
-            job.complete(.failure(Self.cancelledError(job, running: true)))
+            job.complete(.failure(TaskError.cancelled(task: job.name, running: true)))
             flush(process)
             Delay.after(configuration.stopGracePeriod) { [self] in
                 guard
@@ -633,7 +622,7 @@ public final class WorkerPool: Service, Sendable {
                 stuck.signal(SIGKILL)
             }
         case .skip(let job, let process):
-            job.complete(.failure(Self.cancelledError(job, running: false)))
+            job.complete(.failure(TaskError.cancelled(task: job.name)))
             flush(process)
         case .none:
             break
@@ -723,11 +712,7 @@ public final class WorkerPool: Service, Sendable {
             metadata: ["parallax.task": "\(job.name)", "parallax.worker.pid": "\(process.pid)"])
         job.complete(
             .failure(
-                TaskError(
-                    kind: .timedOut, type: "Parallax.TaskTimeout",
-                    message:
-                        "task '\(job.name)' ran past its timeout of \(timeout); worker pid \(process.pid) was stopped",
-                    workerPID: process.pid)))
+                TaskError.timedOut(task: job.name, after: timeout, workerPID: process.pid)))
         // SIGTERM first, for a worker that cleans up; SIGKILL after the grace period. Through the
         // pidfd, a signal after the worker exited reaches nothing.
         process.signal(SIGTERM)
@@ -843,7 +828,7 @@ public final class WorkerPool: Service, Sendable {
                     $0.workerFailedToStart(slot: slot, generation: generation, error: failure)
                 }
                 for job in rejected {
-                    job.complete(.failure(PoolStateMachine<WorkerProcess>.unavailableError(job, failure)))
+                    job.complete(.failure(TaskError.noWorkerAvailable(task: job.name, failure)))
                 }
                 logger.error(
                     "worker failed to start",
@@ -852,7 +837,7 @@ public final class WorkerPool: Service, Sendable {
                         "parallax.worker.failures": "\(failuresInARow)",
                     ])
                 emit(Event(.workerStartFailed, slot: slot, pid: failure.workerPID, message: failure.message))
-                if failure.type == TaskRegistry.mismatchType {
+                if failure.reason == .registryMismatch {
                     giveUp(failure.message, code: .registryMismatch)
                     break
                 }
@@ -871,14 +856,12 @@ public final class WorkerPool: Service, Sendable {
                 giveUp(
                     "a worker failed and the supervision strategy is stopAll", code: .workerFailed)
             case .ignore:
-                let ignored = TaskError(
-                    kind: .rejected, type: "Parallax.WorkerNotRestarted",
-                    message: "a worker failed and the supervision strategy is ignore")
+                let ignored = TaskError.workerNotRestarted
                 let rejected = state.withLock {
                     $0.workerFailedToStart(slot: slot, generation: generation, error: ignored)
                 }
                 for job in rejected {
-                    job.complete(.failure(PoolStateMachine<WorkerProcess>.unavailableError(job, ignored)))
+                    job.complete(.failure(TaskError.noWorkerAvailable(task: job.name, ignored)))
                 }
                 if !rejected.isEmpty || state.withLock({ $0.unavailable != nil }) {
                     giveUp("every worker failed and the supervision strategy is ignore", code: .workerFailed)
@@ -914,7 +897,7 @@ public final class WorkerPool: Service, Sendable {
 
     /// Stops the pool on its own: its workers failed in a way its supervision does not repair.
     private func giveUp(_ reason: String, code: WorkerPoolError.Code) {
-        let failure = TaskError(kind: .rejected, type: "Parallax.PoolFailed", message: reason)
+        let failure = TaskError.poolFailed(reason)
         let rejected = state.withLock { machine -> [Job] in
             guard machine.failure == nil else { return [] }
             return machine.fail(failure)
@@ -923,7 +906,7 @@ public final class WorkerPool: Service, Sendable {
         logger.critical("worker pool gave up", metadata: ["parallax.error": "\(reason)"])
         emit(Event(.gaveUp, message: reason))
         for job in rejected {
-            job.complete(.failure(PoolStateMachine<WorkerProcess>.failedError(job, failure)))
+            job.complete(.failure(TaskError.poolFailed(task: job.name, failure)))
         }
         shutdown()
     }
@@ -974,14 +957,12 @@ public final class WorkerPool: Service, Sendable {
                 },
                 onExit: { [services] report in
                     services.workerEnded(slot: slot, generation: generation)
-                    startup.deliver(.failed(Self.startFailure(report)))
+                    startup.deliver(.failed(TaskError.workerStartFailed(report)))
                     exit.deliver(report)
                 })
         } catch {
             return .startFailed(
-                TaskError(
-                    kind: .rejected, type: "Parallax.SpawnFailure",
-                    message: "could not start a worker: \(error)"))
+                TaskError.spawnFailed(error))
         }
         spawned(process)
         // A shutdown that closed the other channels before this worker was known closes this one.
@@ -995,11 +976,7 @@ public final class WorkerPool: Service, Sendable {
                 process.signal(SIGKILL)
                 _ = await exit.wait()
                 return .startFailed(
-                    TaskError(
-                        kind: .rejected, type: TaskRegistry.mismatchType,
-                        message: "worker pid \(process.pid) serves a different task registry than the pool; "
-                            + "build the same TaskRegistry in the parent and the worker",
-                        workerPID: process.pid))
+                    TaskError.registryMismatch(workerPID: process.pid))
             }
             logger.debug("worker ready", metadata: ["parallax.worker.pid": "\(process.pid)"])
             workerDidStart()
@@ -1029,13 +1006,14 @@ public final class WorkerPool: Service, Sendable {
         let (retired, answered) = (exited.retired, exited.answered)
         deliver(exited.sends)
         for job in exited.rejected {
-            job.complete(.failure(PoolStateMachine<WorkerProcess>.shuttingDownError(job)))
+            job.complete(.failure(TaskError.shuttingDown(task: job.name)))
         }
         if let violation = exited.violation, report.protocolError == nil {
             report.protocolError = ProtocolError(.unexpectedFrame(violation))
         }
         if let job = exited.job {
-            let error = Self.crashError(job: job, report: report, limits: configuration.resourceLimits)
+            let error = TaskError.crashed(
+                task: job.name, report: report, limits: configuration.resourceLimits)
             logger.info(
                 "worker crashed while running a task",
                 metadata: [
@@ -1078,14 +1056,12 @@ public final class WorkerPool: Service, Sendable {
             } catch {
                 startup.deliver(
                     .failed(
-                        TaskError(
-                            kind: .protocolViolation, type: "Parallax.ProtocolError", message: "\(error)")))
+                        TaskError.protocolViolation("\(error)")))
             }
         case .bootstrapFailed:
             let error =
                 (try? WireCodec.decode(TaskError.self, from: frame.payload))
-                ?? TaskError(
-                    kind: .threw, type: "Parallax.BootstrapFailure", message: "the worker bootstrap failed")
+                ?? TaskError.bootstrapFailed
             var failure = error
             failure.message = "worker bootstrap failed: \(error.type): \(error.message)"
             startup.deliver(.failed(failure))
@@ -1115,11 +1091,8 @@ public final class WorkerPool: Service, Sendable {
                     } else {
                         let error =
                             (try? WireCodec.decode(TaskError.self, from: frame.payload))
-                            ?? TaskError(
-                                kind: .protocolViolation, type: "Parallax.ProtocolError",
-                                message:
-                                    "the worker sent a failure of task '\(job.name)' that could not be decoded"
-                            )
+                            ?? TaskError.protocolViolation(
+                                "the worker sent a failure of task '\(job.name)' that could not be decoded")
                         job.complete(.failure(error))
                     }
                 }
@@ -1194,16 +1167,12 @@ public final class WorkerPool: Service, Sendable {
         if await !drained.wait(timeout: configuration.gracefulShutdownTimeout) {
             let (queued, abandoned) = state.withLock { ($0.stopDraining(), $0.abandonRunningJobs()) }
             for job in queued {
-                job.complete(.failure(PoolStateMachine<WorkerProcess>.shuttingDownError(job)))
+                job.complete(.failure(TaskError.shuttingDown(task: job.name)))
             }
             for job in abandoned {
                 job.complete(
                     .failure(
-                        TaskError(
-                            kind: .cancelled, type: "Parallax.PoolShuttingDown",
-                            message:
-                                "task '\(job.name)' did not finish within the pool's graceful shutdown timeout"
-                        )))
+                        TaskError.abandonedAtShutdown(task: job.name)))
             }
         }
         // Closing a channel ends its worker; one that lingers gets SIGTERM, then SIGKILL.
@@ -1216,55 +1185,6 @@ public final class WorkerPool: Service, Sendable {
         for process in state.withLock({ $0.handles }) { process.signal(SIGKILL) }
     }
 
-    // MARK: Errors
-
-    private static func startFailure(_ report: ExitReport) -> TaskError {
-        TaskError(
-            kind: .crashed, type: "Parallax.WorkerStartFailure",
-            message: "worker pid \(report.pid) ended before its handshake with \(report.termination)"
-                + (report.crashMessage.map { ": \($0)" } ?? ""),
-            trace: report.stderrTail.joined(separator: "\n"), termination: report.termination,
-            workerPID: report.pid)
-    }
-
-    static func crashError(job: Job, report: ExitReport, limits: ResourceLimits = .none) -> TaskError {
-        let trace = report.stderrTail.joined(separator: "\n")
-        if let protocolError = report.protocolError {
-            return TaskError(
-                kind: .protocolViolation, type: "Parallax.ProtocolError",
-                message:
-                    "worker pid \(report.pid) broke the channel protocol while running '\(job.name)': \(protocolError)",
-                trace: trace, termination: report.termination, workerPID: report.pid)
-        }
-        var type = "Parallax.WorkerCrash"
-        var message =
-            "worker pid \(report.pid) crashed with \(report.termination) while running '\(job.name)'"
-        if let memory = limits.memoryBytes, report.crashMessage?.contains("failed to allocate") == true {
-            type = "Parallax.WorkerOutOfMemory"
-            message =
-                "worker pid \(report.pid) ran out of memory (limit \(memory >> 20) MiB) while running '\(job.name)'"
-        } else if let cpu = limits.cpuSeconds, report.termination == .signaled(SIGXCPU) {
-            type = "Parallax.WorkerCPULimit"
-            message =
-                "worker pid \(report.pid) used up its CPU time limit (\(cpu) s) while running '\(job.name)'"
-        }
-        if let reason = report.crashMessage { message += ": \(reason)" }
-        return TaskError(
-            kind: .crashed, type: type, message: message, trace: trace, termination: report.termination,
-            workerPID: report.pid)
-    }
-
-    static func cancelledError(_ job: Job, running: Bool) -> TaskError {
-        cancelledError(name: job.name, running: running)
-    }
-
-    static func cancelledError(name: String, running: Bool) -> TaskError {
-        TaskError(
-            kind: .cancelled, type: "Swift.CancellationError",
-            message: running
-                ? "task '\(name)' was cancelled while running; its worker was stopped"
-                : "task '\(name)' was cancelled before it ran")
-    }
 }
 
 /// The sends caused by the frames of one read of a worker's channel, written when the read's frames

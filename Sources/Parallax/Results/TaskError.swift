@@ -60,7 +60,7 @@ public struct TaskError: Error, Sendable, Hashable, Codable, CustomStringConvert
     /// The kind of failure.
     public var kind: Kind
     /// The Swift type name of the error, such as `MyApp.ShardError`, or a name this library gives
-    /// to a failure that is not a thrown error, such as `Parallax.WorkerCrash`.
+    /// to a failure that is not a thrown error, such as `Parallax.WorkerCrash` (see ``reason``).
     public var type: String
     /// A message a person can act on.
     public var message: String

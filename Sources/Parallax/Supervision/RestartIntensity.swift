@@ -3,8 +3,9 @@
 ///
 /// A pool whose workers crash more often than this is broken (a bad deploy, a missing resource),
 /// and restarting them forever would only hide it. Past the limit the pool enters a failed state:
-/// queued and new tasks fail with a ``TaskError/Kind/rejected`` error of type
-/// `Parallax.PoolFailed`, a ``WorkerPool/Event/Kind/gaveUp`` event is sent, and ``WorkerPool/run()``
+/// queued and new tasks fail with a ``TaskError/Kind/rejected`` error with reason
+/// ``TaskError/Reason/poolFailed``, a ``WorkerPool/Event/Kind/gaveUp`` event is sent, and
+/// ``WorkerPool/run()``
 /// throws ``WorkerPoolError/Code/restartIntensityExceeded``.
 public struct RestartIntensity: Sendable, Hashable {
     /// The most restarts allowed within ``period``.

@@ -19,8 +19,9 @@ extension WaitGroup where Isolation == ProcessIsolation {
     ///   - task: The task.
     ///   - timeout: The task's time limit, or the pool's default.
     ///   - retry: Whether a failed task runs again; never by default.
-    /// - Throws: ``SpawnError`` when the task type is not registered; ``CaptureError`` when its
-    ///   input cannot be encoded. Nothing reaches a worker then, and ``count`` does not change.
+    /// - Throws: ``SpawnError`` when the task type is not registered, its input cannot be encoded
+    ///   or is over the payload limit. Nothing reaches a worker then, and ``count`` does not
+    ///   change.
     @inlinable public func go<Task: WorkerTask>(
         _ task: Task, timeout: Duration? = nil, retry: RetryPolicy = .never
     )
@@ -36,7 +37,7 @@ extension WaitGroup where Isolation == ProcessIsolation {
     ///   - input: Its input, encoded here.
     ///   - timeout: The task's time limit, or the pool's default.
     ///   - retry: Whether a failed call runs again; never by default.
-    /// - Throws: ``SpawnError`` or ``CaptureError``, as for ``go(_:timeout:retry:)-(Task,_,_)``.
+    /// - Throws: ``SpawnError``, as for ``go(_:timeout:retry:)-(Task,_,_)``.
     @inlinable public func go<Input>(
         _ function: TaskFunction<Input, Value>, _ input: Input, timeout: Duration? = nil,
         retry: RetryPolicy = .never

@@ -67,9 +67,7 @@ public final class WaitGroup<Value: Sendable, Isolation: TaskIsolation>: Sendabl
     public func cancelAll() {
         let cancelled = TaskResult<Value>(
             .failure(
-                TaskError(
-                    kind: .cancelled, type: "Swift.CancellationError",
-                    message: "the task was cancelled before it started")))
+                TaskError.cancelled()))
         let (cancellers, resume) = state.withLock { $0.cancelAll(cancelled) }
         for canceller in cancellers { canceller.cancel() }
         if !resume.isEmpty {

@@ -69,9 +69,6 @@ public struct TaskRegistry: Sendable {
     /// The registered names, sorted.
     public var names: [String] { handlers.keys.sorted() }
 
-    /// The type of the start failure of a worker that serves another registry than its pool's.
-    package static let mismatchType = "Parallax.RegistryMismatch"
-
     /// A 64-bit FNV-1a hash of the sorted names, exchanged in the worker handshake.
     package var fingerprint: UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -175,9 +172,7 @@ public struct TaskRegistry: Sendable {
     private static func encodingFailure(_ name: String, _ error: any Error, context: WorkerContext)
         -> TaskError
     {
-        TaskError(
-            kind: .threw, type: "Parallax.ResultEncodingError",
-            message: "the result of '\(name)' cannot be encoded: \(error)",
-            trace: "\(String(reflecting: error))\n\(where_(name, context))", workerPID: context.pid)
+        TaskError.resultNotEncodable(
+            task: name, error, location: where_(name, context), workerPID: context.pid)
     }
 }

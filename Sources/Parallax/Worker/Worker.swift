@@ -85,16 +85,7 @@ public enum Worker {
 
     /// Why a worker that serves `registries` cannot serve a pool whose registry is `wanted`.
     static func mismatch(_ registries: [TaskRegistry], _ wanted: UInt64) -> TaskError {
-        let served = registries.map { registry in
-            let names = registry.names
-            return "[" + names.prefix(4).joined(separator: ", ") + (names.count > 4 ? ", …" : "") + "]"
-        }
-        return TaskError(
-            kind: .rejected, type: TaskRegistry.mismatchType,
-            message: "worker pid \(getpid()) serves the task registries \(served.joined(separator: " "))"
-                + ", none of them the pool's (fingerprint \(String(wanted, radix: 16))); "
-                + "pass the pool's TaskRegistry to Worker.serveIfWorker",
-            workerPID: getpid())
+        TaskError.registryMismatch(served: registries.map(\.names), wanted: wanted, workerPID: getpid())
     }
 }
 
@@ -339,9 +330,7 @@ final class WorkerServer: Sendable {
             case .run(let frame):
                 if frame.kind == .runBatch { await runBatch(frame) } else { await run(frame) }
             case .skip(let frame):
-                let cancelled = TaskError(
-                    kind: .cancelled, type: "Swift.CancellationError",
-                    message: "the task was cancelled before it started", workerPID: pid)
+                let cancelled = TaskError.cancelled(workerPID: pid)
                 send(kind: .failure, id: frame.id, payload: (try? WireCodec.encode(cancelled)) ?? [])
             case .handOver:
                 drain()
@@ -415,12 +404,7 @@ final class WorkerServer: Sendable {
 
     /// The failure of an answer over the payload limit, which the parent would refuse.
     private func payloadTooLarge(_ what: String, _ count: Int) -> TaskError {
-        TaskError(
-            kind: .rejected, type: "Parallax.PayloadTooLarge",
-            message:
-                "\(what) encodes to \(count) bytes, over the pool's payload limit of \(payloadLimit) bytes "
-                + "(Configuration.maximumPayloadSize)",
-            workerPID: pid)
+        TaskError.payloadTooLarge(what, count: count, limit: payloadLimit, workerPID: pid)
     }
 
     private func context(for taskID: UInt64) -> WorkerContext {
@@ -433,10 +417,7 @@ final class WorkerServer: Sendable {
         _ name: String, _ handler: TaskRegistry.Handler?, _ input: ArraySlice<UInt8>, _ context: WorkerContext
     ) async -> Result<[UInt8], TaskError> {
         guard let handler else {
-            return .failure(
-                TaskError(
-                    kind: .rejected, type: "Parallax.UnregisteredTask",
-                    message: "this worker has no task named '\(name)'", workerPID: pid))
+            return .failure(TaskError.unregisteredTask(name, workerPID: pid))
         }
         return await handler(input, context).mapError { error in
             var error = error
@@ -461,9 +442,7 @@ final class WorkerServer: Sendable {
     private func applyResourceLimits() -> TaskError? {
         guard let value = getenv(WorkerLaunch.limitsVariable).map({ String(cString: $0) }) else { return nil }
         guard let limits = ResourceLimits(environmentValue: value) else {
-            return TaskError(
-                kind: .rejected, type: "Parallax.ResourceLimits",
-                message: "the worker could not read its resource limits '\(value)'", workerPID: pid)
+            return TaskError.resourceLimitsNotApplied("read its resource limits '\(value)'", workerPID: pid)
         }
         let requested: [(resource: Int32, name: String, value: Int?)] = [
             (Int32(RLIMIT_DATA.rawValue), "memory", limits.memoryBytes),
@@ -478,11 +457,8 @@ final class WorkerServer: Sendable {
                 limit.rlim_max = rlim_t(value + 1)
             }
             guard setrlimit(__rlimit_resource_t(UInt32(resource)), &limit) == 0 else {
-                return TaskError(
-                    kind: .rejected, type: "Parallax.ResourceLimits",
-                    message:
-                        "the worker could not limit its \(name) to \(value): \(String(cString: strerror(errno)))",
-                    workerPID: pid)
+                return TaskError.resourceLimitsNotApplied(
+                    "limit its \(name) to \(value): \(String(cString: strerror(errno)))", workerPID: pid)
             }
         }
         return nil
@@ -495,14 +471,10 @@ final class WorkerServer: Sendable {
             return nil
         }
         func failure(_ what: String) -> TaskError {
-            TaskError(
-                kind: .rejected, type: "Parallax.Privileges",
-                message: "the worker could not \(what): \(String(cString: strerror(errno)))", workerPID: pid)
+            TaskError.privilegesNotDropped("\(what): \(String(cString: strerror(errno)))", workerPID: pid)
         }
         guard let privileges = WorkerPrivileges(environmentValue: value) else {
-            return TaskError(
-                kind: .rejected, type: "Parallax.Privileges",
-                message: "the worker could not read its privileges '\(value)'", workerPID: pid)
+            return TaskError.privilegesNotDropped("read its privileges '\(value)'", workerPID: pid)
         }
         // Group before user: once the user is not root, the group can no longer change.
         if let group = privileges.groupID {
