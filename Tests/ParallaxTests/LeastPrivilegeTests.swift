@@ -109,15 +109,13 @@ import Testing
 
     @Test func aWorkerRunsOnlyRegisteredNamesAndAnswersOthersWithATypedError() async throws {
         // The parent's own checks never send an unknown name; this plays a parent that does.
-        let (frames, continuation) = AsyncStream.makeStream(of: Frame.self)
-        let (exits, exited) = AsyncStream.makeStream(of: ExitReport.self)
+        let stream = FrameStream()
         let launch = WorkerExecutable.path(TestPool.workerPath).launch(environment: [:])
         let worker = try WorkerProcess(
             launch: launch, slot: 0, maximumPayloadSize: 1 << 20,
             logger: Logger(label: "parallax.test") { _ in SwiftLogNoOpLogHandler() },
-            onFrame: { continuation.yield($0) },
-            onExit: { exited.yield($0) })
-        var replies = frames.makeAsyncIterator()
+            delegate: stream)
+        var replies = stream.frames.makeAsyncIterator()
         let hello = try #require(await replies.next())
         #expect(hello.kind == .hello)
 
@@ -139,7 +137,7 @@ import Testing
         #expect(answer.kind == .result)
         #expect(try WireCodec.decode(Int.self, from: answer.payload) == 3)
         worker.closeRequests()
-        var ends = exits.makeAsyncIterator()
+        var ends = stream.exits.makeAsyncIterator()
         let report = try #require(await ends.next())
         #expect(report.termination == .exited(0))
     }

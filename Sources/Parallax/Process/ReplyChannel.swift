@@ -33,8 +33,7 @@ package final class ReplyChannel: @unchecked Sendable {
     private let wakeOpen = Locked<Bool>(true)
     private let pid: Int32
     private let logger: Logger
-    private let onFrame: @Sendable (Frame) -> Void
-    private let onReadEnd: @Sendable () -> Void
+    private let delegate: any WorkerProcessDelegate
     private let reader = Atomic<UInt8>(Reader.ioThread.rawValue)
     /// Whether callers may claim the pipe: only when the I/O thread learns of the worker's end
     /// without reading the pipe (a pidfd).
@@ -55,7 +54,7 @@ package final class ReplyChannel: @unchecked Sendable {
     /// - Throws: ``FileDescriptorIO/SystemError`` when the eventfd cannot be created.
     init(
         descriptor: Int32, pid: Int32, maximumPayloadSize: Int, lends: Bool, logger: Logger,
-        onFrame: @escaping @Sendable (Frame) -> Void, onReadEnd: @escaping @Sendable () -> Void
+        delegate: any WorkerProcessDelegate
     ) throws(FileDescriptorIO.SystemError) {
         let wake = cpx_eventfd()
         guard wake >= 0 else { throw FileDescriptorIO.SystemError("eventfd", errno: errno) }
@@ -64,8 +63,7 @@ package final class ReplyChannel: @unchecked Sendable {
         self.pid = pid
         self.lends = lends
         self.logger = logger
-        self.onFrame = onFrame
-        self.onReadEnd = onReadEnd
+        self.delegate = delegate
         self.decoder = FrameDecoder(maximumPayloadSize: maximumPayloadSize)
         self.buffer = .allocate(byteCount: 256 * 1024, alignment: 16)
     }
@@ -76,8 +74,8 @@ package final class ReplyChannel: @unchecked Sendable {
 
     // MARK: Reading, by whoever reads
 
-    /// Reads once, hands every complete frame to `onFrame`, then calls `onReadEnd`. Only the
-    /// current reader calls this.
+    /// Reads once, hands every complete frame to the delegate, then tells it the read ended.
+    /// Only the current reader calls this.
     func readOnce() {
         let count = (try? FileDescriptorIO.read(descriptor, into: buffer)) ?? 0
         guard count > 0 else {
@@ -89,7 +87,7 @@ package final class ReplyChannel: @unchecked Sendable {
         }
         decoder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
         do {
-            while let frame = try decoder.next() { onFrame(frame) }
+            while let frame = try decoder.next() { delegate.received(frame) }
         } catch {
             protocolError = error
             hasEnded = true
@@ -98,7 +96,7 @@ package final class ReplyChannel: @unchecked Sendable {
             kill(pid, SIGKILL)  // not reaped yet: the I/O thread reaps only once it reads again
         }
         // Last: for the I/O thread, it may hand the pipe on (``releaseFromIOThread()``).
-        onReadEnd()
+        delegate.readEnded()
     }
 
     // MARK: The I/O thread

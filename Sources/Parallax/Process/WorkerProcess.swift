@@ -11,8 +11,9 @@ package import Logging
 /// A worker process owns four pipes: requests (parent to worker, fd 3 in the worker), replies
 /// (worker to parent, fd 4), stdout and stderr. One I/O thread per worker polls both output
 /// streams, logging their lines and keeping the stderr tail, and reads the replies whenever no
-/// caller does (see ``replies``): it decodes frames and hands them to `onFrame`. When the reply
-/// pipe closes it drains the output streams (bounded), reaps the process and calls `onExit` once.
+/// caller does (see ``replies``): it decodes frames and hands them to the ``WorkerProcessDelegate``.
+/// When the reply pipe closes it drains the output streams (bounded), tells the delegate the
+/// process exited, and reaps it.
 /// The process is signalled through a pidfd, so a signal can never reach a recycled pid.
 package final class WorkerProcess: Sendable {
     package let pid: Int32
@@ -26,7 +27,7 @@ package final class WorkerProcess: Sendable {
     /// The reply pipe, read by the I/O thread or by a caller waiting for its answer.
     package let replies: ReplyChannel
     /// Set once the process ended, everything it started was killed, and it was reaped: after
-    /// `onExit` and ``allowReaping()``.
+    /// ``WorkerProcessDelegate/exited(_:)`` and ``allowReaping()``.
     package let reaped = Latch()
     /// Signalled by ``allowReaping()``.
     private let reapingAllowed = DispatchSemaphore(value: 0)
@@ -52,16 +53,11 @@ package final class WorkerProcess: Sendable {
     ///   - heldJobs: How many jobs the pool sends the worker at most at once.
     ///   - maximumPayloadSize: The largest payload accepted from the worker.
     ///   - logger: Receives the worker's output lines.
-    ///   - onFrame: Called for every frame the worker sends, on the thread that reads the pipe.
-    ///   - onReadEnd: Called after the frames of one read, on the thread that read them.
-    ///   - onExit: Called once on the I/O thread after the process ended, before it is reaped
-    ///     (see ``reaped``).
+    ///   - delegate: Hears every frame the worker sends and its end.
     /// - Throws: ``FileDescriptorIO/SystemError`` when pipes or the process cannot be created.
     package init(
         launch: WorkerLaunch, slot: Int, heldJobs: Int = 1, maximumPayloadSize: Int, logger: Logger,
-        onFrame: @escaping @Sendable (Frame) -> Void,
-        onReadEnd: @escaping @Sendable () -> Void = {},
-        onExit: @escaping @Sendable (ExitReport) -> Void
+        delegate: any WorkerProcessDelegate
     ) throws(FileDescriptorIO.SystemError) {
         let requests = try FileDescriptorIO.makePipe()
         var opened = [requests.read, requests.write]
@@ -109,7 +105,7 @@ package final class WorkerProcess: Sendable {
             self.replies = try ReplyChannel(
                 descriptor: replies.read, pid: pid, maximumPayloadSize: maximumPayloadSize,
                 lends: exitFD >= 0,
-                logger: logger, onFrame: onFrame, onReadEnd: onReadEnd)
+                logger: logger, delegate: delegate)
         } catch {
             for fd in [requests.write, replies.read, output.read, errors.read, pidFD, exitFD] where fd >= 0 {
                 FileDescriptorIO.close(fd)
@@ -135,7 +131,7 @@ package final class WorkerProcess: Sendable {
             // Ended: its descriptors go now, not when the last reference to this object does
             // (a pending timer may hold one long after the pool stopped).
             self.releaseDescriptors()
-            onExit(report)
+            delegate.exited(report)
             // After the report and once a replacement is ready (``allowReaping()``), bounded:
             // the search of /proc for what the worker started slows a process that starts at the
             // same time. What the worker started dies, then the worker is reaped.

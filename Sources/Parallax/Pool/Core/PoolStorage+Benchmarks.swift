@@ -1,0 +1,50 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Benchmark support, outside the path of a task: the raw floor of a worker's channel for
+/// `parallax bench`.
+extension PoolStorage {
+    /// Round trips of ping frames through the idle worker of `slot`, each timed: the raw floor of
+    /// the channel, with the processes and threads of a task's round trip. This thread writes the
+    /// ping and blocks reading the pong, which the worker's reader thread answers without a task.
+    /// Nothing else may use the pool meanwhile. Nil when the worker is busy or gone, or when its
+    /// I/O thread does not let go of the pipe (a worker without a pidfd).
+    func pingRoundTrips(_ count: Int, slot: Int) -> [Duration]? {
+        enum Claim {
+            case claimed(WorkerProcess, UInt64)
+            case busy
+            /// Idle, but the I/O thread still holds the pipe: it lets go at the end of the read
+            /// that answered the worker's last task, which may be just after that answer arrived.
+            case stillHeld
+        }
+        var attempts = 0
+        var claim = Claim.stillHeld
+        while case .stillHeld = claim, attempts < 10_000 {
+            attempts += 1
+            claim = state.withLock { machine -> Claim in
+                guard machine.slots[slot].isReady, machine.slots[slot].sent.isEmpty,
+                    let process = machine.slots[slot].handle
+                else { return .busy }
+                guard process.replies.claim() else { return .stillHeld }
+                return .claimed(process, machine.slots[slot].generation)
+            }
+            if case .stillHeld = claim { sched_yield() }
+        }
+        guard case .claimed(let process, let generation) = claim else { return nil }
+        let clock = ContinuousClock()
+        let payload = [UInt8](repeating: 7, count: 8)
+        var samples: [Duration] = []
+        samples.reserveCapacity(count)
+        for _ in 0..<count {
+            let id = makeJobID()
+            let start = clock.now
+            guard process.writeNow(kind: .ping, id: id, payload: payload),
+                process.replies.readPong(id: id, count: Frame.headerSize + payload.count)
+            else { break }
+            samples.append(clock.now - start)
+        }
+        giveBackReplies(of: process, generation: generation)
+        return samples.count == count ? samples : nil
+    }
+}

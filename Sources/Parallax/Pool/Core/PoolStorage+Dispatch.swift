@@ -1,0 +1,114 @@
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Writing the frames the state machine assigned, the timeouts of the tasks that start, and
+/// recycling a worker that grew too large.
+extension PoolStorage {
+    /// Queues the run frames of `sends` on their workers, and makes sure each worker's replies are
+    /// read. Called inside the state lock, so every worker receives its frames in the order the
+    /// state machine assigned the jobs.
+    static func post(_ sends: [PoolStateMachine<WorkerProcess>.Send]) {
+        for send in sends { post(send) }
+    }
+
+    /// Queues the run frame of one send, as ``post(_:)-([Send])``, without an array.
+    static func post(_ send: PoolStateMachine<WorkerProcess>.Send) {
+        send.handle.enqueue(kind: send.job.kind, id: send.job.id, payload: send.job.payload)
+        send.handle.replies.ensureReader()
+    }
+
+    /// Starts the timeouts of the jobs of `sends` that start running, then writes the frames
+    /// queued for their workers: a deadline is set before its job can be answered. The deadline
+    /// of a job whose frame could not be written fires harmlessly; the job went elsewhere.
+    func deliver(_ sends: [PoolStateMachine<WorkerProcess>.Send]) {
+        guard sends.count > 1 else {
+            if let send = sends.first { deliver(send) }
+            return
+        }
+        wakeRoomWaiters()  // the sends may have come from the queue
+        for send in sends where send.startsRunning {
+            startTimeout(of: send.job, slot: send.slot, generation: send.generation, start: send.start)
+        }
+        var seen: Set<ObjectIdentifier> = []
+        for send in sends where seen.insert(ObjectIdentifier(send.handle)).inserted {
+            flush(send.handle)
+        }
+    }
+
+    /// Delivers one send, as ``deliver(_:)-([Send])``, without an array or a set.
+    func deliver(_ send: PoolStateMachine<WorkerProcess>.Send) {
+        wakeRoomWaiters()  // the send may have come from the queue
+        if send.startsRunning {
+            startTimeout(of: send.job, slot: send.slot, generation: send.generation, start: send.start)
+        }
+        flush(send.handle)
+    }
+
+    /// Writes the queued frames of `process`. A job whose frame could not be written never
+    /// reached its worker, which is gone: it goes to another worker. Returns those jobs' ids.
+    @discardableResult
+    func flush(_ process: WorkerProcess) -> [UInt64] {
+        let unsent = process.flush()
+        for id in unsent {
+            logger.debug(
+                "could not send to worker, requeueing",
+                metadata: ["parallax.worker.pid": "\(process.pid)"])
+            let retry = state.withLock { machine in
+                let sends = machine.sendFailed(slot: process.slot, jobID: id)
+                Self.post(sends)
+                return sends
+            }
+            deliver(retry)
+        }
+        return unsent
+    }
+
+    // MARK: Timeouts
+
+    /// Starts the timeout of a job that starts running in its worker: the `start`-th job of the
+    /// slot's process `generation`.
+    func startTimeout(of job: Job, slot: Int, generation: UInt64, start: UInt64) {
+        guard let timeout = job.timeout else { return }
+        hooks.beforeArming?(job.id)
+        deadlines.set(
+            slot: slot,
+            SlotDeadlines.Entry(
+                deadline: .now + timeout, jobID: job.id, generation: generation, start: start,
+                timeout: timeout))
+        hooks.afterArming?(job.id)
+    }
+
+    /// Fails a job that ran past its timeout and stops its worker: SIGTERM first, for a worker
+    /// that cleans up; SIGKILL after the grace period.
+    func expire(jobID: UInt64, generation: UInt64, timeout: Duration) {
+        guard let (job, process) = state.withLock({ $0.timeoutExpired(jobID: jobID, generation: generation) })
+        else { return }
+        logger.info(
+            "task timed out, stopping its worker",
+            metadata: ["parallax.task": "\(job.name)", "parallax.worker.pid": "\(process.pid)"])
+        job.complete(.failure(TaskError.timedOut(task: job.name, after: timeout, workerPID: process.pid)))
+        // Through the pidfd, a signal after the worker exited reaches nothing.
+        process.signal(SIGTERM)
+        Delay.after(configuration.stopGracePeriod) { process.signal(SIGKILL) }
+    }
+
+    // MARK: Recycling
+
+    /// Replaces the worker of `slot` once it is idle when its resident memory exceeds `ceiling`.
+    func recycleIfLarge(slot: Int, generation: UInt64, ceiling: Int) {
+        guard
+            let process = state.withLock({
+                $0.slots[slot].generation == generation ? $0.slots[slot].handle : nil
+            }),
+            let resident = ProcessMemory.residentBytes(of: process.pid), resident > ceiling
+        else { return }
+        logger.info(
+            "recycling a worker above the memory ceiling",
+            metadata: ["parallax.worker.pid": "\(process.pid)", "parallax.worker.rss": "\(resident)"])
+        state.withLock { $0.retire(slot: slot, generation: generation) }?.closeRequests()
+    }
+}

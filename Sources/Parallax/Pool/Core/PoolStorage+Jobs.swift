@@ -1,0 +1,198 @@
+import CoreMetrics
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Submitting a job, waiting for its answer, cancelling it, and waiting for room in the queue.
+extension PoolStorage {
+    /// A fresh job id.
+    func makeJobID() -> UInt64 {
+        nextJobID.wrappingAdd(1, ordering: .relaxed).oldValue
+    }
+
+    /// Runs an encoded task and waits for its answer, again while `retry` says so; cancelling the
+    /// caller cancels the task.
+    func answer(
+        _ task: WorkerPool.EncodedTask, kind: Frame.Kind, timeout: Duration?, whenFull: WorkerPool.WhenFull,
+        retry: RetryPolicy
+    ) async -> Result<[UInt8], TaskError> {
+        var attempt = 1
+        while true {
+            let result = await answerOnce(task, kind: kind, timeout: timeout, whenFull: whenFull)
+            guard case .failure(let error) = result, retry.retries(error, after: attempt), !Task.isCancelled
+            else {
+                return result
+            }
+            attempt += 1
+        }
+    }
+
+    private func answerOnce(
+        _ task: WorkerPool.EncodedTask, kind: Frame.Kind, timeout: Duration?, whenFull: WorkerPool.WhenFull
+    ) async -> Result<[UInt8], TaskError> {
+        let answer = OneShot<Result<[UInt8], TaskError>>()
+        let id = makeJobID()
+        let waitsInline = inline.shouldWait()
+        return await withTaskCancellationHandler {
+            while true {
+                // A caller cancelled before its job is known to the pool cancels it here.
+                if Task.isCancelled { return .failure(TaskError.cancelled(task: task.name)) }
+                let enqueued = enqueueJob(
+                    id: id, kind: kind, task: task, timeout: timeout, whenFull: whenFull,
+                    claimingReplies: waitsInline, finish: .deliver(answer))
+                // The cancellation handler may have run before the job was known.
+                if Task.isCancelled { cancel(jobID: id) }
+                switch enqueued {
+                case .taken:
+                    return await answer.wait()
+                case .claimed(let process, let generation):
+                    let value = inline.read(from: process, into: answer) {
+                        giveBackReplies(of: process, generation: generation)
+                    }
+                    if let value { return value }
+                    return await answer.wait()
+                case .notTaken:
+                    await waitForRoom()
+                }
+            }
+        } onCancel: {
+            self.cancel(jobID: id)
+            self.wakeRoomWaiters()
+        }
+    }
+
+    /// Gives back the reply pipe of `process`, claimed by this thread: to nobody when the worker
+    /// holds no job, otherwise to its I/O thread. Under the state lock, where that is known.
+    func giveBackReplies(of process: WorkerProcess, generation: UInt64) {
+        state.withLock { machine in
+            let slot = process.slot
+            let idle = machine.slots[slot].generation == generation && machine.slots[slot].sent.isEmpty
+            process.replies.giveBack(othersPending: !idle)
+        }
+    }
+
+    /// Queues an encoded run of a task, failing at once when the queue is full; `completion` is
+    /// called exactly once, on any thread.
+    func enqueueRun(
+        id: UInt64, task: WorkerPool.EncodedTask, timeout: Duration?,
+        completion: @escaping @Sendable (Result<[UInt8], TaskError>) -> Void
+    ) {
+        _ = enqueueJob(
+            id: id, kind: .run, task: task, timeout: timeout, whenFull: .fail, claimingReplies: false,
+            finish: .call(completion))
+    }
+
+    /// What ``enqueueJob(id:kind:task:timeout:whenFull:claimingReplies:finish:)`` did.
+    private enum Enqueued {
+        /// The queue is full and the caller waits for room: the job's outcome is never delivered.
+        case notTaken
+        case taken
+        /// Taken and sent to an idle worker, whose reply pipe the caller now reads (see
+        /// ``ReplyChannel``) and must give back.
+        case claimed(WorkerProcess, generation: UInt64)
+    }
+
+    /// Queues an encoded task whose outcome goes to `finish`, exactly once and on any thread,
+    /// unless the job was not taken (``Enqueued/notTaken``); with `claimingReplies`, a job sent at
+    /// once to an idle worker comes with that worker's reply pipe.
+    private func enqueueJob(
+        id: UInt64, kind: Frame.Kind, task: WorkerPool.EncodedTask, timeout: Duration?,
+        whenFull: WorkerPool.WhenFull, claimingReplies: Bool, finish: Job.Finish
+    ) -> Enqueued {
+        let job = Job(
+            id: id, kind: kind, name: task.name, payload: task.payload,
+            timeout: timeout ?? configuration.taskTimeout, finish: metrics.timing(finish))
+        let (action, claimed, queued, running) = state.withLock { machine in
+            let action = machine.submit(job)
+            var claimed = false
+            if case .send(let send) = action {
+                // Claimed before the frame is posted, which otherwise hands the pipe to the I/O thread.
+                claimed = claimingReplies && send.startsRunning && send.handle.replies.claim()
+                Self.post(send)
+            }
+            return (action, claimed, machine.queuedCount, machine.inFlightCount)
+        }
+        metrics.load(queued: queued, inFlight: running)
+        switch action {
+        case .send(let send):
+            metrics.submitted.increment()
+            deliver(send)
+            if claimed { return .claimed(send.handle, generation: send.generation) }
+        case .queued:
+            metrics.submitted.increment()
+        case .full(let job):
+            guard !whenFull.isWait else { return .notTaken }
+            job.complete(.failure(TaskError.mailboxFull(task: job.name, limit: configuration.mailboxLimit)))
+        case .reject(let job, let error): job.complete(.failure(error))
+        }
+        return .taken
+    }
+
+    /// Cancels a job: a queued job never runs; a job sent ahead is skipped; a running job is
+    /// cancelled in its worker, which is killed if it has not answered within the grace period.
+    func cancel(jobID: UInt64) {
+        let action = state.withLock { machine in
+            let action = machine.cancel(jobID: jobID)
+            switch action {
+            case .skip(let job, let process), .cancelRunning(let job, let process, _):
+                process.enqueue(kind: .cancel, id: job.id, payload: [])
+            case .removedFromQueue, .none:
+                break
+            }
+            return action
+        }
+        switch action {
+        case .removedFromQueue(let job):
+            job.complete(.failure(TaskError.cancelled(task: job.name)))
+            wakeRoomWaiters()
+        case .cancelRunning(let job, let process, let generation):
+            job.complete(.failure(TaskError.cancelled(task: job.name, running: true)))
+            flush(process)
+            Delay.after(configuration.stopGracePeriod) { [self] in
+                guard
+                    let stuck = state.withLock({ $0.cancelGraceExpired(jobID: jobID, generation: generation) }
+                    )
+                else {
+                    return
+                }
+                logger.info(
+                    "a cancelled task did not stop within the grace period; killing its worker",
+                    metadata: ["parallax.worker.pid": "\(stuck.pid)", "parallax.task": "\(job.name)"])
+                stuck.signal(SIGKILL)
+            }
+        case .skip(let job, let process):
+            job.complete(.failure(TaskError.cancelled(task: job.name)))
+            flush(process)
+        case .none:
+            break
+        }
+        checkDrained()
+    }
+
+    // MARK: Backpressure
+
+    /// Suspends until the queue may have room: a job left it, or the pool stopped taking jobs.
+    private func waitForRoom() async {
+        let signal = OneShot<Void>()
+        roomWaiters.withLock { $0.append(signal) }
+        roomWaiterCount.add(1, ordering: .relaxed)
+        // Checked after registering, so that room made in between is not missed.
+        let hasRoom = state.withLock { $0.queuedCount < $0.queueLimit || $0.lifecycle != .running }
+        if hasRoom || Task.isCancelled { signal.deliver(()) }
+        await signal.wait()
+    }
+
+    /// Wakes the submitters waiting for room; each tries again.
+    func wakeRoomWaiters() {
+        guard roomWaiterCount.load(ordering: .relaxed) > 0 else { return }
+        let waiters = roomWaiters.withLock { waiters in
+            defer { waiters.removeAll() }
+            return waiters
+        }
+        roomWaiterCount.subtract(waiters.count, ordering: .relaxed)
+        for waiter in waiters { waiter.deliver(()) }
+    }
+}

@@ -1,0 +1,33 @@
+/// What tests and `parallax bench` may ask a running pool, beyond its public API.
+extension WorkerPool {
+    /// What every slot is doing now; see ``workers``.
+    var slotStatuses: [PoolStateMachine<WorkerProcess>.SlotStatus] {
+        storage.state.withLock { $0.slotStatuses }
+    }
+
+    /// How many calls from worker code to the parent's services are running now.
+    package var runningServiceCalls: Int { storage.services.runningCount }
+
+    /// How many workers have completed their handshake since the pool started, replacements
+    /// included.
+    package var startedWorkerCount: Int { storage.started.withLock { $0.count } }
+
+    /// Waits until ``startedWorkerCount`` reaches `count`.
+    package func waitForStartedWorkers(_ count: Int) async {
+        await storage.waitForStartedWorkers(count)
+    }
+
+    /// How many callers waited for their answer on their own thread
+    /// (``Configuration/inlineReplyWait``): answered there, or gave up the wait.
+    package var inlineWaits: (answered: Int, missed: Int) { storage.inline.waits }
+
+    /// How many of the answers read on the caller's thread arrived while it polled
+    /// (``Configuration/inlineReplyPolling``), before it slept.
+    package var inlineAnswersWhilePolling: Int { storage.inline.answersWhilePolling }
+
+    /// Benchmark support: timed raw round trips of ping frames through the idle worker of `slot`
+    /// (see ``PoolStorage/pingRoundTrips(_:slot:)``). Nothing else may use the pool meanwhile.
+    package func pingRoundTrips(_ count: Int, slot: Int = 0) -> [Duration]? {
+        storage.pingRoundTrips(count, slot: slot)
+    }
+}

@@ -1,0 +1,34 @@
+/// The package interface through which ``WaitGroup`` and ``WorkerPool/map(_:_:chunkSize:timeout:)``
+/// hand encoded tasks to the pool.
+extension WorkerPool {
+    /// A fresh job id.
+    @usableFromInline
+    package func makeJobID() -> UInt64 {
+        storage.makeJobID()
+    }
+
+    /// Queues an encoded run of a task, failing at once when the queue is full; `completion` is
+    /// called exactly once, on any thread. For the inlinable paths that specialize in the caller.
+    @usableFromInline
+    package func enqueueRun(
+        id: UInt64, task: EncodedTask, timeout: Duration?,
+        completion: @escaping @Sendable (Result<[UInt8], TaskError>) -> Void
+    ) {
+        storage.enqueueRun(id: id, task: task, timeout: timeout, completion: completion)
+    }
+
+    /// Cancels a job: a queued job never runs; a job sent ahead is skipped; a running job is
+    /// cancelled in its worker, which is killed if it has not answered within the grace period.
+    @usableFromInline
+    package func cancel(jobID: UInt64) {
+        storage.cancel(jobID: jobID)
+    }
+
+    /// Runs an encoded task and waits for its answer; cancelling the caller cancels the task.
+    package func answer(
+        _ task: EncodedTask, kind: Frame.Kind = .run, timeout: Duration?, whenFull: WhenFull = .fail,
+        retry: RetryPolicy = .never
+    ) async -> Result<[UInt8], TaskError> {
+        await storage.answer(task, kind: kind, timeout: timeout, whenFull: whenFull, retry: retry)
+    }
+}
