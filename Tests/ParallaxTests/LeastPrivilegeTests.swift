@@ -119,7 +119,8 @@ import Testing
         let hello = try #require(await replies.next())
         #expect(hello.kind == .hello)
 
-        worker.enqueue(kind: .run, id: 1, payload: try RunRequest.payload(name: "no.such.task", input: 7))
+        worker.enqueue(
+            kind: .run, id: 1, payload: try RunRequest.payload(name: "no.such.task", input: 7), sequence: nil)
         _ = worker.flush()
         let reply = try #require(await replies.next())
         #expect(reply.kind == .failure)
@@ -131,7 +132,7 @@ import Testing
 
         // The worker is still serving: a registered task runs.
         let echo = try RunRequest.payload(name: Echo.taskName, input: Echo(3))
-        worker.enqueue(kind: .run, id: 2, payload: echo)
+        worker.enqueue(kind: .run, id: 2, payload: echo, sequence: nil)
         _ = worker.flush()
         let answer = try #require(await replies.next())
         #expect(answer.kind == .result)

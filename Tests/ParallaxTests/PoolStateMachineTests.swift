@@ -48,6 +48,26 @@ import Testing
         #expect(finished.sends.first?.startsRunning == true)
     }
 
+    @Test func theFramesOrderedForAWorkerAreNumberedPerProcess() throws {
+        var machine = Self.ready(1, depth: 2)
+        let first = try #require(Self.send(machine.submit(Self.job(1))))
+        let second = try #require(Self.send(machine.submit(Self.job(2))))
+        #expect([first.sequence, second.sequence] == [1, 2])
+        guard case .skip(_, _, let cancel) = machine.cancel(jobID: 2) else {
+            Issue.record("expected the job sent ahead to be skipped")
+            return
+        }
+        #expect(cancel == 3)
+        // A new process of the slot starts counting again.
+        _ = machine.workerExited(slot: 0, generation: first.generation)
+        let spawned = machine.workerSpawning(slot: 0)
+        let generation = try #require(spawned)
+        machine.workerSpawned(slot: 0, generation: generation, handle: "w0'")
+        _ = machine.workerStarted(slot: 0, generation: generation)
+        let next = try #require(Self.send(machine.submit(Self.job(3))))
+        #expect(next.sequence == 1)
+    }
+
     @Test func idleWorkersAreUsedBeforeAnyTaskQueues() {
         var machine = Self.ready(2)
         var handles: [String] = []
@@ -191,12 +211,13 @@ import Testing
             return
         }
         #expect(queued.id == 3 && machine.queuedCount == 0)
-        guard case .skip(let waiting, let skipHandle) = machine.cancel(jobID: 2) else {
+        guard case .skip(let waiting, let skipHandle, _) = machine.cancel(jobID: 2) else {
             Issue.record("expected the task sent ahead to be skipped")
             return
         }
         #expect(waiting.id == 2 && skipHandle == "w0")
-        guard case .cancelRunning(let running, let handle, let generation) = machine.cancel(jobID: 1) else {
+        guard case .cancelRunning(let running, let handle, let generation, _) = machine.cancel(jobID: 1)
+        else {
             Issue.record("expected the running task to be cancelled in its worker")
             return
         }
@@ -363,7 +384,7 @@ import Testing
         var machine = Self.ready(1)
         _ = machine.submit(Self.job(1))
         _ = machine.submit(Self.job(2))  // waits
-        guard case .cancelRunning(_, _, let generation) = machine.cancel(jobID: 1) else {
+        guard case .cancelRunning(_, _, let generation, _) = machine.cancel(jobID: 1) else {
             Issue.record("expected the running task to be cancelled in its worker")
             return
         }

@@ -188,16 +188,20 @@ package final class ReplyChannel: @unchecked Sendable {
     /// Gives the pipe back after a claim: to nobody when the worker holds no other job and no
     /// frame is half read, otherwise to the I/O thread. The pool calls this under its lock, where
     /// it knows what the worker holds.
-    package func giveBack(othersPending: Bool) {
+    /// - Returns: Whether the I/O thread must be woken (``wakeIOThread()``), which the pool does
+    ///   after its lock.
+    package func giveBack(othersPending: Bool) -> Bool {
         if othersPending || hasEnded || decoder.bufferedByteCount > 0 {
             reader.store(Reader.ioThread.rawValue, ordering: .releasing)
-            wakeIOThread()
+            return true
         } else {
             reader.store(Reader.nobody.rawValue, ordering: .releasing)
+            return false
         }
     }
 
-    private func wakeIOThread() {
+    /// Wakes the I/O thread, to read the pipe again.
+    package func wakeIOThread() {
         wakeOpen.withLock { open in
             if open { cpx_eventfd_signal(wakeDescriptor) }
         }

@@ -23,7 +23,7 @@ package final class WorkerProcess: Sendable {
     /// reaches it after that).
     private let handle: Locked<(pidFD: Int32, ended: Bool)>
     private let writer: Locked<WriterState>
-    private let outbox = Locked<[Frame]>([])
+    private let outbox = Locked(Outbox())
     /// The reply pipe, read by the I/O thread or by a caller waiting for its answer.
     package let replies: ReplyChannel
     /// Set once the process ended, everything it started was killed, and it was reaped: after
@@ -175,11 +175,12 @@ package final class WorkerProcess: Sendable {
     /// by one, straight from their payloads.
     private static let batchLimit = 64 * 1024
 
-    /// Queues a frame for ``flush()``. The pool queues frames while it holds its own lock, so the
-    /// worker receives them in the order the pool assigned them, whichever thread flushes.
-    package func enqueue(kind: Frame.Kind, id: UInt64, payload: [UInt8]) {
+    /// Queues a frame for ``flush()``. A frame the pool's state machine numbered (`sequence`) is
+    /// written only after every frame numbered before it (see ``Outbox``), so the worker receives
+    /// them in the order the machine assigned them, whichever thread queues or flushes them.
+    package func enqueue(kind: Frame.Kind, id: UInt64, payload: [UInt8], sequence: UInt64?) {
         let frame = Frame(kind: kind, id: id, payload: payload)
-        outbox.withLock { $0.append(frame) }
+        outbox.withLock { $0.add(frame, sequence: sequence) }
     }
 
     /// Writes every queued frame, in order.
@@ -189,7 +190,7 @@ package final class WorkerProcess: Sendable {
         writer.withLock { writer in
             var unsent: [UInt64] = []
             while true {
-                outbox.withLock { swap(&$0, &writer.writing) }
+                outbox.withLock { $0.takeReady(into: &writer.writing) }
                 if writer.writing.isEmpty { return unsent }
                 defer { writer.writing.removeAll(keepingCapacity: true) }
                 let written = writer.isClosed || writer.isBroken ? 0 : write(&writer)

@@ -1,6 +1,10 @@
 /// The pool's bookkeeping as a pure state machine: which worker holds which jobs, what waits, and
-/// what to do next. It performs no I/O; ``WorkerPool`` holds it under a lock and carries out the
-/// actions it returns outside the lock.
+/// what to do next. It performs no I/O; ``PoolStorage`` holds it under a lock and carries out the
+/// actions it returns outside the lock. Its slots are private: the storage asks, it does not read.
+///
+/// Every frame the machine orders for a worker (a run, a cancel) carries a sequence number of that
+/// worker process, so that the worker receives the frames in the order the machine decided them,
+/// whichever thread writes them and whenever (see ``WorkerProcess/enqueue(kind:id:payload:sequence:)``).
 ///
 /// Each slot runs one worker process at a time, known by the slot's `generation`, so that late
 /// events from a process that was already replaced are ignored. A worker holds up to
@@ -13,7 +17,7 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         case draining
     }
 
-    package struct Slot: Sendable {
+    private struct Slot: Sendable {
         package var generation: UInt64 = 0
         package var handle: Handle?
         /// Whether the process completed its handshake and may be sent jobs.
@@ -38,6 +42,14 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         package var processes = 0
         /// The slot gets no process any more: the pool is stopping or stopped.
         package var isStopped = false
+        /// How many frames were ordered for the current process: numbers the next one.
+        package var frames: UInt64 = 0
+
+        /// Numbers the next frame ordered for the current process.
+        mutating func nextFrame() -> UInt64 {
+            frames &+= 1
+            return frames
+        }
     }
 
     /// What a slot is doing, for ``WorkerPool/workers``.
@@ -89,6 +101,8 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         package var startsRunning: Bool
         /// The slot's count of started jobs, this one included, when it starts running.
         package var start: UInt64
+        /// The run frame's place among the frames ordered for the process.
+        package var sequence: UInt64
     }
 
     /// A job that just started running, whose timeout starts now.
@@ -111,11 +125,13 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
     package enum CancelAction: Sendable {
         /// The job was still queued: it never runs.
         case removedFromQueue(Job)
-        /// The job was running: answer it, ask its worker to cancel it, and stop the worker if it
-        /// has not answered within the grace period (``cancelGraceExpired(jobID:generation:)``).
-        case cancelRunning(Job, Handle, generation: UInt64)
-        /// The job was sent but has not started: answer it and tell the worker to skip it.
-        case skip(Job, Handle)
+        /// The job was running: answer it, send its worker the cancel frame numbered `sequence`,
+        /// and stop the worker if it has not answered within the grace period
+        /// (``cancelGraceExpired(jobID:generation:)``).
+        case cancelRunning(Job, Handle, generation: UInt64, sequence: UInt64)
+        /// The job was sent but has not started: answer it and send the worker the cancel frame
+        /// numbered `sequence`, which makes it skip the job.
+        case skip(Job, Handle, sequence: UInt64)
         /// Already finished or unknown.
         case none
     }
@@ -132,7 +148,7 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         case violation(Handle)
     }
 
-    package private(set) var slots: [Slot]
+    private var slots: [Slot]
     package private(set) var lifecycle: Lifecycle = .running
     /// Why the pool stopped on its own (its workers failed too often), if it did.
     package private(set) var failure: TaskError?
@@ -194,8 +210,11 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         if let held = inFlight[jobID] {
             guard !held.answered, let handle = slots[held.slot].handle else { return .none }
             inFlight[jobID]?.answered = true
-            guard slots[held.slot].sent.first == jobID else { return .skip(held.job, handle) }
-            return .cancelRunning(held.job, handle, generation: held.generation)
+            let sequence = slots[held.slot].nextFrame()
+            guard slots[held.slot].sent.first == jobID else {
+                return .skip(held.job, handle, sequence: sequence)
+            }
+            return .cancelRunning(held.job, handle, generation: held.generation, sequence: sequence)
         }
         if let job = queue.removeAll(where: { $0.id == jobID }).first {
             return .removedFromQueue(job)
@@ -245,6 +264,7 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         slots[slot].generation &+= 1
         slots[slot].answered = 0
         slots[slot].isRetiring = false
+        slots[slot].frames = 0
         return slots[slot].generation
     }
 
@@ -385,9 +405,10 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         return exited
     }
 
-    /// Records that the process of `slot` broke the protocol; returns it, to be stopped.
-    package mutating func markViolation(slot: Int, _ reason: String) -> Handle? {
-        guard let handle = slots[slot].handle else { return nil }
+    /// Records that the process `generation` of `slot` broke the protocol; returns it, to be
+    /// stopped.
+    package mutating func markViolation(slot: Int, generation: UInt64, _ reason: String) -> Handle? {
+        guard slots[slot].generation == generation, let handle = slots[slot].handle else { return nil }
         slots[slot].violation = reason
         return handle
     }
@@ -443,6 +464,34 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
     /// Whether no job is waiting for an answer from a worker.
     package var isDrained: Bool { !inFlight.values.contains { !$0.answered } && queue.isEmpty }
 
+    /// Whether a shutdown began and no job waits for an answer any more.
+    package var shutdownIsDrained: Bool { lifecycle == .draining && isDrained }
+
+    /// Whether a submitter that waits for room should try again: the queue has room, or the pool
+    /// takes no jobs any more.
+    package var mayHaveRoom: Bool { queue.count < queueLimit || lifecycle != .running }
+
+    // MARK: Queries
+
+    /// The process `generation` of `slot`, while it is the slot's current one.
+    package func handle(slot: Int, generation: UInt64) -> Handle? {
+        slots[slot].generation == generation ? slots[slot].handle : nil
+    }
+
+    /// Whether the process `generation` of `slot` is current and holds no job: nobody needs to
+    /// read its replies.
+    package func holdsNoJob(slot: Int, generation: UInt64) -> Bool {
+        slots[slot].generation == generation && slots[slot].sent.isEmpty
+    }
+
+    /// The process of `slot` and its generation when it is ready and holds no job.
+    package func idleProcess(slot: Int) -> (Handle, generation: UInt64)? {
+        guard slots[slot].isReady, slots[slot].sent.isEmpty, let handle = slots[slot].handle else {
+            return nil
+        }
+        return (handle, slots[slot].generation)
+    }
+
     /// The handles of every running process.
     package var handles: [Handle] { slots.compactMap(\.handle) }
 
@@ -496,6 +545,6 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         inFlight[job.id] = InFlight(job: job, slot: slot, generation: generation, answered: false)
         return Send(
             job: job, handle: slots[slot].handle!, slot: slot, generation: generation,
-            startsRunning: startsRunning, start: slots[slot].starts)
+            startsRunning: startsRunning, start: slots[slot].starts, sequence: slots[slot].nextFrame())
     }
 }

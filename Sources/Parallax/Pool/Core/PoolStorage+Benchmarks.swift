@@ -22,12 +22,10 @@ extension PoolStorage {
         var claim = Claim.stillHeld
         while case .stillHeld = claim, attempts < 10_000 {
             attempts += 1
-            claim = state.withLock { machine -> Claim in
-                guard machine.slots[slot].isReady, machine.slots[slot].sent.isEmpty,
-                    let process = machine.slots[slot].handle
-                else { return .busy }
-                guard process.replies.claim() else { return .stillHeld }
-                return .claimed(process, machine.slots[slot].generation)
+            if let (process, generation) = state.withLock({ $0.idleProcess(slot: slot) }) {
+                claim = process.replies.claim() ? .claimed(process, generation) : .stillHeld
+            } else {
+                claim = .busy
             }
             if case .stillHeld = claim { sched_yield() }
         }

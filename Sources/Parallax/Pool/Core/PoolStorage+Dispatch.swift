@@ -8,27 +8,23 @@ import Synchronization
 /// Writing the frames the state machine assigned, the timeouts of the tasks that start, and
 /// recycling a worker that grew too large.
 extension PoolStorage {
-    /// Queues the run frames of `sends` on their workers, and makes sure each worker's replies are
-    /// read. Called inside the state lock, so every worker receives its frames in the order the
-    /// state machine assigned the jobs.
-    static func post(_ sends: [PoolStateMachine<WorkerProcess>.Send]) {
-        for send in sends { post(send) }
-    }
-
-    /// Queues the run frame of one send, as ``post(_:)-([Send])``, without an array.
-    static func post(_ send: PoolStateMachine<WorkerProcess>.Send) {
-        send.handle.enqueue(kind: send.job.kind, id: send.job.id, payload: send.job.payload)
+    /// Queues the run frame of a send on its worker, in the place the state machine numbered it,
+    /// and makes sure the worker's replies are read.
+    private func post(_ send: PoolStateMachine<WorkerProcess>.Send) {
+        send.handle.enqueue(
+            kind: send.job.kind, id: send.job.id, payload: send.job.payload, sequence: send.sequence)
         send.handle.replies.ensureReader()
     }
 
-    /// Starts the timeouts of the jobs of `sends` that start running, then writes the frames
-    /// queued for their workers: a deadline is set before its job can be answered. The deadline
-    /// of a job whose frame could not be written fires harmlessly; the job went elsewhere.
+    /// Queues the frames of `sends` on their workers, starts the timeouts of the jobs that start
+    /// running, then writes the frames: a deadline is set before its job can be answered. The
+    /// deadline of a job whose frame could not be written fires harmlessly; the job went elsewhere.
     func deliver(_ sends: [PoolStateMachine<WorkerProcess>.Send]) {
         guard sends.count > 1 else {
             if let send = sends.first { deliver(send) }
             return
         }
+        for send in sends { post(send) }
         wakeRoomWaiters()  // the sends may have come from the queue
         for send in sends where send.startsRunning {
             startTimeout(of: send.job, slot: send.slot, generation: send.generation, start: send.start)
@@ -41,6 +37,7 @@ extension PoolStorage {
 
     /// Delivers one send, as ``deliver(_:)-([Send])``, without an array or a set.
     func deliver(_ send: PoolStateMachine<WorkerProcess>.Send) {
+        post(send)
         wakeRoomWaiters()  // the send may have come from the queue
         if send.startsRunning {
             startTimeout(of: send.job, slot: send.slot, generation: send.generation, start: send.start)
@@ -57,12 +54,7 @@ extension PoolStorage {
             logger.debug(
                 "could not send to worker, requeueing",
                 metadata: ["parallax.worker.pid": "\(process.pid)"])
-            let retry = state.withLock { machine in
-                let sends = machine.sendFailed(slot: process.slot, jobID: id)
-                Self.post(sends)
-                return sends
-            }
-            deliver(retry)
+            deliver(state.withLock { $0.sendFailed(slot: process.slot, jobID: id) })
         }
         return unsent
     }
@@ -101,9 +93,7 @@ extension PoolStorage {
     /// Replaces the worker of `slot` once it is idle when its resident memory exceeds `ceiling`.
     func recycleIfLarge(slot: Int, generation: UInt64, ceiling: Int) {
         guard
-            let process = state.withLock({
-                $0.slots[slot].generation == generation ? $0.slots[slot].handle : nil
-            }),
+            let process = state.withLock({ $0.handle(slot: slot, generation: generation) }),
             let resident = ProcessMemory.residentBytes(of: process.pid), resident > ceiling
         else { return }
         logger.info(

@@ -65,13 +65,17 @@ extension PoolStorage {
     }
 
     /// Gives back the reply pipe of `process`, claimed by this thread: to nobody when the worker
-    /// holds no job, otherwise to its I/O thread. Under the state lock, where that is known.
+    /// holds no job, otherwise to its I/O thread, woken after the lock.
+    ///
+    /// The hand-over (an atomic store) happens inside the state lock, which is where the worker is
+    /// known to hold no job: a job assigned after it finds nobody reading and hands the pipe to
+    /// the I/O thread (``ReplyChannel/ensureReader()``); a job assigned before it is seen here.
     func giveBackReplies(of process: WorkerProcess, generation: UInt64) {
-        state.withLock { machine in
-            let slot = process.slot
-            let idle = machine.slots[slot].generation == generation && machine.slots[slot].sent.isEmpty
-            process.replies.giveBack(othersPending: !idle)
+        let wake = state.withLock { machine in
+            process.replies.giveBack(
+                othersPending: !machine.holdsNoJob(slot: process.slot, generation: generation))
         }
+        if wake { process.replies.wakeIOThread() }
     }
 
     /// Queues an encoded run of a task, failing at once when the queue is full; `completion` is
@@ -105,20 +109,17 @@ extension PoolStorage {
         let job = Job(
             id: id, kind: kind, name: task.name, payload: task.payload,
             timeout: timeout ?? configuration.taskTimeout, finish: metrics.timing(finish))
-        let (action, claimed, queued, running) = state.withLock { machine in
-            let action = machine.submit(job)
-            var claimed = false
-            if case .send(let send) = action {
-                // Claimed before the frame is posted, which otherwise hands the pipe to the I/O thread.
-                claimed = claimingReplies && send.startsRunning && send.handle.replies.claim()
-                Self.post(send)
-            }
-            return (action, claimed, machine.queuedCount, machine.inFlightCount)
+        let (action, queued, running) = state.withLock { machine in
+            (machine.submit(job), machine.queuedCount, machine.inFlightCount)
         }
         metrics.load(queued: queued, inFlight: running)
         switch action {
         case .send(let send):
             metrics.submitted.increment()
+            // Claimed before the frame is queued, which otherwise hands the pipe to the I/O thread.
+            // A job assigned to the worker meanwhile either handed the pipe over already (the claim
+            // fails) or finds it claimed, and this caller hands it on when it gives it back.
+            let claimed = claimingReplies && send.startsRunning && send.handle.replies.claim()
             deliver(send)
             if claimed { return .claimed(send.handle, generation: send.generation) }
         case .queued:
@@ -134,21 +135,18 @@ extension PoolStorage {
     /// Cancels a job: a queued job never runs; a job sent ahead is skipped; a running job is
     /// cancelled in its worker, which is killed if it has not answered within the grace period.
     func cancel(jobID: UInt64) {
-        let action = state.withLock { machine in
-            let action = machine.cancel(jobID: jobID)
-            switch action {
-            case .skip(let job, let process), .cancelRunning(let job, let process, _):
-                process.enqueue(kind: .cancel, id: job.id, payload: [])
-            case .removedFromQueue, .none:
-                break
-            }
-            return action
+        let action = state.withLock { $0.cancel(jobID: jobID) }
+        switch action {
+        case .skip(let job, let process, let sequence), .cancelRunning(let job, let process, _, let sequence):
+            process.enqueue(kind: .cancel, id: job.id, payload: [], sequence: sequence)
+        case .removedFromQueue, .none:
+            break
         }
         switch action {
         case .removedFromQueue(let job):
             job.complete(.failure(TaskError.cancelled(task: job.name)))
             wakeRoomWaiters()
-        case .cancelRunning(let job, let process, let generation):
+        case .cancelRunning(let job, let process, let generation, _):
             job.complete(.failure(TaskError.cancelled(task: job.name, running: true)))
             flush(process)
             Delay.after(configuration.stopGracePeriod) { [self] in
@@ -163,7 +161,7 @@ extension PoolStorage {
                     metadata: ["parallax.worker.pid": "\(stuck.pid)", "parallax.task": "\(job.name)"])
                 stuck.signal(SIGKILL)
             }
-        case .skip(let job, let process):
+        case .skip(let job, let process, _):
             job.complete(.failure(TaskError.cancelled(task: job.name)))
             flush(process)
         case .none:
@@ -180,7 +178,7 @@ extension PoolStorage {
         roomWaiters.withLock { $0.append(signal) }
         roomWaiterCount.add(1, ordering: .relaxed)
         // Checked after registering, so that room made in between is not missed.
-        let hasRoom = state.withLock { $0.queuedCount < $0.queueLimit || $0.lifecycle != .running }
+        let hasRoom = state.withLock { $0.mayHaveRoom }
         if hasRoom || Task.isCancelled { signal.deliver(()) }
         await signal.wait()
     }

@@ -24,8 +24,10 @@ final class PoolStorage: Sendable {
     let configuration: WorkerPool.Configuration
     let tasks: TaskRegistry
     let logger: Logger
-    /// The pool's state. Its lock is the outermost: a worker's outbox lock and the reply pipe's
-    /// wake lock are taken inside it, never the other way round.
+    /// The pool's state. Nothing but the machine's transitions runs inside its lock, apart from
+    /// two atomic hand-overs of a reply pipe that must agree with the machine (see
+    /// ``giveBackReplies(of:generation:)`` and ``WorkerLife/readEnded()``); no other lock is
+    /// taken inside it.
     let state: Locked<PoolStateMachine<WorkerProcess>>
     let nextJobID = Atomic<UInt64>(1)
     let running = Atomic<Bool>(false)
@@ -120,7 +122,7 @@ final class PoolStorage: Sendable {
     /// reads a flag: it runs after every answer.
     func checkDrained() {
         guard shutdownBegun.load(ordering: .acquiring) else { return }
-        if state.withLock({ $0.lifecycle == .draining && $0.isDrained }) { drained.set() }
+        if state.withLock({ $0.shutdownIsDrained }) { drained.set() }
     }
 
     /// Stops the pool on its own: its workers failed in a way its supervision does not repair.

@@ -86,12 +86,7 @@ final class WorkerLife: WorkerProcessDelegate, @unchecked Sendable {
                 WorkerPool.Event(
                     .workerStarted, slot: slot, pid: process.pid,
                     message: "worker pid \(process.pid) is ready"))
-            storage.deliver(
-                storage.state.withLock { machine in
-                    let sends = machine.workerStarted(slot: slot, generation: generation)
-                    PoolStorage.post(sends)
-                    return sends
-                })
+            storage.deliver(storage.state.withLock { $0.workerStarted(slot: slot, generation: generation) })
             return nil
         case .failed(let error):
             return error
@@ -102,10 +97,8 @@ final class WorkerLife: WorkerProcessDelegate, @unchecked Sendable {
     /// go elsewhere, and the end is logged and sent as an event.
     private func ended(_ report: ExitReport) -> Outcome {
         var report = report
-        let exited = storage.state.withLock { machine in
-            let exited = machine.workerExited(slot: slot, generation: generation, neverRead: report.neverRead)
-            PoolStorage.post(exited.sends)
-            return exited
+        let exited = storage.state.withLock {
+            $0.workerExited(slot: slot, generation: generation, neverRead: report.neverRead)
         }
         storage.deliver(exited.sends)
         for job in exited.rejected {
@@ -177,10 +170,10 @@ final class WorkerLife: WorkerProcessDelegate, @unchecked Sendable {
         case .run, .runBatch, .cancel, .serviceReply, .ping, .goodbye:
             // Only the parent sends these: the worker is broken. Its running task fails with a
             // protocol violation when it exits.
-            let process = storage.state.withLock { machine -> WorkerProcess? in
-                guard machine.slots[slot].generation == generation else { return nil }
-                return machine.markViolation(
-                    slot: slot, "the worker sent a \(frame.kind) frame, which only the parent sends")
+            let process = storage.state.withLock {
+                $0.markViolation(
+                    slot: slot, generation: generation,
+                    "the worker sent a \(frame.kind) frame, which only the parent sends")
             }
             logger.error("worker sent a \(frame.kind) frame, which only the parent sends; stopping it")
             process?.signal(SIGKILL)
@@ -193,12 +186,12 @@ final class WorkerLife: WorkerProcessDelegate, @unchecked Sendable {
         pendingSends.removeAll(keepingCapacity: true)
         storage.deliver(sends)
         // A worker that holds no job is read by nobody until it gets one, so that the caller of
-        // that job may read the answer itself.
+        // that job may read the answer itself. The release (an atomic exchange) happens inside the
+        // state lock, where the worker is known to hold no job: a job assigned after it finds
+        // nobody reading and hands the pipe back (``ReplyChannel/ensureReader()``).
         storage.state.withLock { machine in
-            guard machine.slots[slot].generation == generation, machine.slots[slot].sent.isEmpty else {
-                return
-            }
-            machine.slots[slot].handle?.replies.releaseFromIOThread()
+            guard machine.holdsNoJob(slot: slot, generation: generation) else { return }
+            machine.handle(slot: slot, generation: generation)?.replies.releaseFromIOThread()
         }
     }
 
@@ -212,10 +205,8 @@ final class WorkerLife: WorkerProcessDelegate, @unchecked Sendable {
 
     /// An answer: completes its job, and sends the next jobs when the read ends.
     private func answered(_ frame: Frame) {
-        let action = storage.state.withLock { machine in
-            let action = machine.taskFinished(slot: slot, generation: generation, jobID: frame.id)
-            if case .finished(_, let sends, _, _) = action { PoolStorage.post(sends) }
-            return action
+        let action = storage.state.withLock {
+            $0.taskFinished(slot: slot, generation: generation, jobID: frame.id)
         }
         switch action {
         case .finished(let job, let sends, let started, let retire):
@@ -255,10 +246,7 @@ final class WorkerLife: WorkerProcessDelegate, @unchecked Sendable {
     /// Runs a call from worker code to a service of the parent, and sends the outcome back on
     /// the worker's channel.
     private func serviceCall(_ frame: Frame) {
-        let process = storage.state.withLock { machine -> WorkerProcess? in
-            guard machine.slots[slot].generation == generation else { return nil }
-            return machine.slots[slot].handle
-        }
+        let process = storage.state.withLock { $0.handle(slot: slot, generation: generation) }
         guard let process else { return }  // a worker being replaced: its caller is gone
         let call: ServicePayload.Call
         do {
@@ -282,7 +270,7 @@ final class WorkerLife: WorkerProcessDelegate, @unchecked Sendable {
                                 "the parent's answer encodes to \(reply.count) bytes, over the pool's payload "
                                 + "limit of \(limit) bytes (Configuration.maximumPayloadSize)")))
             }
-            process.enqueue(kind: .serviceReply, id: frame.id, payload: reply)
+            process.enqueue(kind: .serviceReply, id: frame.id, payload: reply, sequence: nil)
             _ = process.flush()
         }
     }
