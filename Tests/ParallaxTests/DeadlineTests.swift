@@ -9,13 +9,11 @@ import Testing
 @Suite(.timeLimit(.minutes(1)))
 struct DeadlineTests {
     static func entry(job: UInt64, generation: UInt64, start: UInt64) -> SlotDeadlines.Entry {
-        SlotDeadlines.Entry(
-            deadline: .now + .seconds(60), jobID: job, generation: generation, start: start,
-            timeout: .seconds(60))
+        SlotDeadlines.Entry(jobID: job, generation: generation, start: start, timeout: .seconds(60))
     }
 
     @Test func aDeadlineOlderThanTheSlotsNewestIsDropped() {
-        let deadlines = SlotDeadlines(slots: 2)
+        let deadlines = SlotDeadlines(slots: 2, timers: TimerService(clock: ManualClock()))
         #expect(deadlines.set(slot: 0, Self.entry(job: 2, generation: 1, start: 2)))
         #expect(!deadlines.set(slot: 0, Self.entry(job: 1, generation: 1, start: 1)))
         #expect(deadlines.entry(slot: 0)?.jobID == 2)
@@ -77,11 +75,22 @@ struct DeadlineTests {
         }
     }
 
-    @Test func aWaitForALatchThatTimesOutLeavesNoWaiterBehind() async {
-        let latch = Latch()
-        for _ in 0..<3 { #expect(await !latch.wait(timeout: .milliseconds(1))) }
-        #expect(latch.waiterCount == 0)
-        latch.set()
-        #expect(await latch.wait(timeout: .milliseconds(1)))
+    @Test func theEarliestDeadlineFiresFirstAndAReplacedOneNever() {
+        let clock = ManualClock()
+        let deadlines = SlotDeadlines(slots: 2, timers: TimerService(clock: clock))
+        let expired = Locked<[UInt64]>([])
+        deadlines.start { entry in expired.withLock { $0.append(entry.jobID) } }
+        deadlines.set(slot: 0, SlotDeadlines.Entry(jobID: 1, generation: 1, start: 1, timeout: .seconds(5)))
+        deadlines.set(slot: 1, SlotDeadlines.Entry(jobID: 2, generation: 1, start: 1, timeout: .seconds(2)))
+        clock.advance(by: .seconds(1))
+        // The next task of slot 0 replaces the first's deadline.
+        deadlines.set(slot: 0, SlotDeadlines.Entry(jobID: 3, generation: 1, start: 2, timeout: .seconds(5)))
+        clock.advance(by: .seconds(1))
+        #expect(expired.withLock { $0 } == [2])
+        clock.advance(by: .milliseconds(3_999))
+        #expect(expired.withLock { $0 } == [2])
+        clock.advance(by: .milliseconds(1))
+        #expect(expired.withLock { $0 } == [2, 3])
+        deadlines.stop()
     }
 }

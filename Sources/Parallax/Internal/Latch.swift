@@ -22,24 +22,37 @@ package final class Latch: Sendable {
         for waiter in waiters { waiter.deliver(true) }
     }
 
-    /// Waits until the latch is set or `timeout` passes. Ignores task cancellation.
-    /// - Returns: `true` if the latch was set, `false` on timeout.
-    package func wait(timeout: Duration? = nil) async -> Bool {
+    /// Waits until the latch is set. Ignores task cancellation.
+    /// - Returns: `true`.
+    @discardableResult
+    package func wait() async -> Bool {
         let waiter = OneShot<Bool>()
         let alreadySet = state.withLock { state -> Bool in
             if !state.isSet { state.waiters.append(waiter) }
             return state.isSet
         }
         if alreadySet { return true }
-        if let timeout {
-            Delay.after(timeout) { [self] in
-                // A waiter whose time ran out leaves the list: a latch awaited again and again
-                // with a timeout (a restart backoff) keeps none.
-                state.withLock { $0.waiters.removeAll { $0 === waiter } }
-                waiter.deliver(false)
-            }
-        }
         return await waiter.wait()
+    }
+
+    /// Waits until the latch is set or `timeout` passes on `timers`. Ignores task cancellation.
+    /// - Returns: `true` if the latch was set, `false` on timeout.
+    package func wait(timeout: Duration, on timers: TimerService) async -> Bool {
+        let waiter = OneShot<Bool>()
+        let alreadySet = state.withLock { state -> Bool in
+            if !state.isSet { state.waiters.append(waiter) }
+            return state.isSet
+        }
+        if alreadySet { return true }
+        let timer = timers.schedule(after: timeout) { [self] in
+            // A waiter whose time ran out leaves the list: a latch awaited again and again
+            // with a timeout (a restart backoff) keeps none.
+            state.withLock { $0.waiters.removeAll { $0 === waiter } }
+            waiter.deliver(false)
+        }
+        let set = await waiter.wait()
+        if set { timers.cancel(timer) }
+        return set
     }
 
     /// How many tasks wait for the latch now.

@@ -66,6 +66,8 @@ public final class WorkerPool: Service, Sendable {
         package var beforeArming: (@Sendable (UInt64) -> Void)?
         /// Called with a job's id after its deadline was set (or found stale).
         package var afterArming: (@Sendable (UInt64) -> Void)?
+        /// The clock of every timer of the pool, instead of the system's.
+        package var clock: (any TimerClock)?
 
         package init() {}
     }

@@ -4,7 +4,7 @@ package final class ServiceCalls: Sendable {
     private enum Entry {
         case waiting(
             method: String, CheckedContinuation<Result<[UInt8], ServiceError>, Never>,
-            deadline: Task<Void, Never>?)
+            deadline: TimerService.Timer?)
         /// Cancelled before its continuation was stored: the call ends as soon as it is.
         case cancelledEarly
     }
@@ -15,17 +15,22 @@ package final class ServiceCalls: Sendable {
     package let defaultTimeout: Duration?
     /// The largest call payload the parent takes.
     private let payloadLimit: Int
+    /// Where the calls' deadlines run.
+    private let timers: TimerService
 
     /// - Parameters:
     ///   - defaultTimeout: The deadline of a call that sets none.
     ///   - payloadLimit: The largest call payload the parent takes.
+    ///   - timers: Where the calls' deadlines run.
     ///   - send: Writes a frame to the parent.
     package init(
         defaultTimeout: Duration?, payloadLimit: Int = Frame.maximumPayloadCount,
+        timers: TimerService = TimerService(),
         send: @escaping @Sendable (Frame.Kind, UInt64, [UInt8]) -> Void
     ) {
         self.defaultTimeout = defaultTimeout
         self.payloadLimit = payloadLimit
+        self.timers = timers
         self.send = send
     }
 
@@ -51,31 +56,19 @@ package final class ServiceCalls: Sendable {
         }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                let deadline = timeout.map { timeout in
-                    Task {
-                        try? await Task.sleep(for: timeout)
-                        guard !Task.isCancelled else { return }
-                        self.end(id, tellParent: true) { method in
-                            .failure(
-                                ServiceError(
-                                    kind: .timedOut, method: method,
-                                    message: "no answer from the parent within \(timeout)"))
-                        }
-                    }
-                }
                 let start = entries.withLock { state -> Bool in
                     if case .cancelledEarly = state.calls[id] {
                         state.calls[id] = nil
                         return false
                     }
-                    state.calls[id] = .waiting(method: method, continuation, deadline: deadline)
+                    state.calls[id] = .waiting(method: method, continuation, deadline: nil)
                     return true
                 }
                 guard start else {
-                    deadline?.cancel()
                     continuation.resume(returning: .failure(Self.cancelled(method)))
                     return
                 }
+                if let timeout { setDeadline(of: id, after: timeout) }
                 send(.serviceCall, id, payload)
             }
         } onCancel: {
@@ -87,6 +80,22 @@ package final class ServiceCalls: Sendable {
                 return true
             }
             if waiting { end(id, tellParent: true) { .failure(Self.cancelled($0)) } }
+        }
+    }
+
+    /// Ends the call `id` with a timeout once `timeout` has passed, unless it ended before.
+    private func setDeadline(of id: UInt64, after timeout: Duration) {
+        let timer = timers.schedule(after: timeout) { [self] in
+            end(id, tellParent: true) { method in
+                .failure(ServiceError(kind: .timedOut, method: method, message: "no answer from the parent within \(timeout)"))
+            }
+        }
+        entries.withLock { state in
+            guard case .waiting(let method, let continuation, _) = state.calls[id] else {
+                timers.cancel(timer)  // it ended meanwhile
+                return
+            }
+            state.calls[id] = .waiting(method: method, continuation, deadline: timer)
         }
     }
 
@@ -104,7 +113,7 @@ package final class ServiceCalls: Sendable {
             return state.calls.removeValue(forKey: id)
         }
         guard case .waiting(let method, let continuation, let deadline) = entry else { return }
-        deadline?.cancel()
+        if let deadline { timers.cancel(deadline) }
         // The parent cancels its handler: a call that ended here must not hold its resources.
         if tellParent { send(.serviceCancel, id, []) }
         continuation.resume(returning: outcome(method))

@@ -68,9 +68,7 @@ extension PoolStorage {
         hooks.beforeArming?(job.id)
         deadlines.set(
             slot: slot,
-            SlotDeadlines.Entry(
-                deadline: .now + timeout, jobID: job.id, generation: generation, start: start,
-                timeout: timeout))
+            SlotDeadlines.Entry(jobID: job.id, generation: generation, start: start, timeout: timeout))
         hooks.afterArming?(job.id)
     }
 
@@ -85,7 +83,7 @@ extension PoolStorage {
         job.complete(.failure(TaskError.timedOut(task: job.name, after: timeout, workerPID: process.pid)))
         // Through the pidfd, a signal after the worker exited reaches nothing.
         process.signal(SIGTERM)
-        Delay.after(configuration.stopGracePeriod) { process.signal(SIGKILL) }
+        timers.schedule(after: configuration.stopGracePeriod) { process.signal(SIGKILL) }
     }
 
     // MARK: Recycling

@@ -149,7 +149,7 @@ extension PoolStorage {
         case .cancelRunning(let job, let process, let generation, _):
             job.complete(.failure(TaskError.cancelled(task: job.name, running: true)))
             flush(process)
-            Delay.after(configuration.stopGracePeriod) { [self] in
+            timers.schedule(after: configuration.stopGracePeriod) { [self] in
                 guard
                     let stuck = state.withLock({ $0.cancelGraceExpired(jobID: jobID, generation: generation) }
                     )

@@ -39,7 +39,7 @@ extension PoolStorage {
     func coordinateShutdown() async {
         _ = await shutdownRequested.wait()  // set by `shutdown()`, which stopped the intake
         checkDrained()
-        if await !drained.wait(timeout: configuration.gracefulShutdownTimeout) {
+        if await !drained.wait(timeout: configuration.gracefulShutdownTimeout, on: timers) {
             let (queued, abandoned) = state.withLock { ($0.stopDraining(), $0.abandonRunningJobs()) }
             for job in queued {
                 job.complete(.failure(TaskError.shuttingDown(task: job.name)))
@@ -52,9 +52,9 @@ extension PoolStorage {
         let open = state.withLock { $0.closeChannels() }
         spawningStopped.set()
         for process in open { process.closeRequests() }
-        if await allSlotsStopped.wait(timeout: configuration.forceShutdownTimeout) { return }
+        if await allSlotsStopped.wait(timeout: configuration.forceShutdownTimeout, on: timers) { return }
         for process in state.withLock({ $0.handles }) { process.signal(SIGTERM) }
-        if await allSlotsStopped.wait(timeout: configuration.stopGracePeriod) { return }
+        if await allSlotsStopped.wait(timeout: configuration.stopGracePeriod, on: timers) { return }
         for process in state.withLock({ $0.handles }) { process.signal(SIGKILL) }
     }
 }

@@ -43,6 +43,9 @@ final class PoolStorage: Sendable {
     let restarts: Locked<RestartWindow>
     let origin = ContinuousClock.now
     let eventLog = EventLog()
+    /// Every timer of the pool, on the clock of ``WorkerPool/TestHooks/clock`` in tests; stopped
+    /// when ``run()`` returns.
+    let timers: TimerService
     /// The deadlines of the running tasks, one per slot, from ``run()`` until it returns.
     let deadlines: SlotDeadlines
     /// The calls from worker code to the parent's services.
@@ -71,7 +74,8 @@ final class PoolStorage: Sendable {
                 dispatch: configuration.dispatch, queueLimit: configuration.mailboxLimit,
                 maximumTasks: configuration.recycling.maximumTasks))
         self.restarts = Locked(RestartWindow(configuration.restartIntensity))
-        self.deadlines = SlotDeadlines(slots: configuration.workerCount)
+        self.timers = TimerService(clock: hooks.clock ?? SystemTimerClock())
+        self.deadlines = SlotDeadlines(slots: configuration.workerCount, timers: timers)
         self.inline = InlineReplyReader(configuration: configuration)
     }
 
@@ -103,6 +107,7 @@ final class PoolStorage: Sendable {
             self.shutdown()
         }
         deadlines.stop()
+        timers.stop()
         services.close()
         logger.debug("pool stopped")
         emit(WorkerPool.Event(.stopped, message: "every worker has stopped"))

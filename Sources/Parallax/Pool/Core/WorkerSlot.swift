@@ -67,7 +67,7 @@ final class WorkerSlot: Sendable {
                 storage.emit(
                     WorkerPool.Event(
                         .workerRestarting, slot: slot, delay: delay, message: "restarting in \(delay)"))
-                if await storage.spawningStopped.wait(timeout: delay) { break }
+                if await storage.spawningStopped.wait(timeout: delay, on: storage.timers) { break }
             }
         }
         storage.state.withLock { _ = $0.workerSpawning(slot: slot) }  // marks the slot stopped

@@ -1,7 +1,5 @@
-import Dispatch
-
 /// The deadlines of the tasks running in a pool's workers, at most one per worker slot, behind a
-/// single dispatch timer armed for the earliest.
+/// single timer of the pool's ``TimerService``, set for the earliest.
 ///
 /// A timer per task would hold each task (its payload and completion) until the timer fired, long
 /// after the task ended: memory in proportion to throughput times timeout. Here a slot's entry is
@@ -13,9 +11,8 @@ import Dispatch
 /// taken under the pool's lock when the task starts: an entry older than the newest one a slot
 /// has seen is dropped, so a deadline set late (its thread was descheduled after the task was
 /// assigned) can never replace the deadline of the task that runs now.
-final class SlotDeadlines: @unchecked Sendable {
+final class SlotDeadlines: Sendable {
     struct Entry: Sendable {
-        var deadline: ContinuousClock.Instant
         var jobID: UInt64
         var generation: UInt64
         /// The slot's count of started tasks when this one started.
@@ -23,30 +20,24 @@ final class SlotDeadlines: @unchecked Sendable {
         var timeout: Duration
     }
 
-    private struct State {
-        var entries: [Entry?]
+    private struct State: Sendable {
+        /// Each slot's entry and its deadline on the timer clock.
+        var entries: [(entry: Entry, deadline: Duration)?]
         /// The generation and start count of the newest entry each slot was given.
         var newest: [(generation: UInt64, start: UInt64)]
-        /// The deadline the timer is armed for, if any.
-        var armed: ContinuousClock.Instant?
+        /// The timer set for the earliest deadline, and that deadline.
+        var armed: (timer: TimerService.Timer, deadline: Duration)?
         var onExpire: (@Sendable (Entry) -> Void)?
     }
 
     private let state: Locked<State>
-    // Safe to use from any thread: dispatch sources are thread-safe, and every use is under `state`.
-    private let timer: any DispatchSourceTimer
+    private let timers: TimerService
 
-    init(slots: Int) {
+    init(slots: Int, timers: TimerService) {
+        self.timers = timers
         state = Locked(
             State(
                 entries: Array(repeating: nil, count: slots), newest: Array(repeating: (0, 0), count: slots)))
-        timer = DispatchSource.makeTimerSource(queue: .global())
-        timer.setEventHandler { [weak self] in self?.fire() }
-        timer.activate()
-    }
-
-    deinit {
-        timer.cancel()
     }
 
     /// Starts calling `onExpire` for every deadline that passes, until ``stop()``.
@@ -59,42 +50,43 @@ final class SlotDeadlines: @unchecked Sendable {
         state.withLock { state in
             state.onExpire = nil
             state.entries = Array(repeating: nil, count: state.entries.count)
+            if let armed = state.armed { timers.cancel(armed.timer) }
             state.armed = nil
-            timer.schedule(deadline: .distantFuture)
         }
     }
 
-    /// Sets the deadline of the task that starts running in `slot`, replacing the slot's last,
+    /// Sets the deadline of the task that starts running in `slot` now, replacing the slot's last,
     /// unless the slot was given a newer entry already.
     /// - Returns: Whether the entry was taken.
     @discardableResult
     func set(slot: Int, _ entry: Entry) -> Bool {
-        state.withLock { state in
+        let deadline = timers.clock.now + entry.timeout
+        return state.withLock { state in
             guard (entry.generation, entry.start) >= state.newest[slot] else { return false }
             state.newest[slot] = (entry.generation, entry.start)
-            state.entries[slot] = entry
-            if state.armed.map({ $0 > entry.deadline }) ?? true { arm(for: entry.deadline, &state) }
+            state.entries[slot] = (entry, deadline)
+            if state.armed.map({ $0.deadline > deadline }) ?? true { arm(for: deadline, &state) }
             return true
         }
     }
 
     /// The deadline of the task running in `slot`, if one is set and has not fired.
     func entry(slot: Int) -> Entry? {
-        state.withLock { $0.entries[slot] }
+        state.withLock { $0.entries[slot]?.entry }
     }
 
     private func fire() {
-        let now = ContinuousClock.now
+        let now = timers.clock.now
         let (due, onExpire) = state.withLock { state -> ([Entry], (@Sendable (Entry) -> Void)?) in
             var due: [Entry] = []
-            var next: ContinuousClock.Instant?
+            var next: Duration?
             for slot in state.entries.indices {
-                guard let entry = state.entries[slot] else { continue }
-                if entry.deadline <= now {
+                guard let (entry, deadline) = state.entries[slot] else { continue }
+                if deadline <= now {
                     due.append(entry)
                     state.entries[slot] = nil
-                } else if next.map({ entry.deadline < $0 }) ?? true {
-                    next = entry.deadline
+                } else if next.map({ deadline < $0 }) ?? true {
+                    next = deadline
                 }
             }
             state.armed = nil
@@ -105,9 +97,11 @@ final class SlotDeadlines: @unchecked Sendable {
         for entry in due { onExpire(entry) }
     }
 
-    private func arm(for deadline: ContinuousClock.Instant, _ state: inout State) {
-        state.armed = deadline
-        let wait = max(.zero, deadline - .now)
-        timer.schedule(deadline: .now() + wait.timeInterval, leeway: .milliseconds(1))
+    /// Sets the one timer for `deadline`, replacing the one set before. The timer service's lock
+    /// is taken inside this one's, never the other way round: its actions run outside its lock.
+    private func arm(for deadline: Duration, _ state: inout State) {
+        if let armed = state.armed { timers.cancel(armed.timer) }
+        let timer = timers.schedule(at: deadline) { [weak self] in self?.fire() }
+        state.armed = (timer, deadline)
     }
 }
