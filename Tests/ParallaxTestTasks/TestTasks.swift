@@ -11,7 +11,8 @@ public enum TestTasks {
     public static let registry: TaskRegistry = {
         var registry = TaskRegistry(
             Add.self, SumRange.self, Echo.self, Fail.self, FailDifferently.self, Crash.self, Sleep.self,
-            Spin.self, Hang.self, Chatter.self, Rows.self, Text.self, Nest.self, NotANumber.self,
+            Spin.self, Hang.self, HangIgnoringTerminate.self, Chatter.self, Rows.self, Text.self, Nest.self,
+            NotANumber.self,
             WhoAmI.self, Snapshot.self, BootstrapCount.self, Fill.self, UseResource.self,
             Scale.self, WhoAmISlowly.self, CorruptChannel.self, AnswerSomeoneElse.self, Hoard.self,
             OpenFiles.self, ChatterThenCrash.self, ChatterThenHang.self, CrashUntil.self,
@@ -247,6 +248,16 @@ public struct Spin: WorkerTask {
 public struct Hang: WorkerTask {
     public init() {}
     public func run(in context: WorkerContext) async throws -> Int {
+        while true { pause() }
+    }
+}
+
+/// Ignores SIGTERM, says so on stdout, then never returns: only SIGKILL ends its worker.
+public struct HangIgnoringTerminate: WorkerTask {
+    public init() {}
+    public func run(in context: WorkerContext) async throws -> Int {
+        signal(SIGTERM, SIG_IGN)
+        print("stdout ignoring SIGTERM")
         while true { pause() }
     }
 }

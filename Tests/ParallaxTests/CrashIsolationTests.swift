@@ -1,6 +1,7 @@
-import Parallax
 import ParallaxTestTasks
 import Testing
+
+@testable import Parallax
 
 #if canImport(Glibc)
     import Glibc
@@ -97,28 +98,62 @@ struct CrashIsolationTests {
         }
     }
 
-    @Test func aTaskThatNeverReturnsTimesOutAndItsWorkerIsReplaced() async throws {
-        try await TestPool.with(workers: 1, timeout: .milliseconds(300)) { pool in
+    @Test func aTaskThatNeverReturnsTimesOutAtItsDeadlineAndItsWorkerIsReplaced() async throws {
+        let clock = ManualClock()
+        try await TestPool.with(workers: 1, timeout: .milliseconds(300), clock: clock) { pool in
             let group = WaitGroup(of: Int.self, isolation: .process(pool))
             try group.go(Hang())
             try group.go(Echo(2))
+            // Hang's deadline is set when it starts running: 300 ms on the clock from then.
+            await clock.waitForAlarm(atOrBefore: .milliseconds(300))
+            clock.advance(by: .milliseconds(299))
+            #expect(pool.workers.first?.state == .busy)
+            clock.advance(by: .milliseconds(1))
+            // The deadline fired inside `advance`: the task is answered and its worker is stopping.
+            #expect(pool.workers.first?.state != .busy)
             let results = await group.wait()
             let error = try #require(results[0].error)
             #expect(error.kind == .timedOut)
             #expect(error.reason == .timedOut)
-            #expect(error.message.contains("timeout"))
+            #expect(error.message.contains("timeout of 0.3 seconds"))
             #expect(results[1].value == 2)
         }
     }
 
     @Test func aPerTaskTimeoutOverridesThePoolDefault() async throws {
-        try await TestPool.with(workers: 1) { pool in
+        let clock = ManualClock()
+        try await TestPool.with(workers: 1, timeout: .seconds(60), clock: clock) { pool in
             let group = WaitGroup(of: Int.self, isolation: .process(pool))
-            try group.go(Sleep(milliseconds: 10_000), timeout: .milliseconds(200))
-            try group.go(Sleep(milliseconds: 10))
+            try group.go(Hang(), timeout: .milliseconds(200))
+            try group.go(Echo(10))
+            await clock.waitForAlarm(atOrBefore: .milliseconds(200))
+            #expect(clock.alarm == .milliseconds(200))
+            clock.advance(by: .milliseconds(200))
             let results = await group.wait()
             #expect(results[0].error?.kind == .timedOut)
             #expect(results[1].value == 10)
+        }
+    }
+
+    @Test func aWorkerThatIgnoresSIGTERMAfterATimeoutIsKilledWhenTheGracePeriodEnds() async throws {
+        let clock = ManualClock()
+        let (logger, store) = CapturingLogHandler.logger()
+        try await TestPool.with(workers: 1, timeout: .seconds(1), logger: logger, clock: clock) { pool in
+            let pid = try await pool.submit(WhoAmI())
+            let group = WaitGroup(of: Int.self, isolation: .process(pool))
+            try group.go(HangIgnoringTerminate())
+            await store.waitFor("stdout ignoring SIGTERM")
+            await clock.waitForAlarm(atOrBefore: clock.now + .seconds(1))
+            clock.advance(by: .seconds(1))  // the timeout: SIGTERM, which the worker ignores
+            #expect(await group.wait()[0].error?.reason == .timedOut)
+            let grace = pool.configuration.stopGracePeriod
+            #expect(pool.storage.timers.pendingDeadlines.contains(clock.now + grace))
+            clock.advance(by: grace - .milliseconds(1))
+            #expect(
+                !ProcessWatch.ends(pid, within: .zero), "the worker was killed before its grace period ended")
+            clock.advance(by: .milliseconds(1))  // SIGKILL
+            #expect(ProcessWatch.ends(pid, within: .seconds(10)))
+            #expect(try await pool.submit(WhoAmI()) != pid)
         }
     }
 

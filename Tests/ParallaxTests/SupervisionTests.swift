@@ -142,21 +142,27 @@ struct SupervisionTests {
     }
 
     @Test func aWorkerThatKeepsFailingToStartBacksOffAsConfigured() async throws {
-        var configuration = TestPool.configuration(workers: 1)
-        configuration.environment[TestTasks.failBootstrapVariable] = "1"
-        configuration.restartBackoff = Backoff(
-            initial: .milliseconds(20), maximum: .milliseconds(80), jitter: 0)
-        let pool = WorkerPool(configuration: configuration, tasks: TestTasks.registry)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await pool.run() }
-            var delays: [Duration] = []
-            for await event in pool.events where event.kind == .workerRestarting {
-                delays.append(try #require(event.delay))
-                if delays.count == 4 { break }
+        let clock = ManualClock()
+        try await TestPool.with(workers: 1, clock: clock) {
+            $0.environment[TestTasks.failBootstrapVariable] = "1"
+            $0.restartBackoff = Backoff(initial: .milliseconds(20), maximum: .milliseconds(80), jitter: 0)
+        } _: { pool in
+            var events = pool.events.makeAsyncIterator()
+            var attempts = 0
+            for expected in [20, 40, 80, 80].map(Duration.milliseconds) {
+                while let event = await events.next(), event.kind != .workerRestarting {
+                    if event.kind == .workerStartFailed { attempts += 1 }
+                }
+                // The next start waits exactly the backoff on the clock, and not a moment less.
+                let restart = clock.now + expected
+                await clock.waitForAlarm(atOrBefore: restart)
+                #expect(pool.storage.timers.pendingDeadlines == [restart])
+                clock.advance(by: expected - .milliseconds(1))
+                #expect(pool.storage.timers.pendingDeadlines == [restart])
+                clock.advance(by: .milliseconds(1))
+                #expect(pool.storage.timers.pendingDeadlines.isEmpty)
             }
-            #expect(delays == [.milliseconds(20), .milliseconds(40), .milliseconds(80), .milliseconds(80)])
-            pool.shutdown()
-            try await group.waitForAll()
+            #expect(attempts == 4)
         }
     }
 

@@ -1,7 +1,8 @@
-import Parallax
 import ParallaxTestTasks
 import Synchronization
 import Testing
+
+@testable import Parallax
 
 #if canImport(Glibc)
     import Glibc
@@ -313,19 +314,28 @@ struct WaitGroupProcessTests {
         }
     }
 
-    @Test func aCancelledTaskThatIgnoresCancellationIsKilledAfterTheGracePeriod() async throws {
-        var configuration = TestPool.configuration(workers: 1)
-        configuration.stopGracePeriod = .milliseconds(200)
+    @Test func aCancelledTaskThatIgnoresCancellationIsKilledWhenTheGracePeriodEnds() async throws {
+        let clock = ManualClock()
         let (logger, store) = CapturingLogHandler.logger()
-        try await WorkerPool.withPool(configuration: configuration, tasks: TestTasks.registry, logger: logger)
-        {
-            pool in
+        try await TestPool.with(workers: 1, logger: logger, clock: clock) {
+            $0.stopGracePeriod = .milliseconds(200)
+        } _: { pool in
             let before = try await pool.submit(WhoAmI())
             let hung = WaitGroup(of: Int.self, isolation: .process(pool))
             try hung.go(ChatterThenHang(marker: "hanging"))
             await store.waitFor("stdout hanging")  // it runs, and will not look at cancellation
             hung.cancelAll()
+            // Answered at once; its worker gets the grace period to stop the task itself.
             #expect(await hung.wait().first?.error?.kind == .cancelled)
+            let kill = clock.now + .milliseconds(200)
+            await clock.waitForAlarm(atOrBefore: kill)
+            clock.advance(by: .milliseconds(199))
+            #expect(pool.storage.timers.pendingDeadlines.contains(kill))
+            #expect(
+                !ProcessWatch.ends(before, within: .zero),
+                "the worker was killed before its grace period ended")
+            clock.advance(by: .milliseconds(1))
+            #expect(ProcessWatch.ends(before, within: .seconds(10)))
             let after = try await pool.submit(WhoAmI())
             #expect(after != before, "a task that ignores cancellation costs its worker")
         }

@@ -194,29 +194,35 @@ struct WorkerLifecycleTests {
         }
     }
 
-    @Test(.disabled(if: Sanitizer.isActive, "its grace period is measured against sleeps"))
-    func aDrainingShutdownRunsQueuedTasksWithinTheGracePeriodAndRejectsTheRest() async throws {
-        var configuration = TestPool.configuration(workers: 1)
-        configuration.queuedTasksOnShutdown = .drain
-        configuration.gracefulShutdownTimeout = .milliseconds(600)
-        let pool = WorkerPool(configuration: configuration, tasks: TestTasks.registry)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await pool.run() }
+    @Test func aDrainingShutdownRunsQueuedTasksWithinTheGracePeriodAndRejectsTheRest() async throws {
+        let clock = ManualClock()
+        let (logger, store) = CapturingLogHandler.logger()
+        try await TestPool.with(workers: 1, logger: logger, clock: clock) {
+            $0.queuedTasksOnShutdown = .drain
+            $0.gracefulShutdownTimeout = .milliseconds(600)
+        } _: { pool in
             _ = try await pool.submit(Echo(0))
-            let tasks = WaitGroup(of: Int.self, isolation: .process(pool))
-            try tasks.go(Echo(1))
-            try tasks.go(Echo(2))
-            // The margins are wide: a loaded machine may start a sleep or end the grace period late.
-            try tasks.go(Sleep(milliseconds: 250))
-            for _ in 0..<2 { try tasks.go(Sleep(milliseconds: 5_000)) }
+            let quick = WaitGroup(of: Int.self, isolation: .process(pool))
+            try quick.go(Echo(1))
+            try quick.go(Echo(2))
+            let slow = WaitGroup(of: Int.self, isolation: .process(pool))
+            for _ in 0..<2 { try slow.go(ChatterThenHang(marker: "hanging")) }
             pool.shutdown()
-            let results = await tasks.wait()
-            // Echoes and the first sleep finish; the second sleep is cut off at 600 ms; the third
-            // never started and is rejected.
-            #expect(results.prefix(3).map(\.value) == [1, 2, 250])
-            #expect(results[3].error?.kind == .cancelled)
-            #expect(results[4].error?.kind == .rejected)
-            try await group.waitForAll()
+            // The queued echoes run, then the first hang; the second waits behind it.
+            #expect(await quick.wait().map(\.value) == [1, 2])
+            await store.waitFor("stdout hanging")
+            await clock.waitForAlarm(atOrBefore: .milliseconds(600))
+            clock.advance(by: .milliseconds(599))
+            #expect(pool.workers.first?.tasksHeld == 1)
+            clock.advance(by: .milliseconds(1))
+            // The grace period is over: the running hang is answered, the queued one rejected.
+            let results = await slow.wait()
+            #expect(results[0].error?.kind == .cancelled)
+            #expect(results[0].error?.reason == .poolShuttingDown)
+            #expect(results[1].error?.kind == .rejected)
+            #expect(results[1].error?.reason == .poolShuttingDown)
+            // The channel closed; the hung worker goes at the force timeout, with SIGTERM.
+            await clock.advanceWhenSet(by: pool.configuration.forceShutdownTimeout)
         }
     }
 

@@ -124,7 +124,13 @@ public final class WorkerPool: Service, Sendable {
         logger: Logger = Logger(label: "parallax.pool"),
         _ body: (WorkerPool) async throws -> Result
     ) async throws -> Result {
-        let pool = WorkerPool(configuration: configuration, tasks: tasks, services: services, logger: logger)
+        try await WorkerPool(configuration: configuration, tasks: tasks, services: services, logger: logger)
+            .running(body)
+    }
+
+    /// Runs `body` while this pool runs, then shuts it down gracefully and waits for ``run()``.
+    package func running<Result>(_ body: (WorkerPool) async throws -> Result) async throws -> Result {
+        let pool = self
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await pool.run() }
             let result: Swift.Result<Result, any Error>

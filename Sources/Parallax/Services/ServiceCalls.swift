@@ -87,7 +87,10 @@ package final class ServiceCalls: Sendable {
     private func setDeadline(of id: UInt64, after timeout: Duration) {
         let timer = timers.schedule(after: timeout) { [self] in
             end(id, tellParent: true) { method in
-                .failure(ServiceError(kind: .timedOut, method: method, message: "no answer from the parent within \(timeout)"))
+                .failure(
+                    ServiceError(
+                        kind: .timedOut, method: method,
+                        message: "no answer from the parent within \(timeout)"))
             }
         }
         entries.withLock { state in

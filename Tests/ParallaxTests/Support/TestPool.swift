@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import Parallax
 import ParallaxTestTasks
@@ -25,19 +26,29 @@ enum TestPool {
         return configuration
     }
 
+    /// Runs `body` with a running pool of the test worker. With a `clock`, every timer of the
+    /// pool runs on it, and a worker that ends is replaced without a backoff unless `configure`
+    /// sets one: nothing waits for time the test does not give.
     static func with<Result>(
         workers: Int = 2, timeout: Duration? = nil, payloadLimit: Int? = nil,
         environment: [String: String] = [:],
         logger: Logger = Logger(label: "parallax.test", factory: { _ in SwiftLogNoOpLogHandler() }),
+        clock: ManualClock? = nil,
         configure: (inout WorkerPool.Configuration) -> Void = { _ in },
         _ body: (WorkerPool) async throws -> Result
     ) async throws -> Result {
         var configuration = configuration(workers: workers, timeout: timeout)
         if let payloadLimit { configuration.maximumPayloadSize = payloadLimit }
         configuration.environment = .inherit(adding: environment)
+        if clock != nil { configuration.restartBackoff = Backoff(initial: .zero, maximum: .zero, jitter: 0) }
         configure(&configuration)
-        return try await WorkerPool.withPool(
-            configuration: configuration, tasks: TestTasks.registry, logger: logger, body)
+        var hooks = WorkerPool.TestHooks()
+        hooks.clock = clock
+        let pool = WorkerPool(
+            configuration: configuration, tasks: TestTasks.registry, services: ServiceRegistry(),
+            logger: logger,
+            metricsFactory: NOOPMetricsHandler.instance, hooks: hooks)
+        return try await pool.running(body)
     }
 }
 

@@ -41,7 +41,6 @@ final class PoolStorage: Sendable {
     let allSlotsStopped = Latch()
     let started = Locked<(count: Int, waiters: [(target: Int, signal: OneShot<Void>)])>((0, []))
     let restarts: Locked<RestartWindow>
-    let origin = ContinuousClock.now
     let eventLog = EventLog()
     /// Every timer of the pool, on the clock of ``WorkerPool/TestHooks/clock`` in tests; stopped
     /// when ``run()`` returns.

@@ -81,12 +81,13 @@ final class WorkerLife: WorkerProcessDelegate, @unchecked Sendable {
                 return TaskError.registryMismatch(workerPID: process.pid)
             }
             logger.debug("worker ready", metadata: ["parallax.worker.pid": "\(process.pid)"])
+            storage.deliver(storage.state.withLock { $0.workerStarted(slot: slot, generation: generation) })
+            // Counted once the pool may send it jobs: who waits for started workers finds it ready.
             storage.workerDidStart()
             storage.emit(
                 WorkerPool.Event(
                     .workerStarted, slot: slot, pid: process.pid,
                     message: "worker pid \(process.pid) is ready"))
-            storage.deliver(storage.state.withLock { $0.workerStarted(slot: slot, generation: generation) })
             return nil
         case .failed(let error):
             return error

@@ -51,9 +51,7 @@ final class WorkerSlot: Sendable {
             applyStrategy(generation: generation)
             if configuration.supervision != .restartOnCrash { break }
             storage.metrics.restarts.increment()
-            let withinIntensity = storage.restarts.withLock {
-                $0.record(at: ContinuousClock.now - storage.origin)
-            }
+            let withinIntensity = storage.restarts.withLock { $0.record(at: storage.timers.clock.now) }
             guard withinIntensity else {
                 let intensity = configuration.restartIntensity
                 storage.giveUp(
