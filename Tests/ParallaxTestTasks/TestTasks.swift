@@ -11,7 +11,8 @@ public enum TestTasks {
     public static let registry: TaskRegistry = {
         var registry = TaskRegistry(
             Add.self, SumRange.self, Echo.self, Fail.self, FailDifferently.self, Crash.self, Sleep.self,
-            Spin.self, Hang.self, HangIgnoringTerminate.self, Chatter.self, Rows.self, Text.self, Nest.self,
+            Spin.self, Hang.self, HangIgnoringTerminate.self, AnnouncedSleep.self, Chatter.self, Rows.self,
+            Text.self, Nest.self,
             NotANumber.self,
             WhoAmI.self, Snapshot.self, BootstrapCount.self, Fill.self, UseResource.self,
             Scale.self, WhoAmISlowly.self, CorruptChannel.self, AnswerSomeoneElse.self, Hoard.self,
@@ -216,6 +217,22 @@ public struct Sleep: WorkerTask {
     public var milliseconds: Int
     public init(milliseconds: Int) { self.milliseconds = milliseconds }
     public func run(in context: WorkerContext) async throws -> Int {
+        try await Task.sleep(for: .milliseconds(milliseconds))
+        return milliseconds
+    }
+}
+
+/// Says `marker` on stdout, then sleeps, honouring cancellation: a test learns from the log that
+/// it runs.
+public struct AnnouncedSleep: WorkerTask {
+    public var marker: String
+    public var milliseconds: Int
+    public init(marker: String, milliseconds: Int) {
+        self.marker = marker
+        self.milliseconds = milliseconds
+    }
+    public func run(in context: WorkerContext) async throws -> Int {
+        print("stdout \(marker)")
         try await Task.sleep(for: .milliseconds(milliseconds))
         return milliseconds
     }

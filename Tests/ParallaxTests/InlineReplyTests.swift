@@ -1,5 +1,6 @@
 import CParallaxSystem
 import Foundation
+import Logging
 import Parallax
 import ParallaxTestTasks
 import Testing
@@ -18,13 +19,15 @@ import Testing
 @Suite(.timeLimit(.minutes(2)))
 struct InlineReplyTests {
     static func withPool(
-        workers: Int, wait: Duration, polling: Duration? = nil, _ body: (WorkerPool) async throws -> Void
+        workers: Int, wait: Duration, polling: Duration? = nil,
+        logger: Logger = Logger(label: "parallax.test", factory: { _ in SwiftLogNoOpLogHandler() }),
+        _ body: (WorkerPool) async throws -> Void
     ) async throws {
         let setWait: (inout WorkerPool.Configuration) -> Void = { configuration in
             configuration.inlineReplyWait = wait
             if let polling { configuration.inlineReplyPolling = polling }
         }
-        try await TestPool.with(workers: workers, configure: setWait) { pool in
+        try await TestPool.with(workers: workers, logger: logger, configure: setWait) { pool in
             // The first answer of a new worker comes with its handshake's reader: warm each one up.
             await pool.waitForStartedWorkers(workers)
             let warmUp = WaitGroup(of: Int.self, isolation: .process(pool))
@@ -68,7 +71,7 @@ struct InlineReplyTests {
     }
 
     @Test func anAnswerLaterThanThePollingStopsItForTheNextCalls() async throws {
-        try await Self.withPool(workers: 1, wait: .milliseconds(100), polling: .milliseconds(5)) { pool in
+        try await Self.withPool(workers: 1, wait: .seconds(30), polling: .milliseconds(5)) { pool in
             // Answered on the caller's thread, but after the polling time.
             let slept = try await pool.submit(Sleep(milliseconds: 30))
             #expect(slept == 30)
@@ -152,16 +155,17 @@ struct InlineReplyTests {
     }
 
     @Test func cancellingTheCallerEndsTheWaitWithACancellation() async throws {
-        // The caller's thread waits in the kernel until the worker answers the cancel.
-        try await Self.withPool(workers: 1, wait: .seconds(30)) { pool in
-            let clock = ContinuousClock()
-            let start = clock.now
-            let caller = Task { try await pool.submit(Sleep(milliseconds: 60_000)) }
-            try await Task.sleep(for: .milliseconds(10))
+        // The caller's thread waits in the kernel until the worker answers the cancel; the wait
+        // itself would last 30 s.
+        let (logger, store) = CapturingLogHandler.logger()
+        try await Self.withPool(workers: 1, wait: .seconds(30), logger: logger) { pool in
+            let caller = Task {
+                try await pool.submit(AnnouncedSleep(marker: "sleeping", milliseconds: 60_000))
+            }
+            await store.waitFor("stdout sleeping")
             caller.cancel()
             let error = await #expect(throws: TaskError.self) { try await caller.value }
             #expect(error?.kind == .cancelled)
-            #expect(clock.now - start < .seconds(20))
             let answer = try await pool.submit(Echo(1))
             #expect(answer == 1)
         }
@@ -184,18 +188,19 @@ struct InlineReplyTests {
         // One worker that holds three tasks: cancelling the running one cancels the worker's
         // task that runs its queue, and the two behind it go to a new one.
         let holdThree: (inout WorkerPool.Configuration) -> Void = { $0.pipelineDepth = 3 }
-        try await TestPool.with(workers: 1, configure: holdThree) { pool in
+        let (logger, store) = CapturingLogHandler.logger()
+        try await TestPool.with(workers: 1, logger: logger, configure: holdThree) { pool in
             await pool.waitForStartedWorkers(1)
-            let sleeper = Task { try await pool.submit(Sleep(milliseconds: 60_000)) }
-            try await Task.sleep(for: .milliseconds(50))
-            let first = Task { try await pool.submit(SeesCancellation()) }
-            let second = Task { try await pool.submit(SeesCancellation()) }
-            try await Task.sleep(for: .milliseconds(50))
-            sleeper.cancel()
-            let error = await #expect(throws: TaskError.self) { try await sleeper.value }
-            #expect(error?.kind == .cancelled)
-            #expect(try await first.value == false)
-            #expect(try await second.value == false)
+            // `go` sends each task before it returns: the worker holds all three, in this order.
+            let sleeper = WaitGroup(of: Int.self, isolation: .process(pool))
+            try sleeper.go(AnnouncedSleep(marker: "sleeping", milliseconds: 60_000))
+            let behind = WaitGroup(of: Bool.self, isolation: .process(pool))
+            for _ in 0..<2 { try behind.go(SeesCancellation()) }
+            #expect(pool.workers.first?.tasksHeld == 3)
+            await store.waitFor("stdout sleeping")
+            sleeper.cancelAll()
+            #expect(await sleeper.wait()[0].error?.kind == .cancelled)
+            #expect(await behind.wait().map(\.value) == [false, false])
             #expect(try await pool.submit(Echo(5)) == 5)
         }
     }

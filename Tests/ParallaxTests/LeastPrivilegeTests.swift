@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import Parallax
 import ParallaxTestTasks
@@ -8,7 +9,8 @@ import Testing
 #endif
 
 /// What a worker can reach of its parent: descriptors, environment, user and privileges.
-@Suite struct LeastPrivilegeTests {
+@Suite(.timeLimit(.minutes(2)))
+struct LeastPrivilegeTests {
     @Test func workersInheritNoDescriptorOfTheParentButTheirChannelAndStdio() async throws {
         let path = "/tmp/parallax-fd-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         // Opened without O_CLOEXEC, as careless code in an application would.
@@ -23,21 +25,20 @@ import Testing
         #expect(!targets.contains(path), "the worker can reach a file the parent holds open")
     }
 
-    /// A variable set in the parent for these tests, as a secret would be.
-    static let secret: (name: String, value: String) = {
-        let name = "PARALLAX_TEST_SECRET"
-        setenv(name, "hunter2", 1)
-        return (name, "hunter2")
-    }()
+    /// A variable of the parent, as a secret would be: the pool sees this process's environment
+    /// with it added (the process's own environment is not changed while other tests run).
+    static let secret: (name: String, value: String) = ("PARALLAX_TEST_SECRET", "hunter2")
 
     static func environment(_ choice: WorkerEnvironment) async throws -> [String: String] {
-        _ = secret
         var configuration = TestPool.configuration(workers: 1)
         configuration.environment = choice
-        return try await WorkerPool.withPool(configuration: configuration, tasks: TestTasks.registry) {
-            pool in
-            try await pool.submit(Environment())
-        }
+        var hooks = WorkerPool.TestHooks()
+        hooks.parentEnvironment = WorkerEnvironment.current.merging([secret.name: secret.value]) { $1 }
+        let pool = WorkerPool(
+            configuration: configuration, tasks: TestTasks.registry, services: ServiceRegistry(),
+            logger: Logger(label: "parallax.test") { _ in SwiftLogNoOpLogHandler() },
+            metricsFactory: NOOPMetricsHandler.instance, hooks: hooks)
+        return try await pool.running { pool in try await pool.submit(Environment()) }
     }
 
     @Test func byDefaultWorkersInheritTheParentsEnvironment() async throws {

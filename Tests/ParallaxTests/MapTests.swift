@@ -108,19 +108,18 @@ struct MapTests {
 
     @Test func stoppingTheStreamEarlyCancelsTheRest() async throws {
         try await TestPool.with(workers: 1) { pool in
-            let stream = try pool.mapStream(Array(repeating: 20, count: 50), TestTasks.probe, limit: 1)
+            // Every item after the first two sleeps for ten minutes unless it is cancelled.
+            let items = [20, 20] + Array(repeating: 600_000, count: 48)
+            let stream = try pool.mapStream(items, TestTasks.probe, limit: 1)
             var taken = 0
             for await _ in stream {
                 taken += 1
                 if taken == 2 { break }
             }
-            // The pool is free again soon: the remaining chunks were cancelled, not run.
-            let clock = ContinuousClock()
-            let start = clock.now
+            // The pool answers again: the chunk in flight was cancelled and the rest never ran
+            // (otherwise this waits out the suite's time limit).
             let echoed = try await pool.submit(Echo(1))
             #expect(echoed == 1)
-            // Under a sanitizer a bound on the clock measures the sanitizer.
-            if !Sanitizer.isActive { #expect(clock.now - start < .milliseconds(500)) }
         }
     }
 

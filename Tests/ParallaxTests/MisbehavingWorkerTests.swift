@@ -10,7 +10,8 @@ import Testing
 /// Workers that break the protocol on purpose: the parent never crashes, fails the task with a
 /// protocol error and replaces the worker. (That a header's claim is never allocated is checked
 /// on the frame decoder itself, in WireTests.)
-@Suite struct MisbehavingWorkerTests {
+@Suite(.timeLimit(.minutes(2)))
+struct MisbehavingWorkerTests {
     @Test(arguments: Misbehave.Mode.allCases)
     func aWorkerThatBreaksTheProtocolFailsOnlyItsTaskAndIsReplaced(mode: Misbehave.Mode) async throws {
         try await TestPool.with(workers: 1) { pool in

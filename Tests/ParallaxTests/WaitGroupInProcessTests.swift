@@ -14,7 +14,8 @@ enum Lettered: Int, Error {
     case seven = 7
 }
 
-@Suite struct WaitGroupInProcessTests {
+@Suite(.timeLimit(.minutes(2)))
+struct WaitGroupInProcessTests {
     @Test func aNewGroupHasCountZeroAndCountGrowsByOnePerGo() async {
         let group = WaitGroup(of: Int.self)
         #expect(group.count == 0)

@@ -68,6 +68,8 @@ public final class WorkerPool: Service, Sendable {
         package var afterArming: (@Sendable (UInt64) -> Void)?
         /// The clock of every timer of the pool, instead of the system's.
         package var clock: (any TimerClock)?
+        /// The environment a worker inherits from, instead of this process's.
+        package var parentEnvironment: [String: String]?
 
         package init() {}
     }

@@ -173,7 +173,8 @@ final class PoolStorage: Sendable {
 
     /// A worker's environment: the configured one, the limits and the privileges to drop.
     var workerEnvironment: [String: String] {
-        var environment = configuration.environment.resolved(parent: WorkerEnvironment.current)
+        var environment = configuration.environment.resolved(
+            parent: hooks.parentEnvironment ?? WorkerEnvironment.current)
         environment[WorkerLaunch.limitsVariable] = configuration.resourceLimits.environmentValue
         environment[WorkerLaunch.privilegesVariable] = configuration.privileges.environmentValue
         environment[WorkerLaunch.payloadLimitVariable] = String(configuration.payloadLimit)
