@@ -258,7 +258,7 @@ import Testing
         var machine = Self.ready(1)
         _ = machine.submit(Self.job(1))
         _ = machine.submit(Self.job(2))
-        let rejected = machine.beginShutdown()
+        let rejected = machine.requestShutdown() ?? []
         #expect(rejected.map(\.id) == [2])
         guard case .reject(_, let error) = machine.submit(Self.job(3)) else {
             Issue.record("expected a rejection")
@@ -295,7 +295,7 @@ import Testing
         var machine = Self.ready(2)
         _ = machine.submit(Self.job(1))
         _ = machine.submit(Self.job(2))
-        _ = machine.beginShutdown()
+        _ = machine.requestShutdown()
         #expect(Set(machine.abandonRunningJobs().map(\.id)) == [1, 2])
         #expect(machine.abandonRunningJobs().isEmpty)
         #expect(machine.isDrained)
@@ -400,12 +400,134 @@ import Testing
     @Test func aDrainingShutdownStillRunsTheQueueUntilItIsStopped() throws {
         var machine = Self.ready(1)
         for id in 1...3 { _ = machine.submit(Self.job(UInt64(id))) }
-        #expect(machine.beginShutdown(drain: true).isEmpty)
+        #expect(machine.requestShutdown(drain: true)?.isEmpty == true)
         let first = try #require(Self.finished(machine.taskFinished(slot: 0, generation: 1, jobID: 1)))
         #expect(first.sends.map(\.job.id) == [2])
         #expect(machine.stopDraining().map(\.id) == [3])
         let second = try #require(Self.finished(machine.taskFinished(slot: 0, generation: 1, jobID: 2)))
         #expect(second.sends.isEmpty)
         #expect(machine.isDrained)
+    }
+
+    // MARK: Lifecycle and waiting
+
+    @Test func aPoolBeginsOnce() {
+        var machine = Machine(slotCount: 1)
+        let first = machine.begin()
+        #expect(first)
+        let second = machine.begin()
+        #expect(!second)
+    }
+
+    @Test func aShutdownWakesItsWaiterOnceAndMovesTheLifecycleForward() {
+        var machine = Self.ready(2)
+        let coordinator = OneShot<Bool>()
+        let holdsAlready = machine.wait(for: .shutdownRequested, coordinator)
+        #expect(!holdsAlready)
+        #expect(machine.readyWaiters().isEmpty)
+        #expect(machine.lifecycle == .running)
+        #expect(machine.requestShutdown() != nil)
+        #expect(machine.readyWaiters().map { $0 === coordinator } == [true])
+        #expect(machine.requestShutdown() == nil, "a second shutdown request does nothing")
+        #expect(machine.lifecycle == .draining)
+        #expect(machine.closeChannels() == ["w0", "w1"])
+        #expect(machine.lifecycle == .closing)
+        let stopped = OneShot<Bool>()
+        let stoppedAlready = machine.wait(for: .allSlotsStopped, stopped)
+        #expect(!stoppedAlready)
+        for slot in 0..<2 {
+            #expect(machine.workerSpawning(slot: slot) == nil, "no process starts once the channels close")
+            #expect(machine.readyWaiters().isEmpty)
+            machine.slotStopped()
+        }
+        #expect(machine.lifecycle == .stopped)
+        #expect(machine.readyWaiters().map { $0 === stopped } == [true])
+    }
+
+    @Test func theDrainedConditionHoldsOnceTheLastHeldJobIsAnsweredAfterAShutdown() throws {
+        var machine = Self.ready(1)
+        let send = try #require(Self.send(machine.submit(Self.job(1))))
+        let drained = OneShot<Bool>()
+        let holdsAlready = machine.wait(for: .drained, drained)
+        #expect(!holdsAlready)
+        _ = machine.requestShutdown()
+        #expect(machine.readyWaiters().isEmpty, "a job is still running")
+        _ = machine.taskFinished(slot: 0, generation: send.generation, jobID: 1)
+        #expect(machine.readyWaiters().map { $0 === drained } == [true])
+    }
+
+    @Test func aSubmitterWaitingForRoomIsWokenWhenAJobLeavesTheQueue() throws {
+        var machine = Machine(slotCount: 1, queueLimit: 1)
+        let spawned = machine.workerSpawning(slot: 0)
+        let generation = try #require(spawned)
+        machine.workerSpawned(slot: 0, generation: generation, handle: "w0")
+        _ = machine.workerStarted(slot: 0, generation: generation)
+        _ = machine.submit(Self.job(1))  // runs
+        _ = machine.submit(Self.job(2))  // queued: the queue is full
+        guard case .full = machine.submit(Self.job(3)) else {
+            Issue.record("expected the queue to be full")
+            return
+        }
+        let submitter = OneShot<Bool>()
+        let holdsAlready = machine.wait(for: .room, submitter)
+        #expect(!holdsAlready)
+        _ = machine.taskFinished(slot: 0, generation: generation, jobID: 1)  // job 2 leaves the queue
+        #expect(machine.readyWaiters().map { $0 === submitter } == [true])
+    }
+
+    @Test func aWaiterWhoseTimeRanOutLeavesAndIsNotWokenLater() {
+        var machine = Self.ready(1)
+        let waiter = OneShot<Bool>()
+        let holdsAlready = machine.wait(for: .shutdownRequested, waiter)
+        #expect(!holdsAlready)
+        let wasWaiting = machine.stopWaiting(waiter)
+        #expect(wasWaiting)
+        let stillWaiting = machine.stopWaiting(waiter)
+        #expect(!stillWaiting)
+        _ = machine.requestShutdown()
+        #expect(machine.readyWaiters().isEmpty)
+        #expect(!machine.hasWaiters)
+    }
+
+    @Test func startedWorkersAreCountedWhenTheyCanTakeJobs() throws {
+        var machine = Machine(slotCount: 2)
+        let two = OneShot<Bool>()
+        let holdsAlready = machine.wait(for: .startedWorkers(2), two)
+        #expect(!holdsAlready)
+        for slot in 0..<2 {
+            let spawned = machine.workerSpawning(slot: slot)
+            let generation = try #require(spawned)
+            machine.workerSpawned(slot: slot, generation: generation, handle: "w\(slot)")
+            #expect(machine.readyWaiters().isEmpty, "spawned is not started")
+            _ = machine.workerStarted(slot: slot, generation: generation)
+        }
+        #expect(machine.startedCount == 2)
+        #expect(machine.readyWaiters().map { $0 === two } == [true])
+    }
+
+    @Test func spawningStopsAtAShutdownUnlessItDrainsAQueue() throws {
+        var machine = Self.ready(1)
+        #expect(!machine.holds(.spawningStopped))
+        _ = machine.submit(Self.job(1))
+        _ = machine.submit(Self.job(2))  // queued
+        _ = machine.requestShutdown(drain: true)
+        #expect(
+            !machine.holds(.spawningStopped), "a draining shutdown replaces workers while jobs are queued")
+        _ = machine.taskFinished(slot: 0, generation: 1, jobID: 1)  // job 2 leaves the queue
+        #expect(machine.holds(.spawningStopped))
+    }
+
+    @Test func givingUpRecordsTheReasonAndTheCodeOnce() {
+        var machine = Self.ready(1)
+        _ = machine.submit(Self.job(1))
+        _ = machine.submit(Self.job(2))  // queued
+        let rejected = machine.fail(
+            TaskError.poolFailed("too many restarts"), code: .restartIntensityExceeded)
+        #expect(rejected?.map(\.id) == [2])
+        #expect(machine.failure?.code == .restartIntensityExceeded)
+        #expect(machine.lifecycle == .draining)
+        #expect(!machine.shutdownRequested, "the storage requests the shutdown itself")
+        #expect(machine.fail(TaskError.poolFailed("again"), code: .workerFailed) == nil)
+        #expect(machine.failure?.error.message == "too many restarts")
     }
 }

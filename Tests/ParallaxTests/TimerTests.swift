@@ -75,21 +75,4 @@ import Testing
         #expect(fired.withLock { $0 } == 0)
         #expect(timers.pendingCount == 0)
     }
-
-    @Test func aWaitForALatchThatTimesOutLeavesNoWaiterOrTimerBehind() async {
-        let clock = ManualClock()
-        let timers = TimerService(clock: clock)
-        let latch = Latch()
-        for _ in 0..<3 {
-            async let timedOut = latch.wait(timeout: .seconds(1), on: timers)
-            await clock.advanceWhenSet(by: .seconds(1))
-            #expect(await !timedOut)
-        }
-        #expect(latch.waiterCount == 0)
-        async let set = latch.wait(timeout: .seconds(1), on: timers)
-        await clock.waitForAlarm(atOrBefore: clock.now + .seconds(1))
-        latch.set()
-        #expect(await set)
-        #expect(timers.pendingCount == 0)
-    }
 }

@@ -2,7 +2,7 @@
 extension WorkerPool {
     /// What every slot is doing now; see ``workers``.
     var slotStatuses: [PoolStateMachine<WorkerProcess>.SlotStatus] {
-        storage.state.withLock { $0.slotStatuses }
+        storage.withMachine { $0.slotStatuses }
     }
 
     /// How many calls from worker code to the parent's services are running now.
@@ -10,11 +10,11 @@ extension WorkerPool {
 
     /// How many workers have completed their handshake since the pool started, replacements
     /// included.
-    package var startedWorkerCount: Int { storage.started.withLock { $0.count } }
+    package var startedWorkerCount: Int { storage.withMachine { $0.startedCount } }
 
     /// Waits until ``startedWorkerCount`` reaches `count`.
     package func waitForStartedWorkers(_ count: Int) async {
-        await storage.waitForStartedWorkers(count)
+        _ = await storage.wait(for: .startedWorkers(count))
     }
 
     /// How many callers waited for their answer on their own thread

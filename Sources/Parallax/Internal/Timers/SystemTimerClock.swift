@@ -1,33 +1,45 @@
 import Dispatch
 
-/// The system's monotonic clock, with one dispatch timer for the alarm.
+/// The system's monotonic clock, with one dispatch timer for the alarm, made when the first alarm
+/// is set: a worker whose tasks set no deadline never starts the dispatch machinery.
 package final class SystemTimerClock: TimerClock, @unchecked Sendable {
-    private let origin = ContinuousClock.now
-    // Safe to use from any thread: dispatch sources are thread-safe; `schedule` calls come from
-    // the timer service under its lock, so they are ordered.
-    private let timer: any DispatchSourceTimer
-
-    package init() {
-        timer = DispatchSource.makeTimerSource(queue: .global())
+    private struct State {
+        var handler: (@Sendable () -> Void)?
+        var timer: (any DispatchSourceTimer)?
     }
 
+    private let origin = ContinuousClock.now
+    private let state = Locked(State())
+
+    package init() {}
+
     deinit {
-        timer.cancel()
+        state.withLock { $0.timer?.cancel() }
     }
 
     package var now: Duration { ContinuousClock.now - origin }
 
     package func onAlarm(_ handler: @escaping @Sendable () -> Void) {
-        timer.setEventHandler(handler: handler)
-        timer.activate()
+        state.withLock { $0.handler = handler }
     }
 
     package func setAlarm(_ deadline: Duration?) {
-        guard let deadline else {
-            timer.schedule(deadline: .distantFuture)
-            return
+        state.withLock { state in
+            guard let deadline else {
+                state.timer?.schedule(deadline: .distantFuture)
+                return
+            }
+            let timer = state.timer ?? makeTimer(&state)
+            let wait = max(.zero, deadline - now)
+            timer.schedule(deadline: .now() + wait.timeInterval, leeway: .milliseconds(1))
         }
-        let wait = max(.zero, deadline - now)
-        timer.schedule(deadline: .now() + wait.timeInterval, leeway: .milliseconds(1))
+    }
+
+    private func makeTimer(_ state: inout State) -> any DispatchSourceTimer {
+        let timer = DispatchSource.makeTimerSource(queue: .global())
+        if let handler = state.handler { timer.setEventHandler(handler: handler) }
+        timer.activate()
+        state.timer = timer
+        return timer
     }
 }

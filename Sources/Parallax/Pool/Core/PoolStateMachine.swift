@@ -12,9 +12,33 @@
 /// job it holds is the one running and the others have not started. When a worker dies, the
 /// running job fails and the others go back to the front of the queue, in order.
 package struct PoolStateMachine<Handle: Sendable>: Sendable {
-    package enum Lifecycle: Sendable, Equatable {
+    /// Where the pool is in its life. It only moves forward.
+    package enum Lifecycle: Sendable, Equatable, Comparable {
+        /// Taking jobs. Jobs submitted before ``begin()`` queue until workers start.
         case running
+        /// Intake stopped (a shutdown, or the pool gave up): queued jobs run (a draining
+        /// shutdown) or were rejected, and running ones may finish.
         case draining
+        /// The workers' channels are closed: every worker ends, and no process starts.
+        case closing
+        /// Every slot has stopped: ``WorkerPool/run()`` returns.
+        case stopped
+    }
+
+    /// Something a task of the pool waits for (see ``wait(for:_:)``).
+    package enum Condition: Sendable, Equatable {
+        /// ``requestShutdown(drain:)`` was called.
+        case shutdownRequested
+        /// Intake stopped and no job waits for an answer or a worker any more.
+        case drained
+        /// No slot gets a new worker any more: a restart backoff ends early.
+        case spawningStopped
+        /// Every slot has stopped.
+        case allSlotsStopped
+        /// At least this many workers completed their handshake since the pool began.
+        case startedWorkers(Int)
+        /// A submitter that waits for room may try again: the queue has room, or intake stopped.
+        case room
     }
 
     private struct Slot: Sendable {
@@ -150,8 +174,19 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
 
     private var slots: [Slot]
     package private(set) var lifecycle: Lifecycle = .running
-    /// Why the pool stopped on its own (its workers failed too often), if it did.
-    package private(set) var failure: TaskError?
+    /// Whether ``begin()`` was called: a pool runs once.
+    private var hasBegun = false
+    /// Whether ``requestShutdown(drain:)`` was called.
+    package private(set) var shutdownRequested = false
+    /// Why the pool stopped on its own (its workers failed too often), if it did, and the code
+    /// ``WorkerPool/run()`` throws for it.
+    package private(set) var failure: (error: TaskError, code: WorkerPoolError.Code)?
+    /// How many workers completed their handshake since the pool began, replacements included.
+    package private(set) var startedCount = 0
+    /// How many slots have stopped for good.
+    private var stoppedSlots = 0
+    /// The tasks waiting for a condition, in the order they began to wait.
+    private var waiters: [(condition: Condition, waiter: OneShot<Bool>)] = []
     package let pipelineDepth: Int
     private var queue = FIFOQueue<Job>()
     private var inFlight: [UInt64: InFlight] = [:]
@@ -191,7 +226,7 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
     // MARK: Submitting
 
     package mutating func submit(_ job: Job) -> SubmitAction {
-        if let failure { return .reject(job, TaskError.poolFailed(task: job.name, failure)) }
+        if let failure { return .reject(job, TaskError.poolFailed(task: job.name, failure.error)) }
         guard lifecycle == .running else {
             return .reject(job, TaskError.shuttingDown(task: job.name))
         }
@@ -247,7 +282,7 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
     /// Whether a slot whose process ended gets a new one: while the pool runs, and while a
     /// shutdown drains queued jobs, until the channels close.
     package var needsWorkers: Bool {
-        lifecycle == .running || (drainsQueue && !closingChannels && !queue.isEmpty)
+        lifecycle == .running || (lifecycle == .draining && drainsQueue && !queue.isEmpty)
     }
 
     /// A new process for `slot` is about to start; returns its generation, or nil when the pool
@@ -275,12 +310,14 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
     package mutating func workerSpawned(slot: Int, generation: UInt64, handle: Handle) -> Bool {
         guard slots[slot].generation == generation else { return false }
         slots[slot].handle = handle
-        return closingChannels
+        return lifecycle >= .closing
     }
 
-    /// The process completed its handshake: fill it with queued jobs.
+    /// The process completed its handshake: count it, and fill it with queued jobs.
     package mutating func workerStarted(slot: Int, generation: UInt64) -> [Send] {
-        guard slots[slot].generation == generation, isDispatching else { return [] }
+        guard slots[slot].generation == generation else { return [] }
+        startedCount += 1
+        guard isDispatching else { return [] }
         slots[slot].startFailure = nil
         slots[slot].hasStarted = true
         slots[slot].isReady = true
@@ -413,26 +450,44 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         return handle
     }
 
-    // MARK: Shutdown
+    // MARK: Lifecycle
+
+    /// The pool starts running its workers; false when it did before (a pool runs once).
+    package mutating func begin() -> Bool {
+        defer { hasBegun = true }
+        return !hasBegun
+    }
 
     /// Whether queued jobs still go to workers: while running, and while a shutdown drains the queue.
-    private var isDispatching: Bool { lifecycle == .running || drainsQueue }
+    private var isDispatching: Bool { lifecycle == .running || (lifecycle == .draining && drainsQueue) }
     private var drainsQueue = false
-    /// The shutdown closes the workers' channels: no process starts any more.
-    private var closingChannels = false
 
     /// The shutdown closes every worker's channel: returns the processes to close. Processes that
     /// start from now on are closed at once (``workerSpawned(slot:generation:handle:)``).
     package mutating func closeChannels() -> [Handle] {
-        closingChannels = true
+        lifecycle = max(lifecycle, .closing)
+        drainsQueue = false
         return handles
     }
 
-    /// Stops intake. With `drain`, the queued jobs still run; otherwise they are returned, to be
-    /// rejected.
-    package mutating func beginShutdown(drain: Bool = false) -> [Job] {
-        lifecycle = .draining
-        drainsQueue = drain && failure == nil
+    /// A slot stopped for good: it starts no process any more, and the ones it started are
+    /// reaped. When the last one stops, the pool has stopped.
+    package mutating func slotStopped() {
+        stoppedSlots += 1
+        if stoppedSlots == slots.count { lifecycle = .stopped }
+    }
+
+    /// Starts a shutdown: stops intake. With `drain`, the queued jobs still run; otherwise they
+    /// are returned, to be rejected. Nil when a shutdown was requested before.
+    package mutating func requestShutdown(drain: Bool = false) -> [Job]? {
+        guard !shutdownRequested else { return nil }
+        shutdownRequested = true
+        return stopIntake(drain: drain)
+    }
+
+    private mutating func stopIntake(drain: Bool) -> [Job] {
+        lifecycle = max(lifecycle, .draining)
+        drainsQueue = drain && failure == nil && lifecycle == .draining
         return drainsQueue ? [] : queue.removeAll()
     }
 
@@ -443,11 +498,13 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         return queue.removeAll()
     }
 
-    /// The pool gives up: workers failed more often than its restart intensity allows. Intake
-    /// stops as for a shutdown; returns the queued jobs, to be rejected with the failure.
-    package mutating func fail(_ error: TaskError) -> [Job] {
-        failure = error
-        return beginShutdown()
+    /// The pool gives up: its workers failed in a way its supervision does not repair. Intake
+    /// stops as for a shutdown; returns the queued jobs, to be rejected with the failure. Nil
+    /// when the pool gave up before.
+    package mutating func fail(_ error: TaskError, code: WorkerPoolError.Code) -> [Job]? {
+        guard failure == nil else { return nil }
+        failure = (error, code)
+        return stopIntake(drain: false)
     }
 
     /// Answers every job a worker holds that was not answered yet: the grace period of a shutdown
@@ -464,12 +521,55 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
     /// Whether no job is waiting for an answer from a worker.
     package var isDrained: Bool { !inFlight.values.contains { !$0.answered } && queue.isEmpty }
 
-    /// Whether a shutdown began and no job waits for an answer any more.
-    package var shutdownIsDrained: Bool { lifecycle == .draining && isDrained }
+    // MARK: Waiting
 
-    /// Whether a submitter that waits for room should try again: the queue has room, or the pool
-    /// takes no jobs any more.
-    package var mayHaveRoom: Bool { queue.count < queueLimit || lifecycle != .running }
+    /// Whether `condition` holds now.
+    package func holds(_ condition: Condition) -> Bool {
+        switch condition {
+        case .shutdownRequested: shutdownRequested
+        case .drained: lifecycle != .running && isDrained
+        case .spawningStopped: !needsWorkers
+        case .allSlotsStopped: lifecycle == .stopped
+        case .startedWorkers(let count): startedCount >= count
+        case .room: queue.count < queueLimit || lifecycle != .running
+        }
+    }
+
+    /// Registers `waiter` for `condition`, unless it holds already.
+    /// - Returns: Whether `condition` holds now (the waiter is then not kept).
+    package mutating func wait(for condition: Condition, _ waiter: OneShot<Bool>) -> Bool {
+        if holds(condition) { return true }
+        waiters.append((condition, waiter))
+        return false
+    }
+
+    /// Stops `waiter` from waiting (its time ran out, or its task was cancelled).
+    /// - Returns: Whether it was still waiting.
+    package mutating func stopWaiting(_ waiter: OneShot<Bool>) -> Bool {
+        guard let index = waiters.firstIndex(where: { $0.waiter === waiter }) else { return false }
+        waiters.remove(at: index)
+        return true
+    }
+
+    /// Whether any task waits for a condition; checked after every transition.
+    package var hasWaiters: Bool { !waiters.isEmpty }
+
+    /// Removes and returns the waiters whose condition holds now, to be resumed with `true`.
+    package mutating func readyWaiters() -> [OneShot<Bool>] {
+        // The common case, a shutdown coordinator waiting while the pool runs, allocates nothing.
+        guard waiters.contains(where: { holds($0.condition) }) else { return [] }
+        var ready: [OneShot<Bool>] = []
+        var waiting: [(condition: Condition, waiter: OneShot<Bool>)] = []
+        for entry in waiters {
+            if holds(entry.condition) {
+                ready.append(entry.waiter)
+            } else {
+                waiting.append(entry)
+            }
+        }
+        waiters = waiting
+        return ready
+    }
 
     // MARK: Queries
 

@@ -22,7 +22,7 @@ extension PoolStorage {
         var claim = Claim.stillHeld
         while case .stillHeld = claim, attempts < 10_000 {
             attempts += 1
-            if let (process, generation) = state.withLock({ $0.idleProcess(slot: slot) }) {
+            if let (process, generation) = withMachine({ $0.idleProcess(slot: slot) }) {
                 claim = process.replies.claim() ? .claimed(process, generation) : .stillHeld
             } else {
                 claim = .busy

@@ -25,7 +25,6 @@ extension PoolStorage {
             return
         }
         for send in sends { post(send) }
-        wakeRoomWaiters()  // the sends may have come from the queue
         for send in sends where send.startsRunning {
             startTimeout(of: send.job, slot: send.slot, generation: send.generation, start: send.start)
         }
@@ -38,7 +37,6 @@ extension PoolStorage {
     /// Delivers one send, as ``deliver(_:)-([Send])``, without an array or a set.
     func deliver(_ send: PoolStateMachine<WorkerProcess>.Send) {
         post(send)
-        wakeRoomWaiters()  // the send may have come from the queue
         if send.startsRunning {
             startTimeout(of: send.job, slot: send.slot, generation: send.generation, start: send.start)
         }
@@ -54,7 +52,7 @@ extension PoolStorage {
             logger.debug(
                 "could not send to worker, requeueing",
                 metadata: ["parallax.worker.pid": "\(process.pid)"])
-            deliver(state.withLock { $0.sendFailed(slot: process.slot, jobID: id) })
+            deliver(withMachine { $0.sendFailed(slot: process.slot, jobID: id) })
         }
         return unsent
     }
@@ -75,7 +73,7 @@ extension PoolStorage {
     /// Fails a job that ran past its timeout and stops its worker: SIGTERM first, for a worker
     /// that cleans up; SIGKILL after the grace period.
     func expire(jobID: UInt64, generation: UInt64, timeout: Duration) {
-        guard let (job, process) = state.withLock({ $0.timeoutExpired(jobID: jobID, generation: generation) })
+        guard let (job, process) = withMachine({ $0.timeoutExpired(jobID: jobID, generation: generation) })
         else { return }
         logger.info(
             "task timed out, stopping its worker",
@@ -91,12 +89,12 @@ extension PoolStorage {
     /// Replaces the worker of `slot` once it is idle when its resident memory exceeds `ceiling`.
     func recycleIfLarge(slot: Int, generation: UInt64, ceiling: Int) {
         guard
-            let process = state.withLock({ $0.handle(slot: slot, generation: generation) }),
+            let process = withMachine({ $0.handle(slot: slot, generation: generation) }),
             let resident = ProcessMemory.residentBytes(of: process.pid), resident > ceiling
         else { return }
         logger.info(
             "recycling a worker above the memory ceiling",
             metadata: ["parallax.worker.pid": "\(process.pid)", "parallax.worker.rss": "\(resident)"])
-        state.withLock { $0.retire(slot: slot, generation: generation) }?.closeRequests()
+        withMachine { $0.retire(slot: slot, generation: generation) }?.closeRequests()
     }
 }

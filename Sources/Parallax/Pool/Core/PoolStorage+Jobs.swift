@@ -60,7 +60,6 @@ extension PoolStorage {
             }
         } onCancel: {
             self.cancel(jobID: id)
-            self.wakeRoomWaiters()
         }
     }
 
@@ -71,7 +70,7 @@ extension PoolStorage {
     /// known to hold no job: a job assigned after it finds nobody reading and hands the pipe to
     /// the I/O thread (``ReplyChannel/ensureReader()``); a job assigned before it is seen here.
     func giveBackReplies(of process: WorkerProcess, generation: UInt64) {
-        let wake = state.withLock { machine in
+        let wake = withMachine { machine in
             process.replies.giveBack(
                 othersPending: !machine.holdsNoJob(slot: process.slot, generation: generation))
         }
@@ -109,7 +108,7 @@ extension PoolStorage {
         let job = Job(
             id: id, kind: kind, name: task.name, payload: task.payload,
             timeout: timeout ?? configuration.taskTimeout, finish: metrics.timing(finish))
-        let (action, queued, running) = state.withLock { machine in
+        let (action, queued, running) = withMachine { machine in
             (machine.submit(job), machine.queuedCount, machine.inFlightCount)
         }
         metrics.load(queued: queued, inFlight: running)
@@ -135,7 +134,7 @@ extension PoolStorage {
     /// Cancels a job: a queued job never runs; a job sent ahead is skipped; a running job is
     /// cancelled in its worker, which is killed if it has not answered within the grace period.
     func cancel(jobID: UInt64) {
-        let action = state.withLock { $0.cancel(jobID: jobID) }
+        let action = withMachine { $0.cancel(jobID: jobID) }
         switch action {
         case .skip(let job, let process, let sequence), .cancelRunning(let job, let process, _, let sequence):
             process.enqueue(kind: .cancel, id: job.id, payload: [], sequence: sequence)
@@ -145,13 +144,12 @@ extension PoolStorage {
         switch action {
         case .removedFromQueue(let job):
             job.complete(.failure(TaskError.cancelled(task: job.name)))
-            wakeRoomWaiters()
         case .cancelRunning(let job, let process, let generation, _):
             job.complete(.failure(TaskError.cancelled(task: job.name, running: true)))
             flush(process)
             timers.schedule(after: configuration.stopGracePeriod) { [self] in
                 guard
-                    let stuck = state.withLock({ $0.cancelGraceExpired(jobID: jobID, generation: generation) }
+                    let stuck = withMachine({ $0.cancelGraceExpired(jobID: jobID, generation: generation) }
                     )
                 else {
                     return
@@ -167,30 +165,21 @@ extension PoolStorage {
         case .none:
             break
         }
-        checkDrained()
     }
 
     // MARK: Backpressure
 
-    /// Suspends until the queue may have room: a job left it, or the pool stopped taking jobs.
+    /// Suspends until the queue may have room (a job left it, or the pool stopped taking jobs),
+    /// or the caller is cancelled.
     private func waitForRoom() async {
-        let signal = OneShot<Void>()
-        roomWaiters.withLock { $0.append(signal) }
-        roomWaiterCount.add(1, ordering: .relaxed)
-        // Checked after registering, so that room made in between is not missed.
-        let hasRoom = state.withLock { $0.mayHaveRoom }
-        if hasRoom || Task.isCancelled { signal.deliver(()) }
-        await signal.wait()
-    }
-
-    /// Wakes the submitters waiting for room; each tries again.
-    func wakeRoomWaiters() {
-        guard roomWaiterCount.load(ordering: .relaxed) > 0 else { return }
-        let waiters = roomWaiters.withLock { waiters in
-            defer { waiters.removeAll() }
-            return waiters
+        let waiter = OneShot<Bool>()
+        await withTaskCancellationHandler {
+            if withMachine({ $0.wait(for: .room, waiter) }) { return }
+            // Cancelled before the waiter was known: the handler found nothing to stop.
+            if Task.isCancelled, withMachine({ $0.stopWaiting(waiter) }) { return }
+            _ = await waiter.wait()
+        } onCancel: {
+            if withMachine({ $0.stopWaiting(waiter) }) { waiter.deliver(false) }
         }
-        roomWaiterCount.subtract(waiters.count, ordering: .relaxed)
-        for waiter in waiters { waiter.deliver(()) }
     }
 }

@@ -11,36 +11,25 @@ extension PoolStorage {
     /// Starts a graceful shutdown; see ``WorkerPool/shutdown()``.
     func shutdown() {
         services.refuseNewCalls()
-        guard !shutdownBegun.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        stopIntake()
-        shutdownRequested.set()
-    }
-
-    /// Stops taking tasks and rejects the queued ones, or lets them drain.
-    private func stopIntake() {
-        let (rejected, drains) = state.withLock { machine in
-            (machine.beginShutdown(drain: configuration.queuedTasksOnShutdown.drains), machine.needsWorkers)
-        }
-        if !drains { spawningStopped.set() }
+        let drain = configuration.queuedTasksOnShutdown.drains
+        guard let rejected = withMachine({ $0.requestShutdown(drain: drain) }) else { return }
         logger.debug("pool shutting down", metadata: ["parallax.pool.rejected": "\(rejected.count)"])
         emit(
             WorkerPool.Event(
                 .draining,
-                message: drains
+                message: rejected.isEmpty && drain
                     ? "the pool takes no more tasks and runs the queued ones"
                     : "the pool takes no more tasks; \(rejected.count) queued tasks were rejected"))
         for job in rejected {
             job.complete(.failure(TaskError.shuttingDown(task: job.name)))
         }
-        wakeRoomWaiters()  // they find the pool closed
     }
 
     /// Waits for ``shutdown()``, then ends the workers within the configured timeouts.
     func coordinateShutdown() async {
-        _ = await shutdownRequested.wait()  // set by `shutdown()`, which stopped the intake
-        checkDrained()
-        if await !drained.wait(timeout: configuration.gracefulShutdownTimeout, on: timers) {
-            let (queued, abandoned) = state.withLock { ($0.stopDraining(), $0.abandonRunningJobs()) }
+        _ = await wait(for: .shutdownRequested)
+        if await !wait(for: .drained, timeout: configuration.gracefulShutdownTimeout) {
+            let (queued, abandoned) = withMachine { ($0.stopDraining(), $0.abandonRunningJobs()) }
             for job in queued {
                 job.complete(.failure(TaskError.shuttingDown(task: job.name)))
             }
@@ -49,12 +38,10 @@ extension PoolStorage {
             }
         }
         // Closing a channel ends its worker; one that lingers gets SIGTERM, then SIGKILL.
-        let open = state.withLock { $0.closeChannels() }
-        spawningStopped.set()
-        for process in open { process.closeRequests() }
-        if await allSlotsStopped.wait(timeout: configuration.forceShutdownTimeout, on: timers) { return }
-        for process in state.withLock({ $0.handles }) { process.signal(SIGTERM) }
-        if await allSlotsStopped.wait(timeout: configuration.stopGracePeriod, on: timers) { return }
-        for process in state.withLock({ $0.handles }) { process.signal(SIGKILL) }
+        for process in withMachine({ $0.closeChannels() }) { process.closeRequests() }
+        if await wait(for: .allSlotsStopped, timeout: configuration.forceShutdownTimeout) { return }
+        for process in withMachine({ $0.handles }) { process.signal(SIGTERM) }
+        if await wait(for: .allSlotsStopped, timeout: configuration.stopGracePeriod) { return }
+        for process in withMachine({ $0.handles }) { process.signal(SIGKILL) }
     }
 }

@@ -24,22 +24,10 @@ final class PoolStorage: Sendable {
     let configuration: WorkerPool.Configuration
     let tasks: TaskRegistry
     let logger: Logger
-    /// The pool's state. Nothing but the machine's transitions runs inside its lock, apart from
-    /// two atomic hand-overs of a reply pipe that must agree with the machine (see
-    /// ``giveBackReplies(of:generation:)`` and ``WorkerLife/readEnded()``); no other lock is
-    /// taken inside it.
-    let state: Locked<PoolStateMachine<WorkerProcess>>
+    /// The pool's whole state: its lifecycle, slots, queue, jobs in flight and the tasks that wait
+    /// for a condition of it. Reached only through ``withMachine(_:)``.
+    private let state: Locked<PoolStateMachine<WorkerProcess>>
     let nextJobID = Atomic<UInt64>(1)
-    let running = Atomic<Bool>(false)
-    let shutdownRequested = Latch()
-    let shutdownBegun = Atomic<Bool>(false)
-    /// Set when no slot gets a new worker any more: at a shutdown that does not drain the queue,
-    /// and when the channels close. Restart backoffs end early then.
-    let spawningStopped = Latch()
-    let drained = Latch()
-    let stoppedSlots = Atomic<Int>(0)
-    let allSlotsStopped = Latch()
-    let started = Locked<(count: Int, waiters: [(target: Int, signal: OneShot<Void>)])>((0, []))
     let restarts: Locked<RestartWindow>
     let eventLog = EventLog()
     /// Every timer of the pool, on the clock of ``WorkerPool/TestHooks/clock`` in tests; stopped
@@ -50,9 +38,6 @@ final class PoolStorage: Sendable {
     /// The calls from worker code to the parent's services.
     let services: ServiceDispatcher
     let metrics: PoolMetrics
-    let failureCode = Locked<WorkerPoolError.Code?>(nil)
-    let roomWaiters = Locked<[OneShot<Void>]>([])
-    let roomWaiterCount = Atomic<Int>(0)
     let inline: InlineReplyReader
     let hooks: WorkerPool.TestHooks
 
@@ -78,14 +63,47 @@ final class PoolStorage: Sendable {
         self.inline = InlineReplyReader(configuration: configuration)
     }
 
+    // MARK: The state
+
+    /// Runs a transition of the state machine under its lock, then resumes the tasks whose
+    /// condition it made true (see ``wait(for:timeout:)``).
+    ///
+    /// Nothing but the machine runs inside the lock, apart from two atomic hand-overs of a reply
+    /// pipe that must agree with it (``giveBackReplies(of:generation:)`` and
+    /// ``WorkerLife/readEnded()``); no other lock is taken inside it.
+    @inline(__always)
+    func withMachine<Result>(_ body: (inout PoolStateMachine<WorkerProcess>) -> Result) -> Result {
+        let (result, ready) = state.withLock { machine -> (Result, [OneShot<Bool>]) in
+            let result = body(&machine)
+            return (result, machine.hasWaiters ? machine.readyWaiters() : [])
+        }
+        for waiter in ready { waiter.deliver(true) }
+        return result
+    }
+
+    /// Waits until `condition` of the pool holds, or `timeout` passes on the pool's timers.
+    /// Ignores task cancellation.
+    /// - Returns: Whether the condition holds (false: the time ran out).
+    func wait(for condition: PoolStateMachine<WorkerProcess>.Condition, timeout: Duration? = nil) async
+        -> Bool
+    {
+        let waiter = OneShot<Bool>()
+        if withMachine({ $0.wait(for: condition, waiter) }) { return true }
+        let timer = timeout.map { timeout in
+            timers.schedule(after: timeout) { [self] in
+                if withMachine({ $0.stopWaiting(waiter) }) { waiter.deliver(false) }
+            }
+        }
+        let holds = await waiter.wait()
+        if holds, let timer { timers.cancel(timer) }
+        return holds
+    }
+
     // MARK: Running
 
     /// Starts the workers and supervises them until shutdown; see ``WorkerPool/run()``.
     func run() async throws {
-        guard
-            running.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing)
-                .exchanged
-        else {
+        guard withMachine({ $0.begin() }) else {
             throw WorkerPoolError(code: .alreadyRunning, message: "a WorkerPool runs once; create a new pool")
         }
         signal(SIGPIPE, SIG_IGN)
@@ -111,9 +129,8 @@ final class PoolStorage: Sendable {
         logger.debug("pool stopped")
         emit(WorkerPool.Event(.stopped, message: "every worker has stopped"))
         eventLog.finish()
-        if let failure = state.withLock({ $0.failure }) {
-            throw WorkerPoolError(
-                code: failureCode.withLock { $0 } ?? .workerFailed, message: failure.message)
+        if let failure = withMachine({ $0.failure }) {
+            throw WorkerPoolError(code: failure.code, message: failure.error.message)
         }
     }
 
@@ -122,53 +139,16 @@ final class PoolStorage: Sendable {
         eventLog.emit(event)
     }
 
-    /// Sets ``drained`` once a shutdown has no task left to wait for. Before a shutdown it only
-    /// reads a flag: it runs after every answer.
-    func checkDrained() {
-        guard shutdownBegun.load(ordering: .acquiring) else { return }
-        if state.withLock({ $0.shutdownIsDrained }) { drained.set() }
-    }
-
     /// Stops the pool on its own: its workers failed in a way its supervision does not repair.
     func giveUp(_ reason: String, code: WorkerPoolError.Code) {
         let failure = TaskError.poolFailed(reason)
-        let rejected = state.withLock { machine -> [Job] in
-            guard machine.failure == nil else { return [] }
-            return machine.fail(failure)
-        }
-        failureCode.withLock { $0 = $0 ?? code }
+        guard let rejected = withMachine({ $0.fail(failure, code: code) }) else { return }  // gave up before
         logger.critical("worker pool gave up", metadata: ["parallax.error": "\(reason)"])
         emit(WorkerPool.Event(.gaveUp, message: reason))
         for job in rejected {
             job.complete(.failure(TaskError.poolFailed(task: job.name, failure)))
         }
         shutdown()
-    }
-
-    // MARK: Started workers
-
-    /// Counts a worker that completed its handshake and wakes who waited for that count.
-    func workerDidStart() {
-        let ready = started.withLock { state -> [OneShot<Void>] in
-            state.count += 1
-            let count = state.count
-            let ready = state.waiters.filter { $0.target <= count }.map(\.signal)
-            state.waiters.removeAll { $0.target <= count }
-            return ready
-        }
-        for signal in ready { signal.deliver(()) }
-    }
-
-    /// Waits until `count` workers have completed their handshake since the pool started.
-    func waitForStartedWorkers(_ count: Int) async {
-        let signal = OneShot<Void>()
-        let reached = started.withLock { state -> Bool in
-            if state.count >= count { return true }
-            state.waiters.append((count, signal))
-            return false
-        }
-        if reached { return }
-        await signal.wait()
     }
 
     /// A worker's environment: the configured one, the limits and the privileges to drop.

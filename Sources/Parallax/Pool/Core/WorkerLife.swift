@@ -61,7 +61,7 @@ final class WorkerLife: WorkerProcessDelegate, @unchecked Sendable {
             return (.startFailed(TaskError.spawnFailed(error)), nil)
         }
         // A shutdown that closed the other channels before this worker was known closes this one.
-        if storage.state.withLock({ $0.workerSpawned(slot: slot, generation: generation, handle: process) }) {
+        if storage.withMachine({ $0.workerSpawned(slot: slot, generation: generation, handle: process) }) {
             process.closeRequests()
         }
         if let failure = await handshake(of: process) {
@@ -81,9 +81,8 @@ final class WorkerLife: WorkerProcessDelegate, @unchecked Sendable {
                 return TaskError.registryMismatch(workerPID: process.pid)
             }
             logger.debug("worker ready", metadata: ["parallax.worker.pid": "\(process.pid)"])
-            storage.deliver(storage.state.withLock { $0.workerStarted(slot: slot, generation: generation) })
-            // Counted once the pool may send it jobs: who waits for started workers finds it ready.
-            storage.workerDidStart()
+            // Counted as started in the same transition that lets it take jobs.
+            storage.deliver(storage.withMachine { $0.workerStarted(slot: slot, generation: generation) })
             storage.emit(
                 WorkerPool.Event(
                     .workerStarted, slot: slot, pid: process.pid,
@@ -98,7 +97,7 @@ final class WorkerLife: WorkerProcessDelegate, @unchecked Sendable {
     /// go elsewhere, and the end is logged and sent as an event.
     private func ended(_ report: ExitReport) -> Outcome {
         var report = report
-        let exited = storage.state.withLock {
+        let exited = storage.withMachine {
             $0.workerExited(slot: slot, generation: generation, neverRead: report.neverRead)
         }
         storage.deliver(exited.sends)
@@ -129,7 +128,7 @@ final class WorkerLife: WorkerProcessDelegate, @unchecked Sendable {
                     .workerRecycled, slot: slot, pid: report.pid, termination: report.termination,
                     message: "worker pid \(report.pid) was replaced after answering \(exited.answered) tasks")
             )
-        } else if !storage.shutdownRequested.isSet {
+        } else if !storage.withMachine({ $0.shutdownRequested }) {
             logger.info(
                 "worker exited while idle, replacing it",
                 metadata: [
@@ -140,7 +139,6 @@ final class WorkerLife: WorkerProcessDelegate, @unchecked Sendable {
                     .workerExited, slot: slot, pid: report.pid, termination: report.termination,
                     message: "worker pid \(report.pid) exited while idle with \(report.termination)"))
         }
-        storage.checkDrained()
         return exited.retired ? .recycled : .exited(answered: exited.answered)
     }
 
@@ -171,7 +169,7 @@ final class WorkerLife: WorkerProcessDelegate, @unchecked Sendable {
         case .run, .runBatch, .cancel, .serviceReply, .ping, .goodbye:
             // Only the parent sends these: the worker is broken. Its running task fails with a
             // protocol violation when it exits.
-            let process = storage.state.withLock {
+            let process = storage.withMachine {
                 $0.markViolation(
                     slot: slot, generation: generation,
                     "the worker sent a \(frame.kind) frame, which only the parent sends")
@@ -190,7 +188,7 @@ final class WorkerLife: WorkerProcessDelegate, @unchecked Sendable {
         // that job may read the answer itself. The release (an atomic exchange) happens inside the
         // state lock, where the worker is known to hold no job: a job assigned after it finds
         // nobody reading and hands the pipe back (``ReplyChannel/ensureReader()``).
-        storage.state.withLock { machine in
+        storage.withMachine { machine in
             guard machine.holdsNoJob(slot: slot, generation: generation) else { return }
             machine.handle(slot: slot, generation: generation)?.replies.releaseFromIOThread()
         }
@@ -206,7 +204,7 @@ final class WorkerLife: WorkerProcessDelegate, @unchecked Sendable {
 
     /// An answer: completes its job, and sends the next jobs when the read ends.
     private func answered(_ frame: Frame) {
-        let action = storage.state.withLock {
+        let action = storage.withMachine {
             $0.taskFinished(slot: slot, generation: generation, jobID: frame.id)
         }
         switch action {
@@ -233,7 +231,6 @@ final class WorkerLife: WorkerProcessDelegate, @unchecked Sendable {
                     job.complete(.failure(error))
                 }
             }
-            storage.checkDrained()
         case .ignore:
             break
         case .violation(let process):
@@ -247,7 +244,7 @@ final class WorkerLife: WorkerProcessDelegate, @unchecked Sendable {
     /// Runs a call from worker code to a service of the parent, and sends the outcome back on
     /// the worker's channel.
     private func serviceCall(_ frame: Frame) {
-        let process = storage.state.withLock { $0.handle(slot: slot, generation: generation) }
+        let process = storage.withMachine { $0.handle(slot: slot, generation: generation) }
         guard let process else { return }  // a worker being replaced: its caller is gone
         let call: ServicePayload.Call
         do {

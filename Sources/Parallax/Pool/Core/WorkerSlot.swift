@@ -25,7 +25,7 @@ final class WorkerSlot: Sendable {
         var failuresInARow = 0
         // The slot's processes not reaped yet: the slot has stopped only once they all are.
         var unreaped: [WorkerProcess] = []
-        while let generation = storage.state.withLock({ $0.workerSpawning(slot: slot) }) {
+        while let generation = storage.withMachine({ $0.workerSpawning(slot: slot) }) {
             let life = WorkerLife(storage: storage, slot: slot, generation: generation, logger: logger)
             let (outcome, process) = await life.run {
                 // The replacement is ready: the ended ones may be cleaned up now.
@@ -35,7 +35,7 @@ final class WorkerSlot: Sendable {
             if let process { unreaped.append(process) }
             // A worker stopped by shutdown, or still starting when shutdown closed it, is no failure;
             // while a shutdown drains queued tasks, a worker that ends is replaced as before.
-            if storage.shutdownRequested.isSet, !storage.state.withLock({ $0.needsWorkers }) { break }
+            if !storage.withMachine({ $0.needsWorkers }) { break }
             switch outcome {
             case .startFailed(let failure):
                 failuresInARow += 1
@@ -65,25 +65,21 @@ final class WorkerSlot: Sendable {
                 storage.emit(
                     WorkerPool.Event(
                         .workerRestarting, slot: slot, delay: delay, message: "restarting in \(delay)"))
-                if await storage.spawningStopped.wait(timeout: delay, on: storage.timers) { break }
+                if await storage.wait(for: .spawningStopped, timeout: delay) { break }
             }
         }
-        storage.state.withLock { _ = $0.workerSpawning(slot: slot) }  // marks the slot stopped
+        storage.withMachine { _ = $0.workerSpawning(slot: slot) }  // marks the slot stopped
         for process in unreaped {
             process.allowReaping()
             _ = await process.reaped.wait()
         }
-        storage.checkDrained()
-        if storage.stoppedSlots.add(1, ordering: .acquiringAndReleasing).newValue == configuration.workerCount
-        {
-            storage.allSlotsStopped.set()
-        }
+        storage.withMachine { $0.slotStopped() }
     }
 
     /// Handles a worker that never became ready: the jobs that no worker can take fail, and a
     /// worker that serves another registry gives the pool up (the next spawn then finds it stopping).
     private func startFailed(_ failure: TaskError, generation: UInt64, failuresInARow: Int) {
-        let rejected = storage.state.withLock {
+        let rejected = storage.withMachine {
             $0.workerFailedToStart(slot: slot, generation: generation, error: failure)
         }
         for job in rejected {
@@ -112,13 +108,13 @@ final class WorkerSlot: Sendable {
             storage.giveUp("a worker failed and the supervision strategy is stopAll", code: .workerFailed)
         case .ignore:
             let ignored = TaskError.workerNotRestarted
-            let rejected = storage.state.withLock {
+            let rejected = storage.withMachine {
                 $0.workerFailedToStart(slot: slot, generation: generation, error: ignored)
             }
             for job in rejected {
                 job.complete(.failure(TaskError.noWorkerAvailable(task: job.name, ignored)))
             }
-            if !rejected.isEmpty || storage.state.withLock({ $0.unavailable != nil }) {
+            if !rejected.isEmpty || storage.withMachine({ $0.unavailable != nil }) {
                 storage.giveUp(
                     "every worker failed and the supervision strategy is ignore", code: .workerFailed)
             }
