@@ -13,16 +13,13 @@ import Synchronization
 /// on its own thread: the answer then reaches the caller without waking the I/O thread and without
 /// a hop to another thread. The caller gives the pipe back when its answer arrived, when its wait
 /// ran out or when the pipe ended; whenever a job is sent that no caller waits on, the I/O thread
-/// reads again.
+/// reads again. ``ReplyPipeReader`` states the protocol, and each move here is one of its
+/// transitions, made with one compare-and-exchange.
 ///
 /// Whoever reads owns the frame decoder and the read buffer. The reader passes on with
 /// acquire-release ordering, so each reader sees what the one before it left.
 package final class ReplyChannel: @unchecked Sendable {
-    private enum Reader: UInt8 {
-        case ioThread
-        case nobody
-        case caller
-    }
+    private typealias Reader = ReplyPipeReader
 
     /// The read end of the reply pipe.
     let descriptor: Int32
@@ -110,8 +107,7 @@ package final class ReplyChannel: @unchecked Sendable {
     /// Kept when a frame is half read or the pipe ended. A no-op when a caller reads.
     func releaseFromIOThread() {
         guard lends, !hasEnded, decoder.bufferedByteCount == 0 else { return }
-        _ = reader.compareExchange(
-            expected: Reader.ioThread.rawValue, desired: Reader.nobody.rawValue, ordering: .releasing)
+        make(.release)
     }
 
     /// Clears the I/O thread's wake-up.
@@ -132,19 +128,12 @@ package final class ReplyChannel: @unchecked Sendable {
 
     /// Makes sure the pipe is read: when nobody reads it, the I/O thread does from now on.
     package func ensureReader() {
-        let taken = reader.compareExchange(
-            expected: Reader.nobody.rawValue, desired: Reader.ioThread.rawValue,
-            ordering: .acquiringAndReleasing
-        ).exchanged
-        if taken { wakeIOThread() }
+        if make(.ensureReader) { wakeIOThread() }
     }
 
     /// Claims the pipe for the calling thread; fails unless nobody reads it.
     package func claim() -> Bool {
-        reader.compareExchange(
-            expected: Reader.nobody.rawValue, desired: Reader.caller.rawValue,
-            ordering: .acquiringAndReleasing
-        ).exchanged
+        make(.claim)
     }
 
     /// Reads on the calling thread, which holds a claim, until `done` returns true, the pipe ends
@@ -191,13 +180,22 @@ package final class ReplyChannel: @unchecked Sendable {
     /// - Returns: Whether the I/O thread must be woken (``wakeIOThread()``), which the pool does
     ///   after its lock.
     package func giveBack(othersPending: Bool) -> Bool {
-        if othersPending || hasEnded || decoder.bufferedByteCount > 0 {
-            reader.store(Reader.ioThread.rawValue, ordering: .releasing)
-            return true
-        } else {
-            reader.store(Reader.nobody.rawValue, ordering: .releasing)
-            return false
-        }
+        let move: Reader.Move =
+            othersPending || hasEnded || decoder.bufferedByteCount > 0
+            ? .giveBackToIOThread : .giveBackToNobody
+        make(move)
+        return Reader.wakesIOThread(move)
+    }
+
+    /// Makes a move of the protocol: one compare-and-exchange from the reader it starts from.
+    /// Returns whether the pipe was there, and so moved.
+    @discardableResult
+    private func make(_ move: Reader.Move) -> Bool {
+        let transition = Reader.transition(move)
+        return reader.compareExchange(
+            expected: transition.from.rawValue, desired: transition.to.rawValue,
+            ordering: .acquiringAndReleasing
+        ).exchanged
     }
 
     /// Wakes the I/O thread, to read the pipe again.
