@@ -1,0 +1,9 @@
+/// How a worker process ends, as its exit status.
+enum WorkerExit: Int32 {
+    /// The parent closed the channel, or died: the worker's work is over.
+    case done = 0
+    /// The parent sent bytes that are not the protocol (`EX_PROTOCOL`).
+    case protocolError = 76
+    /// The worker could not set itself up: limits, privileges, registry or bootstrap (`EX_CONFIG`).
+    case bootstrapFailed = 78
+}
