@@ -25,10 +25,14 @@ let package = Package(
     ],
     targets: [
         .target(name: "CParallaxSystem"),
+        // The wire: frames, payloads, the binary codec and the errors they carry. Plain Swift,
+        // free of the pool, processes and system calls; the fuzzers build it on its own.
+        .target(name: "ParallaxWire", swiftSettings: swiftSettings),
         .target(
             name: "Parallax",
             dependencies: [
                 "CParallaxSystem",
+                "ParallaxWire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -77,6 +81,7 @@ let package = Package(
             dependencies: [
                 "CParallaxSystem",
                 "Parallax",
+                "ParallaxWire",
                 "ParallaxTestTasks",
                 "ParallaxTestWorker",
                 .product(name: "Logging", package: "swift-log"),

@@ -2,6 +2,7 @@ import FoundationEssentials
 import Testing
 
 @testable import Parallax
+@testable import ParallaxWire
 
 /// Round trips of every Codable shape, and decoding of broken input, through the wire codec.
 @Suite struct BinaryCodecTests {

@@ -170,8 +170,8 @@ package final class ReplyChannel: @unchecked Sendable {
             offset += read
         }
         let header = UnsafeRawBufferPointer(buffer)
-        return header.loadUnaligned(fromByteOffset: 4, as: UInt8.self) == Frame.Kind.pong.rawValue
-            && UInt64(littleEndian: header.loadUnaligned(fromByteOffset: 5, as: UInt64.self)) == id
+        return header[Frame.kindOffset] == Frame.Kind.pong.rawValue
+            && header.loadLittleEndian(UInt64.self, at: Frame.idOffset) == id
     }
 
     /// Gives the pipe back after a claim: to nobody when the worker holds no other job and no

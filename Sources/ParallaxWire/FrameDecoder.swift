@@ -8,6 +8,10 @@
 package struct FrameDecoder: Sendable {
     /// Frames with a payload above this size are collected in an array of their own.
     package static let largeFrameThreshold = 64 * 1024
+    /// Read bytes at the front of the buffer past which it is compacted, when they are most of it.
+    static let compactionThreshold = 64 * 1024
+    /// The largest buffer kept for reuse after a large frame moved out of it.
+    static let keptCapacity = 1 << 20
 
     private struct Pending: Sendable {
         var kind: Frame.Kind
@@ -52,7 +56,7 @@ package struct FrameDecoder: Sendable {
         if readIndex > 0, readIndex == buffer.count {
             buffer.removeAll(keepingCapacity: true)
             readIndex = 0
-        } else if readIndex > 65_536, readIndex * 2 > buffer.count {
+        } else if readIndex > Self.compactionThreshold, readIndex * 2 > buffer.count {
             buffer.removeSubrange(0..<readIndex)
             readIndex = 0
         }
@@ -73,31 +77,35 @@ package struct FrameDecoder: Sendable {
             return Frame(kind: large.kind, id: large.id, payload: large.payload)
         }
         let available = buffer.count - readIndex
-        guard available >= 4 else { return nil }
+        guard available >= Frame.lengthSize else { return nil }
         let length = Int(readLittleEndian(UInt32.self, at: readIndex))
-        guard length >= 9 else { throw ProtocolError(.frameTooShort(announced: length)) }
+        guard length >= Frame.lengthCountsBeyondPayload else {
+            throw ProtocolError(.frameTooShort(announced: length))
+        }
         guard length <= maximumFrameSize else {
             throw ProtocolError(.frameTooLarge(announced: length, limit: maximumFrameSize))
         }
-        guard available >= 5 else { return nil }
-        guard let kind = Frame.Kind(rawValue: buffer[readIndex + 4]) else {
-            throw ProtocolError(.unknownKind(buffer[readIndex + 4]))
+        guard available > Frame.kindOffset else { return nil }
+        guard let kind = Frame.Kind(rawValue: buffer[readIndex + Frame.kindOffset]) else {
+            throw ProtocolError(.unknownKind(buffer[readIndex + Frame.kindOffset]))
         }
-        if available < 4 + length, length - 9 > Self.largeFrameThreshold, available >= Frame.headerSize {
+        let frameEnd = Frame.lengthSize + length
+        let payloadCount = length - Frame.lengthCountsBeyondPayload
+        if available < frameEnd, payloadCount > Self.largeFrameThreshold, available >= Frame.headerSize {
             // Collect the rest of a large frame in its own array instead of the shared buffer.
-            let id = readLittleEndian(UInt64.self, at: readIndex + 5)
+            let id = readLittleEndian(UInt64.self, at: readIndex + Frame.idOffset)
             var payload: [UInt8] = []
-            payload.reserveCapacity(length - 9)
+            payload.reserveCapacity(payloadCount)
             payload.append(contentsOf: buffer[(readIndex + Frame.headerSize)...])
-            pending = Pending(kind: kind, id: id, remaining: length - 9 - payload.count, payload: payload)
-            buffer.removeAll(keepingCapacity: buffer.capacity <= 1 << 20)
+            pending = Pending(kind: kind, id: id, remaining: payloadCount - payload.count, payload: payload)
+            buffer.removeAll(keepingCapacity: buffer.capacity <= Self.keptCapacity)
             readIndex = 0
             return nil
         }
-        guard available >= 4 + length else { return nil }
-        let id = readLittleEndian(UInt64.self, at: readIndex + 5)
+        guard available >= frameEnd else { return nil }
+        let id = readLittleEndian(UInt64.self, at: readIndex + Frame.idOffset)
         let payloadStart = readIndex + Frame.headerSize
-        let payloadEnd = readIndex + 4 + length
+        let payloadEnd = readIndex + frameEnd
         let payload = Array(buffer[payloadStart..<payloadEnd])
         readIndex = payloadEnd
         return Frame(kind: kind, id: id, payload: payload)
@@ -108,12 +116,12 @@ package struct FrameDecoder: Sendable {
         if let pending { return pending.remaining }
         let available = buffer.count - readIndex
         guard available > 0 else { return 0 }
-        guard available >= 4 else { return 4 - available }
+        guard available >= Frame.lengthSize else { return Frame.lengthSize - available }
         let length = Int(readLittleEndian(UInt32.self, at: readIndex))
-        return max(0, 4 + length - available)
+        return max(0, Frame.lengthSize + length - available)
     }
 
     private func readLittleEndian<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
-        buffer.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
+        buffer.withUnsafeBytes { $0.loadLittleEndian(T.self, at: offset) }
     }
 }

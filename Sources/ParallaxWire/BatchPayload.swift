@@ -74,9 +74,7 @@ package enum BatchPayload {
 
     /// Writes a length that is known only after what it counts, over the placeholder at `offset`.
     static func patch(_ value: UInt32, at offset: Int, in bytes: inout [UInt8]) {
-        withUnsafeBytes(of: value.littleEndian) { raw in
-            for index in 0..<4 { bytes[offset + index] = raw[index] }
-        }
+        bytes.storeLittleEndian(value, at: offset)
     }
 
     /// Builds a batchResult payload.

@@ -61,9 +61,9 @@ struct BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProto
         let tag = try input.tag(at: offset, codingPath)
         guard tag == .keyed else { throw BinaryScalarDecode.mismatch([String: Any].self, tag, codingPath) }
         let end = try input.end(ofValueAt: offset, codingPath)
-        let count = try input.length(at: offset + 5, codingPath)
+        let count = try input.length(at: offset + BinaryTag.lengthPrefixedHeaderSize, codingPath)
         index.removeAll()
-        var cursor = offset + 9
+        var cursor = offset + BinaryTag.tagSize + BinaryTag.compositeHeaderSize
         for _ in 0..<count {
             let (keyOffset, keyLength) = try input.span(at: cursor, codingPath)
             let valueOffset = keyOffset + keyLength
@@ -212,16 +212,16 @@ struct BinaryUnkeyedDecodingContainer: UnkeyedDecodingContainer {
         end = try input.end(ofValueAt: offset, codingPath)
         switch tag {
         case .unkeyed:
-            count = try input.length(at: offset + 5, codingPath)
-            cursor = offset + 9
+            count = try input.length(at: offset + BinaryTag.lengthPrefixedHeaderSize, codingPath)
+            cursor = offset + BinaryTag.tagSize + BinaryTag.compositeHeaderSize
             packed = nil
         case .bytes:
-            count = try input.length(at: offset + 1, codingPath)
-            cursor = offset + 5
+            count = try input.length(at: offset + BinaryTag.tagSize, codingPath)
+            cursor = offset + BinaryTag.lengthPrefixedHeaderSize
             packed = .uint
         case .doubles, .ints:
-            count = try input.length(at: offset + 1, codingPath)
-            cursor = offset + 5
+            count = try input.length(at: offset + BinaryTag.tagSize, codingPath)
+            cursor = offset + BinaryTag.lengthPrefixedHeaderSize
             packed = tag == .doubles ? .double : .int
         default:
             throw BinaryScalarDecode.mismatch([Any].self, tag, codingPath)

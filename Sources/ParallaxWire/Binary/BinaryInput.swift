@@ -32,7 +32,7 @@ struct BinaryInput {
         throws -> T
     {
         try require(MemoryLayout<T>.size, at: offset, path())
-        return T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
+        return bytes.loadLittleEndian(T.self, at: offset)
     }
 
     @inline(__always)
@@ -79,20 +79,23 @@ struct BinaryInput {
     func end(ofValueAt offset: Int, _ path: @autoclosure () -> [any CodingKey]) throws -> Int {
         let end: Int
         switch try tag(at: offset, path()) {
-        case .null, .false, .true: end = offset + 1
-        case .int, .uint: end = offset + 1 + (try varint(at: offset + 1, path())).size
-        case .double: end = offset + 9
-        case .float: end = offset + 5
+        case .null, .false, .true: end = offset + BinaryTag.tagSize
+        case .int, .uint:
+            end = offset + BinaryTag.tagSize + (try varint(at: offset + BinaryTag.tagSize, path())).size
+        case .double: end = offset + BinaryTag.tagSize + MemoryLayout<UInt64>.size
+        case .float: end = offset + BinaryTag.tagSize + MemoryLayout<UInt32>.size
         case .string:
-            let span = try span(at: offset + 1, path())
+            let span = try span(at: offset + BinaryTag.tagSize, path())
             end = span.start + span.count
-        case .bytes: end = offset + 5 + (try length(at: offset + 1, path()))
-        case .keyed, .unkeyed: end = offset + 5 + (try length(at: offset + 1, path()))
+        case .bytes, .keyed, .unkeyed:
+            end =
+                offset + BinaryTag.lengthPrefixedHeaderSize
+                + (try length(at: offset + BinaryTag.tagSize, path()))
         case .doubles, .ints:
-            let count = try length(at: offset + 1, path())
+            let count = try length(at: offset + BinaryTag.tagSize, path())
             let (size, overflow) = count.multipliedReportingOverflow(by: 8)
             guard !overflow else { throw corrupted(path(), "array of \(count) numbers is too long") }
-            end = offset + 5 + size
+            end = offset + BinaryTag.lengthPrefixedHeaderSize + size
         }
         try require(end - offset, at: offset, path())
         return end

@@ -39,7 +39,13 @@ package struct Frame: Sendable, Equatable {
     }
 
     /// Bytes before the payload: length, kind and id.
-    package static let headerSize = 4 + 1 + 8
+    package static let headerSize = lengthSize + 1 + 8
+    /// The size of the length field that starts a frame.
+    package static let lengthSize = 4
+    /// Where the kind byte is in the header.
+    package static let kindOffset = lengthSize
+    /// Where the id is in the header.
+    package static let idOffset = lengthSize + 1
     /// Bytes the length field counts besides the payload: kind and id.
     package static let lengthCountsBeyondPayload = 1 + 8
     /// The largest payload whose length fits the 32-bit length field.
@@ -91,10 +97,11 @@ package struct Frame: Sendable, Equatable {
             preconditionFailure("a frame payload of \(payloadCount) bytes does not fit the 32-bit length")
         }
         return withUnsafeMutableBytes(of: &words) { raw in
-            raw.storeBytes(of: length.littleEndian, toByteOffset: 3, as: UInt32.self)
-            raw.storeBytes(of: kind.rawValue, toByteOffset: 7, as: UInt8.self)
-            raw.storeBytes(of: id.littleEndian, toByteOffset: 8, as: UInt64.self)
-            return body(UnsafeRawBufferPointer(rebasing: raw[3..<16]))
+            let start = 16 - headerSize
+            raw.storeLittleEndian(length, at: start)
+            raw.storeBytes(of: kind.rawValue, toByteOffset: start + kindOffset, as: UInt8.self)
+            raw.storeLittleEndian(id, at: start + idOffset)
+            return body(UnsafeRawBufferPointer(rebasing: raw[start..<16]))
         }
     }
 }

@@ -15,14 +15,9 @@ package struct PayloadReader {
         guard bytes.count - offset >= size else {
             throw ProtocolError(.malformedPayload("expected \(size) more bytes at offset \(offset)"))
         }
-        var value: T = 0
-        withUnsafeMutableBytes(of: &value) { target in
-            bytes.withUnsafeBytes { source in
-                target.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[offset..<offset + size]))
-            }
-        }
+        let value = bytes.withUnsafeBytes { $0.loadLittleEndian(T.self, at: offset) }
         offset += size
-        return T(littleEndian: value)
+        return value
     }
 
     package mutating func readString() throws(ProtocolError) -> String {

@@ -55,7 +55,7 @@ enum BinaryFastPath {
         }
         if T.self == [UInt8].self {
             let bytes = unsafeBitCast(value, to: [UInt8].self)
-            output.reserveCapacity(output.count + 5 + bytes.count)
+            output.reserveCapacity(output.count + BinaryTag.lengthPrefixedHeaderSize + bytes.count)
             output.append(BinaryTag.bytes.rawValue)
             append(UInt32(bytes.count), to: &output)
             output.append(contentsOf: bytes)
@@ -82,9 +82,7 @@ enum BinaryFastPath {
     }
 
     static func append<I: FixedWidthInteger>(_ value: I, to output: inout [UInt8]) {
-        withUnsafeBytes(of: value.littleEndian) {
-            output.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self))
-        }
+        output.appendLittleEndian(value)
     }
 
     /// Appends `value` as a LEB128 varint: 7 bits a byte, low bits first.
@@ -163,10 +161,10 @@ class BinaryNode {
 
     /// Fills in the body length and count of a header whose body runs to the end of `output`.
     private static func patchHeader(of output: inout [UInt8], at headerOffset: Int, count: UInt32) {
-        let bodyLength = UInt32(truncatingIfNeeded: output.count - headerOffset - 4)
+        let bodyLength = UInt32(truncatingIfNeeded: output.count - headerOffset - BinaryTag.lengthSize)
         output.withUnsafeMutableBytes { raw in
-            raw.storeBytes(of: bodyLength.littleEndian, toByteOffset: headerOffset, as: UInt32.self)
-            raw.storeBytes(of: count.littleEndian, toByteOffset: headerOffset + 4, as: UInt32.self)
+            raw.storeLittleEndian(bodyLength, at: headerOffset)
+            raw.storeLittleEndian(count, at: headerOffset + BinaryTag.lengthSize)
         }
     }
 }

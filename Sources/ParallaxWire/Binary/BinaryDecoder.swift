@@ -108,9 +108,10 @@ enum BinaryFastDecode {
     private static func packed<Element>(
         _: Element.Type, _ input: BinaryInput, _ offset: Int, _ path: @autoclosure () -> [any CodingKey]
     ) throws -> [Element] {
-        let count = try input.length(at: offset + 1, path())
+        let count = try input.length(at: offset + BinaryTag.tagSize, path())
         let end = try input.end(ofValueAt: offset, path())
-        let raw = UnsafeRawBufferPointer(rebasing: input.bytes[(offset + 5)..<end])
+        let raw = UnsafeRawBufferPointer(
+            rebasing: input.bytes[(offset + BinaryTag.lengthPrefixedHeaderSize)..<end])
         // An empty array is the shared empty storage, which `unsafeUninitializedCapacity` would
         // write its count into, from every thread that decodes one (a race the sanitizer reports).
         guard count > 0 else { return [] }
@@ -154,12 +155,12 @@ enum BinaryScalarDecode {
         // the standard library that the specialization of this function cannot inline.
         switch try input.tag(at: offset, path()) {
         case .int:
-            let zigzag = try input.varint(at: offset + 1, path()).value
+            let zigzag = try input.varint(at: offset + BinaryTag.tagSize, path()).value
             let wide = Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1)
             let narrow = I(truncatingIfNeeded: wide)
             if Int64(truncatingIfNeeded: narrow) == wide, (narrow < 0) == (wide < 0) { return narrow }
         case .uint:
-            let wide = try input.varint(at: offset + 1, path()).value
+            let wide = try input.varint(at: offset + BinaryTag.tagSize, path()).value
             let narrow = I(truncatingIfNeeded: wide)
             if UInt64(truncatingIfNeeded: narrow) == wide, narrow >= 0 { return narrow }
         case let tag: throw mismatch(I.self, tag, path())
@@ -171,8 +172,11 @@ enum BinaryScalarDecode {
         -> Double
     {
         switch try input.tag(at: offset, path()) {
-        case .double: return Double(bitPattern: try input.load(UInt64.self, at: offset + 1, path()))
-        case .float: return Double(Float(bitPattern: try input.load(UInt32.self, at: offset + 1, path())))
+        case .double:
+            return Double(bitPattern: try input.load(UInt64.self, at: offset + BinaryTag.tagSize, path()))
+        case .float:
+            return Double(
+                Float(bitPattern: try input.load(UInt32.self, at: offset + BinaryTag.tagSize, path())))
         case let tag: throw mismatch(Double.self, tag, path())
         }
     }
@@ -181,8 +185,11 @@ enum BinaryScalarDecode {
         -> Float
     {
         switch try input.tag(at: offset, path()) {
-        case .float: return Float(bitPattern: try input.load(UInt32.self, at: offset + 1, path()))
-        case .double: return Float(Double(bitPattern: try input.load(UInt64.self, at: offset + 1, path())))
+        case .float:
+            return Float(bitPattern: try input.load(UInt32.self, at: offset + BinaryTag.tagSize, path()))
+        case .double:
+            return Float(
+                Double(bitPattern: try input.load(UInt64.self, at: offset + BinaryTag.tagSize, path())))
         case let tag: throw mismatch(Float.self, tag, path())
         }
     }
@@ -192,6 +199,6 @@ enum BinaryScalarDecode {
     {
         let tag = try input.tag(at: offset, path())
         guard tag == .string else { throw mismatch(String.self, tag, path()) }
-        return try input.string(at: offset + 1, path())
+        return try input.string(at: offset + BinaryTag.tagSize, path())
     }
 }

@@ -7,9 +7,7 @@ package struct PayloadWriter {
     }
 
     package mutating func write<T: FixedWidthInteger>(_ value: T) {
-        withUnsafeBytes(of: value.littleEndian) {
-            bytes.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self))
-        }
+        bytes.appendLittleEndian(value)
     }
 
     package mutating func write(_ string: String) {

@@ -27,7 +27,7 @@ package struct RunRequest: Sendable, Equatable {
         guard payload.count >= start else { return nil }
         let matches = payload.withUnsafeBytes { bytes in
             name.withUnsafeBytes { expected in
-                bytes.loadUnaligned(as: UInt32.self) == UInt32(name.count).littleEndian
+                bytes.loadLittleEndian(UInt32.self, at: 0) == UInt32(name.count)
                     && (expected.isEmpty
                         || memcmp(bytes.baseAddress! + 4, expected.baseAddress!, name.count) == 0)
             }
