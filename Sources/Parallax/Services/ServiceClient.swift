@@ -76,6 +76,3 @@ public struct ServiceClient: Sendable {
         _ = try await call(ServiceMethod<Input, NoOutput>(method.name), input, timeout: timeout)
     }
 }
-
-/// The wire form of a service method's `Void` output.
-struct NoOutput: Codable, Sendable {}

@@ -1,0 +1,2 @@
+/// The wire form of a service method's `Void` output.
+struct NoOutput: Codable, Sendable {}
