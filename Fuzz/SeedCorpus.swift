@@ -10,7 +10,7 @@ enum SeedCorpus {
         let directory = CommandLine.arguments[1]
         var seeds = try WireFuzzing.codecSeeds().map { ("codec", $0) }
         let frames: [Frame] = [
-            Handshake(pid: 1234, registryFingerprint: 0xDEAD_BEEF).frame(),
+            Handshake(registryFingerprint: 0xDEAD_BEEF).frame(),
             Frame(kind: .run, id: 1, payload: try RunRequest.payload(name: "task", input: 7)),
             Frame(kind: .result, id: 2, payload: try BinaryEncoder.encode("done")),
             Frame(

@@ -27,8 +27,9 @@ package struct Frame: Sendable, Equatable {
         case serviceReply = 10
         /// Worker to parent: the caller gave up on the service call with the frame's id.
         case serviceCancel = 11
-        /// Parent to worker: answer with a pong of the same id and payload, from the reader
-        /// thread, without running a task; the raw round trip of the channel.
+        /// Parent to worker, benchmark support only (the pipe floor of `parallax bench`): answer
+        /// with a pong of the same id and payload, from the reader thread, without running a
+        /// task. The pool never sends one while tasks run.
         case ping = 12
         /// Worker to parent: the answer to a ping.
         case pong = 13

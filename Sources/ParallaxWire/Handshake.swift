@@ -1,25 +1,23 @@
-/// The worker's first frame: who it is and which registry it serves.
+/// The worker's first frame: the protocol it speaks and the registry it serves. (The parent knows
+/// the worker's pid from the spawn.)
 package struct Handshake: Sendable, Equatable {
     /// Bumped whenever the frame layout or a payload layout changes.
-    package static let currentVersion: UInt16 = 4
+    package static let currentVersion: UInt16 = 5
     /// Marks a handshake so that stray bytes are not taken for one.
     package static let magic: UInt32 = 0x5058_4C57  // "PXLW"
 
     package var version: UInt16
-    package var pid: Int32
     package var registryFingerprint: UInt64
 
-    package init(version: UInt16 = Handshake.currentVersion, pid: Int32, registryFingerprint: UInt64) {
+    package init(version: UInt16 = Handshake.currentVersion, registryFingerprint: UInt64) {
         self.version = version
-        self.pid = pid
         self.registryFingerprint = registryFingerprint
     }
 
     package func frame() -> Frame {
-        var writer = PayloadWriter(capacity: 18)
+        var writer = PayloadWriter(capacity: 14)
         writer.write(Self.magic)
         writer.write(version)
-        writer.write(pid)
         writer.write(registryFingerprint)
         return Frame(kind: .hello, id: 0, payload: writer.bytes)
     }
@@ -37,7 +35,6 @@ package struct Handshake: Sendable, Equatable {
                 throw ProtocolError(.badHandshake("magic number \(magic) is not \(Self.magic)"))
             }
             version = try reader.read(UInt16.self)
-            pid = try reader.read(Int32.self)
             registryFingerprint = try reader.read(UInt64.self)
             try reader.expectEnd("handshake")
         } catch {

@@ -155,9 +155,3 @@ func fixed(_ value: Double, digits: Int) -> String {
     while fraction.count < digits { fraction = "0" + fraction }
     return "\(whole).\(fraction)"
 }
-
-extension Duration {
-    static func / (lhs: Duration, rhs: Duration) -> Double {
-        lhs.timeInterval / rhs.timeInterval
-    }
-}

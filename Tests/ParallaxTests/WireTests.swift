@@ -97,7 +97,7 @@ import Testing
     }
 
     @Test func theHandshakeRoundTripsAndChecksMagicAndVersion() throws {
-        let handshake = Handshake(pid: 4242, registryFingerprint: 0x1234_5678_9ABC)
+        let handshake = Handshake(registryFingerprint: 0x1234_5678_9ABC)
         #expect(try Handshake(frame: handshake.frame()) == handshake)
 
         var wrongVersion = handshake

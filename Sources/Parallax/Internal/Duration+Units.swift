@@ -15,6 +15,11 @@ extension Duration {
         whole(per: 1_000_000)
     }
 
+    /// Whole milliseconds, from 0 (for a negative duration) up to `Int64.max` however long it is.
+    package var wholeMilliseconds: Int64 {
+        whole(per: 1_000)
+    }
+
     private func whole(per second: Int64) -> Int64 {
         let (seconds, attoseconds) = components
         guard seconds >= 0 else { return 0 }

@@ -35,20 +35,19 @@ public struct ResourceLimits: Sendable, Hashable {
 
     /// The environment value that carries the limits to a worker, or nil when there are none.
     package var environmentValue: String? {
-        var fields: [String] = []
-        if let memoryBytes { fields.append("data=\(memoryBytes)") }
-        if let cpuSeconds { fields.append("cpu=\(cpuSeconds)") }
-        if let openFiles { fields.append("nofile=\(openFiles)") }
-        return fields.isEmpty ? nil : fields.joined(separator: ";")
+        EnvironmentFields.join([
+            ("data", memoryBytes.map(String.init)), ("cpu", cpuSeconds.map(String.init)),
+            ("nofile", openFiles.map(String.init)),
+        ])
     }
 
     /// Reads limits from an environment value.
     package init?(environmentValue: String) {
         self.init()
-        for field in environmentValue.split(separator: ";") {
-            let parts = field.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, let value = Int(parts[1]), value >= 0 else { return nil }
-            switch parts[0] {
+        guard let fields = EnvironmentFields.split(environmentValue) else { return nil }
+        for (key, text) in fields {
+            guard let value = Int(text), value >= 0 else { return nil }
+            switch key {
             case "data": memoryBytes = value
             case "cpu": cpuSeconds = value
             case "nofile": openFiles = value

@@ -53,20 +53,19 @@ public struct WorkerPrivileges: Sendable, Hashable {
     /// The environment value that carries the setting to a worker, or nil when there is nothing
     /// to apply.
     package var environmentValue: String? {
-        var fields: [String] = []
-        if let userID { fields.append("uid=\(userID)") }
-        if let groupID { fields.append("gid=\(groupID)") }
-        if noNewPrivileges { fields.append("nnp=1") }
-        return fields.isEmpty ? nil : fields.joined(separator: ";")
+        EnvironmentFields.join([
+            ("uid", userID.map(String.init)), ("gid", groupID.map(String.init)),
+            ("nnp", noNewPrivileges ? "1" : nil),
+        ])
     }
 
     /// Reads a setting from an environment value.
     package init?(environmentValue: String) {
         self.init()
-        for field in environmentValue.split(separator: ";") {
-            let parts = field.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, let number = UInt32(parts[1]) else { return nil }
-            switch parts[0] {
+        guard let fields = EnvironmentFields.split(environmentValue) else { return nil }
+        for (key, text) in fields {
+            guard let number = UInt32(text) else { return nil }
+            switch key {
             case "uid": userID = number
             case "gid": groupID = number
             case "nnp": noNewPrivileges = number != 0

@@ -4,7 +4,8 @@
 
 /// Everything needed to start one worker process.
 package struct WorkerLaunch: Sendable {
-    /// Set in a worker's environment: the descriptors of its channel, requests then replies.
+    /// Set in a worker's environment: marks the process as a worker, whose channel is descriptor 3
+    /// (requests) and 4 (replies); see `cpx_spawn`.
     package static let channelVariable = "PARALLAX_WORKER_CHANNEL"
     /// Set in a worker's environment: the pid of the parent that started it.
     package static let parentVariable = "PARALLAX_PARENT_PID"
@@ -39,7 +40,7 @@ package struct WorkerLaunch: Sendable {
     /// The environment for the worker in `slot`, with the channel variables added.
     package func environment(slot: Int) -> [String: String] {
         var environment = environment
-        environment[Self.channelVariable] = "3,4"
+        environment[Self.channelVariable] = "1"
         environment[Self.parentVariable] = String(getpid())
         environment[Self.slotVariable] = String(slot)
         if environment["SWIFT_BACKTRACE"] == nil {

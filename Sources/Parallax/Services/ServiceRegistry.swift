@@ -33,34 +33,24 @@ public struct ServiceRegistry: Sendable {
         let name = method.name
         precondition(handlers[name] == nil, "ServiceRegistry: a method named '\(name)' is already registered")
         handlers[name] = { input in
-            let decoded: Input
-            do {
-                decoded = try WireCodec.decode(Input.self, from: input)
-            } catch {
-                return .failure(
+            await DecodeRunEncode.run(
+                input, as: Input.self, handler,
+                undecodable: { error in
                     ServiceError(
                         kind: .encoding, method: name,
-                        message: "the parent could not decode the input of '\(name)': \(error)"))
-            }
-            let output: Output
-            do {
-                output = try await handler(decoded)
-            } catch {
-                let described = TaskError(describing: error)
-                let kind: ServiceError.Kind = described.kind == .cancelled ? .cancelled : .threw
-                return .failure(
-                    ServiceError(
-                        kind: kind, method: name, type: described.type, message: described.message,
-                        code: described.code))
-            }
-            do {
-                return .success(try WireCodec.encode(output))
-            } catch {
-                return .failure(
+                        message: "the parent could not decode the input of '\(name)': \(error)")
+                },
+                threw: { error in
+                    let described = TaskError(describing: error)
+                    return ServiceError(
+                        kind: described.kind == .cancelled ? .cancelled : .threw, method: name,
+                        type: described.type, message: described.message, code: described.code)
+                },
+                unencodable: { error in
                     ServiceError(
                         kind: .encoding, method: name,
-                        message: "the output of '\(name)' cannot be encoded: \(error)"))
-            }
+                        message: "the output of '\(name)' cannot be encoded: \(error)")
+                })
         }
     }
 

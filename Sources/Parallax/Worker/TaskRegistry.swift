@@ -104,17 +104,11 @@ public struct TaskRegistry: Sendable {
         _ name: String, input: ArraySlice<UInt8>, as _: Input.Type, context: WorkerContext,
         _ body: (Input, WorkerContext) async throws -> Output
     ) async -> Result<[UInt8], TaskError> {
-        let decoded: Input
-        do {
-            decoded = try WireCodec.decode(Input.self, from: input)
-        } catch {
-            return .failure(decodingFailure(name, error, context: context))
-        }
-        do {
-            return encode(name, try await body(decoded, context), context: context)
-        } catch {
-            return .failure(TaskError(describing: error, context: where_(name, context)))
-        }
+        await DecodeRunEncode.run(
+            input, as: Input.self, { try await body($0, context) },
+            undecodable: { decodingFailure(name, $0, context: context) },
+            threw: { TaskError(describing: $0, context: where_(name, context)) },
+            unencodable: { encodingFailure(name, $0, context: context) })
     }
 
     /// The synchronous form of ``run(_:input:as:context:_:)``: decode, run, and encode straight
@@ -157,16 +151,6 @@ public struct TaskRegistry: Sendable {
         failure.message = "the worker could not decode the input of '\(name)': \(error)"
         failure.workerPID = context.pid
         return failure
-    }
-
-    private static func encode<Output: Encodable>(
-        _ name: String, _ output: Output, context: WorkerContext
-    ) -> Result<[UInt8], TaskError> {
-        do {
-            return .success(try WireCodec.encode(output))
-        } catch {
-            return .failure(encodingFailure(name, error, context: context))
-        }
     }
 
     private static func encodingFailure(_ name: String, _ error: any Error, context: WorkerContext)

@@ -29,7 +29,7 @@ extension WorkerServer {
                     case .run, .runBatch, .cancel:
                         frames.append(frame)
                     case .ping:
-                        // Answered here, before any task: the channel's own round trip.
+                        // Benchmark support: the channel's own round trip, answered before any task.
                         send(kind: .pong, id: frame.id, payload: frame.payload)
                     case .goodbye:
                         ParentWatchdog.goodbyeReceived()

@@ -85,7 +85,7 @@ final class WorkerServer: Sendable {
         // Start-up garbage (bootstrap, argument parsing) goes back to the system before the
         // worker idles: a warm worker should cost little memory.
         _ = cpx_trim_heap()
-        let hello = Handshake(pid: pid, registryFingerprint: registry.fingerprint).frame()
+        let hello = Handshake(registryFingerprint: registry.fingerprint).frame()
         send(kind: hello.kind, id: hello.id, payload: hello.payload)
         let channelClosed = OneShot<Void>()
         OSThread.detach(name: "px-worker-rx") {

@@ -51,26 +51,27 @@ struct BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProto
     }
 
     private func find(name: String) -> Int? {
-        let count = index.count
-        for step in 0..<count {
-            let entry = index[(index.hint + step) % count]
-            if input.keyMatches(at: entry.keyOffset, length: entry.keyLength, name) {
-                return entry.valueOffset
-            }
-        }
-        return nil
+        position(of: name).map { index[$0].valueOffset }
     }
 
-    private func offset(for key: Key) throws -> Int {
-        let name = key.stringValue
+    /// Where the entry named `name` is in the index, searching from the hint on.
+    @inline(__always)
+    private func position(of name: String) -> Int? {
         let count = index.count
         for step in 0..<count {
             let position = (index.hint + step) % count
             let entry = index[position]
-            if input.keyMatches(at: entry.keyOffset, length: entry.keyLength, name) {
-                index.hint = position + 1
-                return entry.valueOffset
-            }
+            if input.keyMatches(at: entry.keyOffset, length: entry.keyLength, name) { return position }
+        }
+        return nil
+    }
+
+    /// The value of `key`; the next lookup starts after it, where synthesized code asks next.
+    private func offset(for key: Key) throws -> Int {
+        let name = key.stringValue
+        if let position = position(of: name) {
+            index.hint = position + 1
+            return index[position].valueOffset
         }
         throw DecodingError.keyNotFound(
             key, DecodingError.Context(codingPath: codingPath, debugDescription: "no value for key '\(name)'")

@@ -108,11 +108,6 @@ struct Bench: AsyncParsableCommand {
         if let plot { try writeFile(plot, BenchPlot(report: report).svg()) }
     }
 
-    private func progress(_ step: String) {
-        var line = Array("… \(step)\n".utf8)
-        _ = line.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
-    }
-
     private static func operatingSystem() -> String {
         var name = utsname()
         uname(&name)

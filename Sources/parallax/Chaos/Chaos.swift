@@ -185,9 +185,4 @@ struct Chaos: AsyncParsableCommand {
         for child in ProcessStatus.children() { left.insert(child.pid) }
         return left.sorted()
     }
-
-    private func progress(_ step: String) {
-        var line = Array("… \(step)\n".utf8)
-        _ = line.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
-    }
 }

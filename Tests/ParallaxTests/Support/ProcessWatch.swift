@@ -1,4 +1,5 @@
 import CParallaxSystem
+import Parallax
 
 #if canImport(Glibc)
     import Glibc
@@ -21,8 +22,7 @@ struct ProcessWatch {
     func wait(timeout: Duration) -> Bool {
         defer { close(pidFD) }
         var fds = [pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0)]
-        let milliseconds = Int32(
-            timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Int32(clamping: timeout.wholeMilliseconds)
         var ready: Int32
         repeat { ready = poll(&fds, 1, milliseconds) } while ready < 0 && errno == EINTR
         return ready == 1

@@ -11,10 +11,7 @@ import ParallaxTestTasks
 enum TestPool {
     /// The test worker executable, built beside the test bundle.
     static var workerPath: String {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        let exe = String(decoding: buffer[..<max(0, count)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        var directory = exe
+        var directory = WorkerLaunch.currentExecutablePath
         while let last = directory.last, last != "/" { directory.removeLast() }
         return directory + "ParallaxTestWorker"
     }

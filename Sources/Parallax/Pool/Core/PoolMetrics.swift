@@ -72,8 +72,7 @@ final class PoolMetrics: Sendable {
     /// (`elapsed` nil).
     func recordServiceCall(_ outcome: Result<[UInt8], ServiceError>, elapsed: Duration?) {
         if let elapsed {
-            serviceDuration.recordNanoseconds(
-                elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+            serviceDuration.recordNanoseconds(elapsed.wholeNanoseconds)
         }
         switch outcome {
         case .success: serviceCalls.increment()
@@ -84,8 +83,7 @@ final class PoolMetrics: Sendable {
     /// Records the answer of a task submitted at `start`.
     func record(_ outcome: Result<[UInt8], TaskError>, since start: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - start
-        duration.recordNanoseconds(
-            elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        duration.recordNanoseconds(elapsed.wholeNanoseconds)
         switch outcome {
         case .success: completed.increment()
         case .failure(let error): failed[error.kind.rawValue]?.increment()
