@@ -28,14 +28,20 @@ struct WaitGroupInProcessTests {
 
     @Test func waitReturnsOneSlotPerGoInSpawnOrder() async {
         let group = WaitGroup(of: Int.self)
+        // Each task finishes only after the one spawned after it: they finish in reverse order,
+        // so the order of the slots cannot come from the order of completion.
+        let finished = [Latch(), Latch(), Latch()]
+        let order = Locked<[Int]>([])
         for (index, value) in [10, 20, 30].enumerated() {
             group.go {
-                // The first task finishes last, so order cannot come from completion order.
-                try await Task.sleep(for: .milliseconds(30 - index * 10))
+                if index < 2 { await finished[index + 1].wait() }
+                order.withLock { $0.append(value) }
+                finished[index].set()
                 return value
             }
         }
         #expect(await group.wait().map(\.value) == [10, 20, 30])
+        #expect(order.withLock { $0 } == [30, 20, 10])
     }
 
     @Test func waitOnAnEmptyGroupReturnsAnEmptyArray() async {
@@ -120,20 +126,27 @@ struct WaitGroupInProcessTests {
     @Test func theLimitBoundsHowManyRunAtOnce() async {
         let running = Atomic<Int>(0)
         let peak = Atomic<Int>(0)
+        let release = Latch()
+        let (started, starts) = AsyncStream.makeStream(of: Void.self)
         let group = WaitGroup(of: Int.self, limit: 3)
         for index in 0..<30 {
             group.go {
                 let now = running.add(1, ordering: .relaxed).newValue
                 peak.max(now, ordering: .relaxed)
-                try await Task.sleep(for: .milliseconds(2))
+                starts.yield()
+                await release.wait()  // the first ones hold their places until released
                 running.subtract(1, ordering: .relaxed)
                 return index
             }
         }
+        // Three run and wait; the limit keeps the others out until they are released.
+        var iterator = started.makeAsyncIterator()
+        for _ in 0..<3 { await iterator.next() }
+        #expect(running.load(ordering: .relaxed) == 3)
+        release.set()
         let results = await group.wait()
         #expect(results.map(\.value) == Array(0..<30))
-        #expect(peak.load(ordering: .relaxed) <= 3)
-        #expect(peak.load(ordering: .relaxed) >= 2)
+        #expect(peak.load(ordering: .relaxed) == 3)
     }
 
     @Test func waitingTwiceReturnsTheSameSlotsAndGoAfterWaitAddsOne() async {
