@@ -78,6 +78,12 @@ import Testing
         }
     }
 
+    @Test func aLibraryErrorThatATaskThrowsKeepsItsParallaxName() {
+        let thrown = TaskError(describing: ServiceError(kind: .threw, method: "m", message: "no"))
+        #expect(thrown.type == "Parallax.ServiceError")
+        #expect(thrown.reason == nil)
+    }
+
     @Test func anErrorATaskThrewHasNoReason() {
         struct ShardError: Error {}
         #expect(TaskError(describing: ShardError()).reason == nil)

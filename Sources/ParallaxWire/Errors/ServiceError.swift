@@ -59,7 +59,8 @@ public struct ServiceError: Error, Sendable, Hashable, Codable, CustomStringConv
     ///   - message: A description for a person.
     ///   - code: A numeric code.
     public init(
-        kind: Kind, method: String, type: String = "Parallax.ServiceError", message: String, code: Int? = nil
+        kind: Kind, method: String, type: String = "Parallax.ServiceError", message: String,
+        code: Int? = nil
     ) {
         self.kind = kind
         self.method = method
@@ -74,4 +75,9 @@ public struct ServiceError: Error, Sendable, Hashable, Codable, CustomStringConv
         if let code { text += " (code \(code))" }
         return text
     }
+}
+
+extension ServiceError: StableTypeName {
+    /// `Parallax.ServiceError`.
+    package static let stableTypeName = "Parallax.ServiceError"
 }

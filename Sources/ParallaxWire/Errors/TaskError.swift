@@ -109,7 +109,9 @@ public struct TaskError: Error, Sendable, Hashable, Codable, CustomStringConvert
             self = existing
             return
         }
-        let typeName = String(reflecting: Swift.type(of: error))
+        let typeName =
+            (Swift.type(of: error) as? any StableTypeName.Type)?.stableTypeName
+            ?? String(reflecting: Swift.type(of: error))
         let reflection = "\(typeName): \(String(reflecting: error))"
         self.init(
             kind: error is CancellationError ? .cancelled : .threw,
