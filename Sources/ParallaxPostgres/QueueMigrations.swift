@@ -4,7 +4,7 @@ enum QueueMigrations {
     /// The key of the transaction-scoped advisory lock that serializes migrations.
     static let lockKey: Int64 = 0x5058_4D49_4752  // "PXMIGR"
 
-    static let all: [[String]] = [version1]
+    static let all: [[String]] = [version1, version2]
 
     /// The database's clock, and a way to move it in tests.
     ///
@@ -22,5 +22,97 @@ enum QueueMigrations {
             SELECT clock_timestamp() + coalesce((SELECT offset_by FROM parallax.clock), interval '0')
         $$
         """,
+    ]
+
+    /// Nodes with leases, groups, the hot task table, results and the attempt log.
+    ///
+    /// A node is one process; its id is new at every start and never reused. A task row lives only
+    /// while the task is ready or running: the statement that records its result deletes it, fenced
+    /// by the attempt token (`attempt_id`) that only the current attempt holds. Every lease and
+    /// deadline is decided on `parallax.now()`.
+    static let version2: [String] = [
+        """
+        CREATE TABLE parallax.node (
+            id               bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            host             text        NOT NULL,
+            pid              integer     NOT NULL,
+            started_at       timestamptz NOT NULL DEFAULT parallax.now(),
+            lease_ttl        interval    NOT NULL,
+            lease_expires_at timestamptz NOT NULL,
+            state            smallint    NOT NULL DEFAULT 0,
+            queues           text[]      NOT NULL DEFAULT '{}',
+            capacity         integer     NOT NULL DEFAULT 0)
+        WITH (fillfactor = 50)
+        """,
+        """
+        CREATE TABLE parallax.task_group (
+            id                  uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+            idem_key            text        UNIQUE,
+            queue               text        NOT NULL,
+            owner_node          bigint      NOT NULL,
+            expected            integer,
+            created_at          timestamptz NOT NULL DEFAULT parallax.now(),
+            cancel_requested_at timestamptz,
+            closed_at           timestamptz)
+        """,
+        """
+        CREATE TABLE parallax.task (
+            id                  bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            group_id            uuid        NOT NULL,
+            slot                integer     NOT NULL,
+            queue               text        NOT NULL,
+            kind                text        NOT NULL,
+            payload             bytea       NOT NULL,
+            lane                smallint    NOT NULL DEFAULT 1,
+            state               smallint    NOT NULL DEFAULT 0,
+            run_at              timestamptz NOT NULL DEFAULT parallax.now(),
+            attempt             smallint    NOT NULL DEFAULT 0,
+            max_attempts        smallint    NOT NULL DEFAULT 3,
+            lost_count          smallint    NOT NULL DEFAULT 0,
+            max_lost            smallint    NOT NULL DEFAULT 3,
+            timeout             interval    NOT NULL,
+            attempt_id          bigint,
+            node_id             bigint,
+            claimed_at          timestamptz,
+            deadline_at         timestamptz,
+            cancel_requested_at timestamptz,
+            created_at          timestamptz NOT NULL DEFAULT parallax.now(),
+            UNIQUE (group_id, slot))
+        WITH (fillfactor = 80, autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000,
+              autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 1000)
+        """,
+        "CREATE INDEX task_ready ON parallax.task (queue, lane, run_at, id) WHERE state = 0",
+        "CREATE INDEX task_holder ON parallax.task (node_id) WHERE state = 1",
+        "CREATE INDEX task_overdue ON parallax.task (deadline_at) WHERE state = 1",
+        "CREATE SEQUENCE parallax.attempt_seq CACHE 100",
+        """
+        CREATE TABLE parallax.result (
+            task_id     bigint      NOT NULL,
+            group_id    uuid        NOT NULL,
+            slot        integer     NOT NULL,
+            outcome     smallint    NOT NULL,
+            payload     bytea,
+            attempts    smallint    NOT NULL,
+            attempt_id  bigint,
+            node_id     bigint,
+            enqueued_at timestamptz NOT NULL,
+            started_at  timestamptz,
+            finished_at timestamptz NOT NULL DEFAULT parallax.now(),
+            PRIMARY KEY (task_id))
+        PARTITION BY RANGE (task_id)
+        """,
+        "CREATE TABLE parallax.result_default PARTITION OF parallax.result DEFAULT",
+        "CREATE INDEX result_group ON parallax.result (group_id, slot)",
+        """
+        CREATE TABLE parallax.attempt (
+            task_id    bigint      NOT NULL,
+            attempt_id bigint      NOT NULL,
+            node_id    bigint      NOT NULL,
+            started_at timestamptz,
+            ended_at   timestamptz NOT NULL DEFAULT parallax.now(),
+            ended_by   smallint    NOT NULL)
+        PARTITION BY RANGE (task_id)
+        """,
+        "CREATE TABLE parallax.attempt_default PARTITION OF parallax.attempt DEFAULT",
     ]
 }

@@ -1,0 +1,11 @@
+/// How one attempt ended, as the attempt log records it.
+package enum AttemptEnd: Int16, Sendable {
+    /// Its completion landed: it was the task's current attempt.
+    case completed = 0
+    /// Its node died; the reaper took the task back.
+    case reapedHostLost = 5
+    /// It ran past its deadline; the reaper finished it.
+    case reapedOverdue = 6
+    /// Its completion came after the task had moved on, and was rejected by the fence.
+    case staleRejected = 7
+}

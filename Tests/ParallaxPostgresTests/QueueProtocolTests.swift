@@ -1,0 +1,178 @@
+import FoundationEssentials
+import Logging
+import PostgresNIO
+import Testing
+
+@testable import ParallaxPostgres
+
+/// The queue's protocol on a real PostgreSQL server: leases on the database's clock, claims with
+/// a fresh attempt token, completions fenced by it, and the reaper. Time moves by moving the
+/// database's clock (`parallax.clock`), never by sleeping.
+@Suite(
+    .enabled(
+        if: PrivatePostgres.isInstalled,
+        "PostgreSQL 15 is not installed here: \(PrivatePostgres.installHint)"),
+    .privatePostgres, .timeLimit(.minutes(2)))
+struct QueueProtocolTests {
+    static let logger = Logger(label: "parallax.test") { _ in SwiftLogNoOpLogHandler() }
+    static let ttl = Duration.seconds(15)
+
+    /// A migrated database and its statements.
+    static func withQueue<Result: Sendable>(
+        _ body: @Sendable (QueueStatements, PostgresClient) async throws -> Result
+    ) async throws -> Result {
+        try await #require(PrivatePostgres.current).withDatabase { client in
+            try await QueueSchema.migrate(client, logger: logger)
+            return try await body(QueueStatements(client: client, logger: logger), client)
+        }
+    }
+
+    /// Moves the database's clock forward by `seconds`.
+    static func advance(_ client: PostgresClient, seconds: Int) async throws {
+        try await client.query(
+            """
+            INSERT INTO parallax.clock (offset_by) VALUES (make_interval(secs => \(Double(seconds))))
+            ON CONFLICT (only_row) DO UPDATE SET offset_by = parallax.clock.offset_by + excluded.offset_by
+            """)
+    }
+
+    static func tasks(_ count: Int) -> [(kind: String, payload: [UInt8])] {
+        (0..<count).map { ("test.echo", [UInt8(truncatingIfNeeded: $0)]) }
+    }
+
+    @Test func aClaimedTaskCompletesThroughItsAttemptTokenAndLeavesTheHotTable() async throws {
+        try await Self.withQueue { queue, client in
+            let node = try await queue.registerNode(host: "a", pid: 1, ttl: Self.ttl, queues: ["q"])
+            let (group, attached) = try await queue.submit(
+                queue: "q", idempotencyKey: nil, owner: node, tasks: Self.tasks(3), timeout: .seconds(60),
+                maxAttempts: 3)
+            #expect(!attached)
+            let claimed = try await queue.claim(node: node, queue: "q", limit: 10)
+            #expect(claimed.map(\.slot) == [0, 1, 2])
+            #expect(claimed.allSatisfy { $0.attempt == 1 && $0.group == group })
+            #expect(Set(claimed.map(\.attemptID)).count == 3, "every attempt has a token of its own")
+            #expect(try await queue.claim(node: node, queue: "q", limit: 10).isEmpty, "claimed once")
+            for task in claimed {
+                let landed = try await queue.complete(
+                    node: node, task: task.task, attemptID: task.attemptID, outcome: .value,
+                    payload: task.payload)
+                #expect(landed)
+            }
+            let results = try await queue.results(group: group)
+            #expect(results.map(\.slot) == [0, 1, 2])
+            #expect(results.map(\.payload) == [[0], [1], [2]])
+            #expect(try await Self.count(client, "SELECT count(*)::int8 FROM parallax.task") == 0)
+        }
+    }
+
+    @Test func aCompletionFromAnAttemptTheReaperTookBackIsRejectedAndLogged() async throws {
+        try await Self.withQueue { queue, client in
+            let first = try await queue.registerNode(host: "a", pid: 1, ttl: Self.ttl, queues: ["q"])
+            let (group, _) = try await queue.submit(
+                queue: "q", idempotencyKey: nil, owner: first, tasks: Self.tasks(1), timeout: .seconds(60),
+                maxAttempts: 3)
+            let stale = try #require(try await queue.claim(node: first, queue: "q", limit: 1).first)
+
+            // The first node stops renewing (frozen, partitioned). Within its lease plus the grace,
+            // nothing moves; past them, the reaper takes the task back.
+            try await Self.advance(client, seconds: 16)
+            #expect(try await queue.reap(grace: .seconds(2)).deadNodes.isEmpty)
+            try await Self.advance(client, seconds: 2)
+            let reaped = try await queue.reap(grace: .seconds(2))
+            #expect(reaped.deadNodes == [first])
+            #expect(reaped.requeued == [stale.task])
+            #expect(
+                try await queue.renewLease(node: first).renewed == false, "an expired lease stays expired")
+            #expect(
+                try await queue.claim(node: first, queue: "q", limit: 1).isEmpty, "a dead node claims nothing"
+            )
+
+            let second = try await queue.registerNode(host: "b", pid: 2, ttl: Self.ttl, queues: ["q"])
+            let current = try #require(try await queue.claim(node: second, queue: "q", limit: 1).first)
+            #expect(
+                current.task == stale.task && current.attempt == 2 && current.attemptID != stale.attemptID)
+
+            // The first node wakes up and completes with its old token: the fence rejects it.
+            let staleLanded = try await queue.complete(
+                node: first, task: stale.task, attemptID: stale.attemptID, outcome: .value, payload: [9])
+            #expect(!staleLanded)
+            #expect(try await queue.results(group: group).isEmpty)
+            let currentLanded = try await queue.complete(
+                node: second, task: current.task, attemptID: current.attemptID, outcome: .value, payload: [1])
+            #expect(currentLanded)
+            let results = try await queue.results(group: group)
+            #expect(results.map(\.payload) == [[1]] && results.map(\.attempts) == [2])
+            // The attempt log has every end: the reaped one, the rejected one, the landed one.
+            let ends = try await Self.ends(client, task: stale.task)
+            #expect(ends == [AttemptEnd.reapedHostLost.rawValue, AttemptEnd.staleRejected.rawValue, 0])
+        }
+    }
+
+    @Test func aTaskWhoseHostsKeepDyingFinishesAsLost() async throws {
+        try await Self.withQueue { queue, client in
+            let producer = try await queue.registerNode(host: "p", pid: 1, ttl: .seconds(3_600), queues: [])
+            let (group, _) = try await queue.submit(
+                queue: "q", idempotencyKey: nil, owner: producer, tasks: Self.tasks(1), timeout: .seconds(60),
+                maxAttempts: 3)
+            for host in 0..<3 {
+                let node = try await queue.registerNode(
+                    host: "h\(host)", pid: 2, ttl: Self.ttl, queues: ["q"])
+                #expect(try await queue.claim(node: node, queue: "q", limit: 1).count == 1)
+                try await Self.advance(client, seconds: 20)
+                _ = try await queue.reap(grace: .seconds(2))
+            }
+            let results = try await queue.results(group: group)
+            #expect(results.map(\.outcome) == [.lost])
+            #expect(results.map(\.attempts) == [3])
+        }
+    }
+
+    @Test func resubmittingWithTheSameKeyAttachesToTheGroup() async throws {
+        try await Self.withQueue { queue, client in
+            let node = try await queue.registerNode(host: "a", pid: 1, ttl: Self.ttl, queues: ["q"])
+            let first = try await queue.submit(
+                queue: "q", idempotencyKey: "batch-7", owner: node, tasks: Self.tasks(4),
+                timeout: .seconds(60),
+                maxAttempts: 3)
+            let again = try await queue.submit(
+                queue: "q", idempotencyKey: "batch-7", owner: node, tasks: Self.tasks(4),
+                timeout: .seconds(60),
+                maxAttempts: 3)
+            #expect(!first.attached && again.attached && again.group == first.group)
+            #expect(try await Self.count(client, "SELECT count(*)::int8 FROM parallax.task") == 4)
+        }
+    }
+
+    @Test func aLiveLeaseIsRenewedAndListsTheAttemptsItHolds() async throws {
+        try await Self.withQueue { queue, client in
+            let node = try await queue.registerNode(host: "a", pid: 1, ttl: Self.ttl, queues: ["q"])
+            _ = try await queue.submit(
+                queue: "q", idempotencyKey: nil, owner: node, tasks: Self.tasks(2), timeout: .seconds(60),
+                maxAttempts: 3)
+            let claimed = try await queue.claim(node: node, queue: "q", limit: 2)
+            // Renewed every 10 s of database time, the lease never lapses.
+            for _ in 0..<5 {
+                try await Self.advance(client, seconds: 10)
+                let renewal = try await queue.renewLease(node: node)
+                #expect(renewal.renewed)
+                #expect(Set(renewal.held) == Set(claimed.map(\.attemptID)))
+                #expect(try await queue.reap(grace: .seconds(2)).deadNodes.isEmpty)
+            }
+        }
+    }
+
+    static func count(_ client: PostgresClient, _ sql: String) async throws -> Int64 {
+        for try await count in try await client.query(PostgresQuery(unsafeSQL: sql)).decode(Int64.self) {
+            return count
+        }
+        return -1
+    }
+
+    static func ends(_ client: PostgresClient, task: Int64) async throws -> [Int16] {
+        var ends: [Int16] = []
+        let rows = try await client.query(
+            "SELECT ended_by FROM parallax.attempt WHERE task_id = \(task) ORDER BY ended_at, attempt_id")
+        for try await end in rows.decode(Int16.self) { ends.append(end) }
+        return ends
+    }
+}
