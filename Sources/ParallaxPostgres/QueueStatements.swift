@@ -196,10 +196,15 @@ package struct QueueStatements: Sendable {
         package var requeued: [Int64]
         /// Their running tasks that lost too many hosts: finished as lost.
         package var lost: [Int64]
+        /// Running tasks of live nodes past their deadline (their node's own timeout should have
+        /// ended them): finished as timed out, never requeued at once. The node's next renewal no
+        /// longer lists them as held, so it kills what still runs.
+        package var overdue: [Int64] = []
     }
 
     /// Declares dead the nodes whose lease expired more than `grace` ago, and requeues their
-    /// running tasks (or finishes them as lost past `max_lost`), logging each reaped attempt.
+    /// running tasks (or finishes them as lost past `max_lost`); finishes as timed out the running
+    /// tasks of live nodes past their deadline. Every reaped attempt is logged.
     package func reap(grace: Duration) async throws -> Reaped {
         let seconds = Double(grace.components.seconds) + Double(grace.components.attoseconds) / 1e18
         return try await client.withTransaction(logger: logger) { connection in
@@ -247,8 +252,33 @@ package struct QueueStatements: Sendable {
             for try await (task, requeued) in orphans.decode((Int64, Bool).self) {
                 if requeued { reaped.requeued.append(task) } else { reaped.lost.append(task) }
             }
+            let overdue = try await connection.query(
+                """
+                WITH overdue AS (
+                    SELECT t.id FROM parallax.task t
+                     WHERE t.state = 1 AND t.deadline_at < parallax.now()
+                       AND t.node_id IN (SELECT id FROM parallax.node WHERE state <> 2)
+                     ORDER BY t.id LIMIT 1000
+                       FOR UPDATE SKIP LOCKED
+                ), finished AS (
+                    DELETE FROM parallax.task t USING overdue o
+                     WHERE t.id = o.id
+                    RETURNING t.id, t.group_id, t.slot, t.attempt, t.attempt_id, t.node_id, t.created_at, t.claimed_at
+                ), logged AS (
+                    INSERT INTO parallax.attempt (task_id, attempt_id, node_id, started_at, ended_by)
+                    SELECT id, attempt_id, node_id, claimed_at, \(AttemptEnd.reapedOverdue.rawValue) FROM finished
+                )
+                INSERT INTO parallax.result
+                    (task_id, group_id, slot, outcome, payload, attempts, attempt_id, node_id, enqueued_at, started_at)
+                SELECT id, group_id, slot, \(ResultOutcome.timedOut.rawValue), NULL, attempt, attempt_id, node_id,
+                       created_at, claimed_at
+                  FROM finished
+                RETURNING task_id
+                """, logger: logger)
+            for try await task in overdue.decode(Int64.self) { reaped.overdue.append(task) }
             reaped.requeued.sort()
             reaped.lost.sort()
+            reaped.overdue.sort()
             return reaped
         }
     }

@@ -127,6 +127,32 @@ struct QueueProtocolTests {
         }
     }
 
+    @Test func anOverdueAttemptOfALiveNodeIsFinishedAsTimedOutAndNoLongerHeld() async throws {
+        try await Self.withQueue { queue, client in
+            let node = try await queue.registerNode(host: "a", pid: 1, ttl: Self.ttl, queues: ["q"])
+            let (group, _) = try await queue.submit(
+                queue: "q", idempotencyKey: nil, owner: node, tasks: Self.tasks(1), timeout: .seconds(60),
+                maxAttempts: 3)
+            let claimed = try #require(try await queue.claim(node: node, queue: "q", limit: 1).first)
+            // The deadline is the timeout plus one lease: 75 s. The node keeps renewing.
+            for _ in 0..<7 {
+                try await Self.advance(client, seconds: 10)
+                #expect(try await queue.renewLease(node: node).held == [claimed.attemptID])
+                #expect(try await queue.reap(grace: .seconds(2)).overdue.isEmpty)
+            }
+            try await Self.advance(client, seconds: 6)
+            #expect(try await queue.reap(grace: .seconds(2)).overdue == [claimed.task])
+            #expect(try await queue.renewLease(node: node).held.isEmpty, "the node must kill what still runs")
+            #expect(try await queue.results(group: group).map(\.outcome) == [.timedOut])
+            let late = try await queue.complete(
+                node: node, task: claimed.task, attemptID: claimed.attemptID, outcome: .value, payload: [])
+            #expect(!late)
+            #expect(
+                try await Self.ends(client, task: claimed.task)
+                    == [AttemptEnd.reapedOverdue.rawValue, AttemptEnd.staleRejected.rawValue])
+        }
+    }
+
     @Test func resubmittingWithTheSameKeyAttachesToTheGroup() async throws {
         try await Self.withQueue { queue, client in
             let node = try await queue.registerNode(host: "a", pid: 1, ttl: Self.ttl, queues: ["q"])
