@@ -186,6 +186,52 @@ package struct QueueStatements: Sendable {
         return false
     }
 
+    // MARK: Cancelling
+
+    /// What cancelling a group did.
+    package struct Cancelled: Sendable, Equatable {
+        /// Tasks that had not started: finished as cancelled at once.
+        package var notStarted: [Int64]
+        /// Tasks that run: flagged, so that their nodes kill them (their renewals list them).
+        package var running: [Int64]
+    }
+
+    /// Cancels a group: its tasks that have not started never will; its running ones are flagged
+    /// for their nodes, which learn it from their next lease renewal whether or not a
+    /// notification reached them. Row locks order it against a concurrent claim: the ready tasks
+    /// are deleted only if still ready, and the running ones are read by a later statement.
+    package func cancel(group: UUID) async throws -> Cancelled {
+        try await client.withTransaction(logger: logger) { connection in
+            var cancelled = Cancelled(notStarted: [], running: [])
+            try await connection.query(
+                """
+                UPDATE parallax.task_group SET cancel_requested_at = parallax.now()
+                 WHERE id = \(group) AND cancel_requested_at IS NULL
+                """, logger: logger)
+            let ready = try await connection.query(
+                """
+                WITH finished AS (
+                    DELETE FROM parallax.task WHERE group_id = \(group) AND state = 0
+                    RETURNING id, group_id, slot, attempt, created_at)
+                INSERT INTO parallax.result (task_id, group_id, slot, outcome, payload, attempts, enqueued_at)
+                SELECT id, group_id, slot, \(ResultOutcome.cancelled.rawValue), NULL, attempt, created_at
+                  FROM finished
+                RETURNING task_id
+                """, logger: logger)
+            for try await task in ready.decode(Int64.self) { cancelled.notStarted.append(task) }
+            let running = try await connection.query(
+                """
+                UPDATE parallax.task SET cancel_requested_at = parallax.now()
+                 WHERE group_id = \(group) AND state = 1 AND cancel_requested_at IS NULL
+                RETURNING id
+                """, logger: logger)
+            for try await task in running.decode(Int64.self) { cancelled.running.append(task) }
+            cancelled.notStarted.sort()
+            cancelled.running.sort()
+            return cancelled
+        }
+    }
+
     // MARK: Recovery
 
     /// What one pass of the reaper did.

@@ -153,6 +153,28 @@ struct QueueProtocolTests {
         }
     }
 
+    @Test func cancellingAGroupFinishesWhatHasNotStartedAndFlagsWhatRunsForItsNode() async throws {
+        try await Self.withQueue { queue, _ in
+            let node = try await queue.registerNode(host: "a", pid: 1, ttl: Self.ttl, queues: ["q"])
+            let (group, _) = try await queue.submit(
+                queue: "q", idempotencyKey: nil, owner: node, tasks: Self.tasks(3), timeout: .seconds(60),
+                maxAttempts: 3)
+            let running = try #require(try await queue.claim(node: node, queue: "q", limit: 1).first)
+            let cancelled = try await queue.cancel(group: group)
+            #expect(cancelled.running == [running.task])
+            #expect(cancelled.notStarted.count == 2)
+            #expect(try await queue.claim(node: node, queue: "q", limit: 10).isEmpty, "nothing left to start")
+            // The node learns it from its renewal, notification or not, and ends the attempt.
+            #expect(try await queue.renewLease(node: node).cancelled == [running.attemptID])
+            let ended = try await queue.complete(
+                node: node, task: running.task, attemptID: running.attemptID, outcome: .cancelled, payload: []
+            )
+            #expect(ended)
+            let outcomes = try await queue.results(group: group).map(\.outcome)
+            #expect(outcomes == [.cancelled, .cancelled, .cancelled])
+        }
+    }
+
     @Test func resubmittingWithTheSameKeyAttachesToTheGroup() async throws {
         try await Self.withQueue { queue, client in
             let node = try await queue.registerNode(host: "a", pid: 1, ttl: Self.ttl, queues: ["q"])
