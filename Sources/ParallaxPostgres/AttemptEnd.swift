@@ -2,6 +2,9 @@
 package enum AttemptEnd: Int16, Sendable {
     /// Its completion landed: it was the task's current attempt.
     case completed = 0
+    /// It failed in a way worth another try (its worker crashed); the task was requeued or, out
+    /// of attempts, finished as exhausted.
+    case failed = 2
     /// Its node died; the reaper took the task back.
     case reapedHostLost = 5
     /// It ran past its deadline; the reaper finished it.

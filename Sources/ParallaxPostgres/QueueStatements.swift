@@ -186,6 +186,62 @@ package struct QueueStatements: Sendable {
         return false
     }
 
+    /// What became of a failed attempt handed to ``retry(node:task:attemptID:after:failure:)``.
+    package enum Retry: Sendable, Equatable {
+        /// Back in the queue, ready again after the backoff.
+        case requeued
+        /// Its attempts ran out: finished as exhausted, with the last failure as its payload.
+        case exhausted
+        /// The attempt was no longer the task's current one: nothing changed.
+        case stale
+    }
+
+    /// Puts a task whose attempt failed in a way worth another try (its worker crashed) back in
+    /// the queue, ready again `after` the backoff on the database's clock, through the attempt's
+    /// fence; once its attempts are used up, finishes it as exhausted with `failure`. The attempt's
+    /// end is logged either way.
+    package func retry(node: Int64, task: Int64, attemptID: Int64, after backoff: Duration, failure: [UInt8])
+        async throws -> Retry
+    {
+        let seconds = Double(backoff.components.seconds) + Double(backoff.components.attoseconds) / 1e18
+        let rows = try await client.query(
+            """
+            WITH current AS (
+                SELECT id, attempt, max_attempts, claimed_at FROM parallax.task
+                 WHERE id = \(task) AND attempt_id = \(attemptID) AND state = 1
+                   FOR UPDATE
+            ), logged AS (
+                INSERT INTO parallax.attempt (task_id, attempt_id, node_id, started_at, ended_by)
+                SELECT \(task), \(attemptID), \(node), (SELECT claimed_at FROM current),
+                       CASE WHEN EXISTS (SELECT 1 FROM current) THEN \(AttemptEnd.failed.rawValue)
+                            ELSE \(AttemptEnd.staleRejected.rawValue) END
+            ), requeued AS (
+                UPDATE parallax.task t
+                   SET state = 0, run_at = parallax.now() + make_interval(secs => \(seconds)), attempt_id = NULL,
+                       node_id = NULL, claimed_at = NULL, deadline_at = NULL
+                  FROM current c
+                 WHERE t.id = c.id AND c.attempt < c.max_attempts
+                RETURNING t.id
+            ), finished AS (
+                DELETE FROM parallax.task t USING current c
+                 WHERE t.id = c.id AND c.attempt >= c.max_attempts
+                RETURNING t.id, t.group_id, t.slot, t.attempt, t.attempt_id, t.node_id, t.created_at, t.claimed_at
+            ), landed AS (
+                INSERT INTO parallax.result
+                    (task_id, group_id, slot, outcome, payload, attempts, attempt_id, node_id, enqueued_at, started_at)
+                SELECT id, group_id, slot, \(ResultOutcome.exhausted.rawValue), \(ByteBuffer(bytes: failure)), attempt,
+                       attempt_id, node_id, created_at, claimed_at
+                  FROM finished
+                RETURNING task_id
+            )
+            SELECT (SELECT count(*) FROM requeued)::int8, (SELECT count(*) FROM landed)::int8
+            """, logger: logger)
+        for try await (requeued, exhausted) in rows.decode((Int64, Int64).self) {
+            return requeued == 1 ? .requeued : exhausted == 1 ? .exhausted : .stale
+        }
+        return .stale
+    }
+
     // MARK: Cancelling
 
     /// What cancelling a group did.

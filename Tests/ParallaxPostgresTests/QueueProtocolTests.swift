@@ -175,6 +175,33 @@ struct QueueProtocolTests {
         }
     }
 
+    @Test func aFailedAttemptIsRetriedAfterItsBackoffUntilItsAttemptsRunOut() async throws {
+        try await Self.withQueue { queue, client in
+            let node = try await queue.registerNode(host: "a", pid: 1, ttl: .seconds(3_600), queues: ["q"])
+            let (group, _) = try await queue.submit(
+                queue: "q", idempotencyKey: nil, owner: node, tasks: Self.tasks(1), timeout: .seconds(60),
+                maxAttempts: 2)
+            let first = try #require(try await queue.claim(node: node, queue: "q", limit: 1).first)
+            let retried = try await queue.retry(
+                node: node, task: first.task, attemptID: first.attemptID, after: .seconds(30), failure: [1])
+            #expect(retried == .requeued)
+            try await Self.advance(client, seconds: 29)
+            #expect(try await queue.claim(node: node, queue: "q", limit: 1).isEmpty, "not before its backoff")
+            try await Self.advance(client, seconds: 1)
+            let second = try #require(try await queue.claim(node: node, queue: "q", limit: 1).first)
+            #expect(second.attempt == 2)
+            let again = try await queue.retry(
+                node: node, task: first.task, attemptID: first.attemptID, after: .seconds(30), failure: [1])
+            #expect(again == .stale, "the first attempt's token no longer counts")
+            let last = try await queue.retry(
+                node: node, task: second.task, attemptID: second.attemptID, after: .seconds(30), failure: [2])
+            #expect(last == .exhausted)
+            let results = try await queue.results(group: group)
+            #expect(results.map(\.outcome) == [.exhausted])
+            #expect(results.map(\.payload) == [[2]] && results.map(\.attempts) == [2])
+        }
+    }
+
     @Test func resubmittingWithTheSameKeyAttachesToTheGroup() async throws {
         try await Self.withQueue { queue, client in
             let node = try await queue.registerNode(host: "a", pid: 1, ttl: Self.ttl, queues: ["q"])
