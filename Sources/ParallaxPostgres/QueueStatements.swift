@@ -1,6 +1,7 @@
 package import FoundationEssentials
 package import Logging
 import NIOCore
+import Parallax
 package import PostgresNIO
 
 /// The statements of the queue's protocol: a node's lease, submitting a group, claiming tasks with
@@ -20,7 +21,7 @@ package struct QueueStatements: Sendable {
     /// Registers a node (one process, a new id at every start) with a lease of `ttl`.
     package func registerNode(host: String, pid: Int32, ttl: Duration, queues: [String]) async throws -> Int64
     {
-        let seconds = Double(ttl.components.seconds) + Double(ttl.components.attoseconds) / 1e18
+        let seconds = ttl.timeInterval
         let rows = try await client.query(
             """
             INSERT INTO parallax.node (host, pid, lease_ttl, lease_expires_at, queues)
@@ -71,7 +72,7 @@ package struct QueueStatements: Sendable {
         queue: String, idempotencyKey: String?, owner: Int64, tasks: [(kind: String, payload: [UInt8])],
         timeout: Duration, maxAttempts: Int16
     ) async throws -> (group: UUID, attached: Bool) {
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        let seconds = timeout.timeInterval
         return try await client.withTransaction(logger: logger) { connection in
             let created = try await connection.query(
                 """
@@ -203,7 +204,7 @@ package struct QueueStatements: Sendable {
     package func retry(node: Int64, task: Int64, attemptID: Int64, after backoff: Duration, failure: [UInt8])
         async throws -> Retry
     {
-        let seconds = Double(backoff.components.seconds) + Double(backoff.components.attoseconds) / 1e18
+        let seconds = backoff.timeInterval
         let rows = try await client.query(
             """
             WITH current AS (
@@ -308,7 +309,7 @@ package struct QueueStatements: Sendable {
     /// running tasks (or finishes them as lost past `max_lost`); finishes as timed out the running
     /// tasks of live nodes past their deadline. Every reaped attempt is logged.
     package func reap(grace: Duration) async throws -> Reaped {
-        let seconds = Double(grace.components.seconds) + Double(grace.components.attoseconds) / 1e18
+        let seconds = grace.timeInterval
         return try await client.withTransaction(logger: logger) { connection in
             var reaped = Reaped(deadNodes: [], requeued: [], lost: [])
             let dead = try await connection.query(

@@ -8,11 +8,7 @@ import Testing
 /// The queue's protocol on a real PostgreSQL server: leases on the database's clock, claims with
 /// a fresh attempt token, completions fenced by it, and the reaper. Time moves by moving the
 /// database's clock (`parallax.clock`), never by sleeping.
-@Suite(
-    .enabled(
-        if: PrivatePostgres.isInstalled,
-        "PostgreSQL 15 is not installed here: \(PrivatePostgres.installHint)"),
-    .privatePostgres, .timeLimit(.minutes(2)))
+@Suite(.postgresInstalled, .privatePostgres, .timeLimit(.minutes(2)))
 struct QueueProtocolTests {
     static let logger = Logger(label: "parallax.test") { _ in SwiftLogNoOpLogHandler() }
     static let ttl = Duration.seconds(15)
@@ -40,12 +36,19 @@ struct QueueProtocolTests {
         (0..<count).map { ("test.echo", [UInt8(truncatingIfNeeded: $0)]) }
     }
 
+    /// Submits `count` tasks to queue `q`, their payloads their slot numbers.
+    static func submit(
+        _ queue: QueueStatements, owner: Int64, count: Int, maxAttempts: Int16 = 3, key: String? = nil
+    ) async throws -> (group: UUID, attached: Bool) {
+        try await queue.submit(
+            queue: "q", idempotencyKey: key, owner: owner, tasks: tasks(count), timeout: .seconds(60),
+            maxAttempts: maxAttempts)
+    }
+
     @Test func aClaimedTaskCompletesThroughItsAttemptTokenAndLeavesTheHotTable() async throws {
         try await Self.withQueue { queue, client in
             let node = try await queue.registerNode(host: "a", pid: 1, ttl: Self.ttl, queues: ["q"])
-            let (group, attached) = try await queue.submit(
-                queue: "q", idempotencyKey: nil, owner: node, tasks: Self.tasks(3), timeout: .seconds(60),
-                maxAttempts: 3)
+            let (group, attached) = try await Self.submit(queue, owner: node, count: 3, maxAttempts: 3)
             #expect(!attached)
             let claimed = try await queue.claim(node: node, queue: "q", limit: 10)
             #expect(claimed.map(\.slot) == [0, 1, 2])
@@ -68,9 +71,7 @@ struct QueueProtocolTests {
     @Test func aCompletionFromAnAttemptTheReaperTookBackIsRejectedAndLogged() async throws {
         try await Self.withQueue { queue, client in
             let first = try await queue.registerNode(host: "a", pid: 1, ttl: Self.ttl, queues: ["q"])
-            let (group, _) = try await queue.submit(
-                queue: "q", idempotencyKey: nil, owner: first, tasks: Self.tasks(1), timeout: .seconds(60),
-                maxAttempts: 3)
+            let (group, _) = try await Self.submit(queue, owner: first, count: 1, maxAttempts: 3)
             let stale = try #require(try await queue.claim(node: first, queue: "q", limit: 1).first)
 
             // The first node stops renewing (frozen, partitioned). Within its lease plus the grace,
@@ -111,9 +112,7 @@ struct QueueProtocolTests {
     @Test func aTaskWhoseHostsKeepDyingFinishesAsLost() async throws {
         try await Self.withQueue { queue, client in
             let producer = try await queue.registerNode(host: "p", pid: 1, ttl: .seconds(3_600), queues: [])
-            let (group, _) = try await queue.submit(
-                queue: "q", idempotencyKey: nil, owner: producer, tasks: Self.tasks(1), timeout: .seconds(60),
-                maxAttempts: 3)
+            let (group, _) = try await Self.submit(queue, owner: producer, count: 1, maxAttempts: 3)
             for host in 0..<3 {
                 let node = try await queue.registerNode(
                     host: "h\(host)", pid: 2, ttl: Self.ttl, queues: ["q"])
@@ -130,9 +129,7 @@ struct QueueProtocolTests {
     @Test func anOverdueAttemptOfALiveNodeIsFinishedAsTimedOutAndNoLongerHeld() async throws {
         try await Self.withQueue { queue, client in
             let node = try await queue.registerNode(host: "a", pid: 1, ttl: Self.ttl, queues: ["q"])
-            let (group, _) = try await queue.submit(
-                queue: "q", idempotencyKey: nil, owner: node, tasks: Self.tasks(1), timeout: .seconds(60),
-                maxAttempts: 3)
+            let (group, _) = try await Self.submit(queue, owner: node, count: 1, maxAttempts: 3)
             let claimed = try #require(try await queue.claim(node: node, queue: "q", limit: 1).first)
             // The deadline is the timeout plus one lease: 75 s. The node keeps renewing.
             for _ in 0..<7 {
@@ -156,9 +153,7 @@ struct QueueProtocolTests {
     @Test func cancellingAGroupFinishesWhatHasNotStartedAndFlagsWhatRunsForItsNode() async throws {
         try await Self.withQueue { queue, _ in
             let node = try await queue.registerNode(host: "a", pid: 1, ttl: Self.ttl, queues: ["q"])
-            let (group, _) = try await queue.submit(
-                queue: "q", idempotencyKey: nil, owner: node, tasks: Self.tasks(3), timeout: .seconds(60),
-                maxAttempts: 3)
+            let (group, _) = try await Self.submit(queue, owner: node, count: 3, maxAttempts: 3)
             let running = try #require(try await queue.claim(node: node, queue: "q", limit: 1).first)
             let cancelled = try await queue.cancel(group: group)
             #expect(cancelled.running == [running.task])
@@ -178,9 +173,7 @@ struct QueueProtocolTests {
     @Test func aFailedAttemptIsRetriedAfterItsBackoffUntilItsAttemptsRunOut() async throws {
         try await Self.withQueue { queue, client in
             let node = try await queue.registerNode(host: "a", pid: 1, ttl: .seconds(3_600), queues: ["q"])
-            let (group, _) = try await queue.submit(
-                queue: "q", idempotencyKey: nil, owner: node, tasks: Self.tasks(1), timeout: .seconds(60),
-                maxAttempts: 2)
+            let (group, _) = try await Self.submit(queue, owner: node, count: 1, maxAttempts: 2)
             let first = try #require(try await queue.claim(node: node, queue: "q", limit: 1).first)
             let retried = try await queue.retry(
                 node: node, task: first.task, attemptID: first.attemptID, after: .seconds(30), failure: [1])
@@ -205,14 +198,8 @@ struct QueueProtocolTests {
     @Test func resubmittingWithTheSameKeyAttachesToTheGroup() async throws {
         try await Self.withQueue { queue, client in
             let node = try await queue.registerNode(host: "a", pid: 1, ttl: Self.ttl, queues: ["q"])
-            let first = try await queue.submit(
-                queue: "q", idempotencyKey: "batch-7", owner: node, tasks: Self.tasks(4),
-                timeout: .seconds(60),
-                maxAttempts: 3)
-            let again = try await queue.submit(
-                queue: "q", idempotencyKey: "batch-7", owner: node, tasks: Self.tasks(4),
-                timeout: .seconds(60),
-                maxAttempts: 3)
+            let first = try await Self.submit(queue, owner: node, count: 4, key: "batch-7")
+            let again = try await Self.submit(queue, owner: node, count: 4, key: "batch-7")
             #expect(!first.attached && again.attached && again.group == first.group)
             #expect(try await Self.count(client, "SELECT count(*)::int8 FROM parallax.task") == 4)
         }
@@ -221,9 +208,7 @@ struct QueueProtocolTests {
     @Test func aLiveLeaseIsRenewedAndListsTheAttemptsItHolds() async throws {
         try await Self.withQueue { queue, client in
             let node = try await queue.registerNode(host: "a", pid: 1, ttl: Self.ttl, queues: ["q"])
-            _ = try await queue.submit(
-                queue: "q", idempotencyKey: nil, owner: node, tasks: Self.tasks(2), timeout: .seconds(60),
-                maxAttempts: 3)
+            _ = try await Self.submit(queue, owner: node, count: 2, maxAttempts: 3)
             let claimed = try await queue.claim(node: node, queue: "q", limit: 2)
             // Renewed every 10 s of database time, the lease never lapses.
             for _ in 0..<5 {

@@ -5,11 +5,7 @@ import Testing
 @testable import ParallaxPostgres
 
 /// The queue's schema on a real PostgreSQL server.
-@Suite(
-    .enabled(
-        if: PrivatePostgres.isInstalled,
-        "PostgreSQL 15 is not installed here: \(PrivatePostgres.installHint)"),
-    .privatePostgres, .timeLimit(.minutes(2)))
+@Suite(.postgresInstalled, .privatePostgres, .timeLimit(.minutes(2)))
 struct QueueSchemaTests {
     static let logger = Logger(label: "parallax.test") { _ in SwiftLogNoOpLogHandler() }
 

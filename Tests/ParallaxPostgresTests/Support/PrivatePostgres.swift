@@ -166,6 +166,16 @@ struct WithPrivatePostgres: SuiteTrait, TestScoping {
     }
 }
 
+extension Trait where Self == ConditionTrait {
+    /// Runs the suite only where PostgreSQL is installed; elsewhere it is reported skipped, with
+    /// the command that installs it.
+    static var postgresInstalled: Self {
+        .enabled(
+            if: PrivatePostgres.isInstalled,
+            "PostgreSQL 15 is not installed here: \(PrivatePostgres.installHint)")
+    }
+}
+
 extension Trait where Self == WithPrivatePostgres {
     /// A private PostgreSQL server for the suite; see ``PrivatePostgres``.
     static var privatePostgres: Self { WithPrivatePostgres() }
