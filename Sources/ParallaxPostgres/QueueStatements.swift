@@ -163,16 +163,14 @@ package struct QueueStatements: Sendable {
     ) async throws -> Bool {
         let rows = try await client.query(
             """
-            WITH finished AS (
+            WITH input AS (
+                SELECT \(ByteBuffer(bytes: payload))::bytea AS payload
+            ), finished AS (
                 DELETE FROM parallax.task t
                  WHERE t.id = \(task) AND t.attempt_id = \(attemptID) AND t.state = 1
-                RETURNING t.id, t.group_id, t.slot, t.attempt, t.attempt_id, t.node_id, t.created_at, t.claimed_at
+                RETURNING \(unescaped: Self.finishedColumns)
             ), landed AS (
-                INSERT INTO parallax.result
-                    (task_id, group_id, slot, outcome, payload, attempts, attempt_id, node_id, enqueued_at, started_at)
-                SELECT id, group_id, slot, \(outcome.rawValue), \(ByteBuffer(bytes: payload)), attempt, attempt_id, node_id,
-                       created_at, claimed_at
-                  FROM finished
+                \(unescaped: Self.recordResults(outcome, payload: "(SELECT payload FROM input)"))
                 RETURNING task_id
             ), logged AS (
                 INSERT INTO parallax.attempt (task_id, attempt_id, node_id, started_at, ended_by)
@@ -207,7 +205,9 @@ package struct QueueStatements: Sendable {
         let seconds = backoff.timeInterval
         let rows = try await client.query(
             """
-            WITH current AS (
+            WITH input AS (
+                SELECT \(ByteBuffer(bytes: failure))::bytea AS payload
+            ), current AS (
                 SELECT id, attempt, max_attempts, claimed_at FROM parallax.task
                  WHERE id = \(task) AND attempt_id = \(attemptID) AND state = 1
                    FOR UPDATE
@@ -226,13 +226,9 @@ package struct QueueStatements: Sendable {
             ), finished AS (
                 DELETE FROM parallax.task t USING current c
                  WHERE t.id = c.id AND c.attempt >= c.max_attempts
-                RETURNING t.id, t.group_id, t.slot, t.attempt, t.attempt_id, t.node_id, t.created_at, t.claimed_at
+                RETURNING \(unescaped: Self.finishedColumns)
             ), landed AS (
-                INSERT INTO parallax.result
-                    (task_id, group_id, slot, outcome, payload, attempts, attempt_id, node_id, enqueued_at, started_at)
-                SELECT id, group_id, slot, \(ResultOutcome.exhausted.rawValue), \(ByteBuffer(bytes: failure)), attempt,
-                       attempt_id, node_id, created_at, claimed_at
-                  FROM finished
+                \(unescaped: Self.recordResults(.exhausted, payload: "(SELECT payload FROM input)"))
                 RETURNING task_id
             )
             SELECT (SELECT count(*) FROM requeued)::int8, (SELECT count(*) FROM landed)::int8
@@ -268,11 +264,9 @@ package struct QueueStatements: Sendable {
             let ready = try await connection.query(
                 """
                 WITH finished AS (
-                    DELETE FROM parallax.task WHERE group_id = \(group) AND state = 0
-                    RETURNING id, group_id, slot, attempt, created_at)
-                INSERT INTO parallax.result (task_id, group_id, slot, outcome, payload, attempts, enqueued_at)
-                SELECT id, group_id, slot, \(ResultOutcome.cancelled.rawValue), NULL, attempt, created_at
-                  FROM finished
+                    DELETE FROM parallax.task t WHERE t.group_id = \(group) AND t.state = 0
+                    RETURNING \(unescaped: Self.finishedColumns))
+                \(unescaped: Self.recordResults(.cancelled, payload: "NULL"))
                 RETURNING task_id
                 """, logger: logger)
             for try await task in ready.decode(Int64.self) { cancelled.notStarted.append(task) }
@@ -340,14 +334,9 @@ package struct QueueStatements: Sendable {
                 ), finished AS (
                     DELETE FROM parallax.task t USING orphan o
                      WHERE t.id = o.id AND o.lost_count + 1 >= o.max_lost
-                    RETURNING t.id, t.group_id, t.slot, t.attempt, t.attempt_id, t.node_id, t.created_at, t.claimed_at
+                    RETURNING \(unescaped: Self.finishedColumns)
                 ), landed AS (
-                    INSERT INTO parallax.result
-                        (task_id, group_id, slot, outcome, payload, attempts, attempt_id, node_id, enqueued_at,
-                         started_at)
-                    SELECT id, group_id, slot, \(ResultOutcome.lost.rawValue), NULL, attempt, attempt_id, node_id,
-                           created_at, claimed_at
-                      FROM finished
+                    \(unescaped: Self.recordResults(.lost, payload: "NULL"))
                     RETURNING task_id
                 )
                 SELECT id, true FROM requeued UNION ALL SELECT task_id, false FROM landed
@@ -366,16 +355,12 @@ package struct QueueStatements: Sendable {
                 ), finished AS (
                     DELETE FROM parallax.task t USING overdue o
                      WHERE t.id = o.id
-                    RETURNING t.id, t.group_id, t.slot, t.attempt, t.attempt_id, t.node_id, t.created_at, t.claimed_at
+                    RETURNING \(unescaped: Self.finishedColumns)
                 ), logged AS (
                     INSERT INTO parallax.attempt (task_id, attempt_id, node_id, started_at, ended_by)
                     SELECT id, attempt_id, node_id, claimed_at, \(AttemptEnd.reapedOverdue.rawValue) FROM finished
                 )
-                INSERT INTO parallax.result
-                    (task_id, group_id, slot, outcome, payload, attempts, attempt_id, node_id, enqueued_at, started_at)
-                SELECT id, group_id, slot, \(ResultOutcome.timedOut.rawValue), NULL, attempt, attempt_id, node_id,
-                       created_at, claimed_at
-                  FROM finished
+                \(unescaped: Self.recordResults(.timedOut, payload: "NULL"))
                 RETURNING task_id
                 """, logger: logger)
             for try await task in overdue.decode(Int64.self) { reaped.overdue.append(task) }
@@ -387,6 +372,22 @@ package struct QueueStatements: Sendable {
     }
 
     // MARK: Results
+
+    /// What a statement that takes tasks out of the hot table (`t`) returns as the CTE
+    /// `finished`, for ``recordResults(_:payload:)``.
+    static let finishedColumns =
+        "t.id, t.group_id, t.slot, t.attempt, t.attempt_id, t.node_id, t.created_at, t.claimed_at"
+
+    /// Inserts the result of every task of the CTE `finished`: the one way a task leaves the queue
+    /// with an outcome. `payload` is an SQL expression.
+    static func recordResults(_ outcome: ResultOutcome, payload: String) -> String {
+        """
+        INSERT INTO parallax.result
+            (task_id, group_id, slot, outcome, payload, attempts, attempt_id, node_id, enqueued_at, started_at)
+        SELECT id, group_id, slot, \(outcome.rawValue), \(payload), attempt, attempt_id, node_id, created_at, claimed_at
+          FROM finished
+        """
+    }
 
     /// A task's recorded outcome.
     package struct Result: Sendable, Equatable {
