@@ -153,36 +153,67 @@ package struct QueueStatements: Sendable {
         return claimed.sorted { $0.task < $1.task }
     }
 
-    /// Records the outcome of an attempt, only if it is still the task's current attempt: the hot
-    /// row is deleted and the result inserted by one statement, fenced by the token. A stale
-    /// completion (the task was reaped and maybe claimed again) writes nothing but its line in the
-    /// attempt log.
+    /// The outcome of one attempt, to record.
+    package struct Completion: Sendable {
+        package var task: Int64
+        /// The token the attempt was claimed with.
+        package var attemptID: Int64
+        package var outcome: ResultOutcome
+        package var payload: [UInt8]
+
+        package init(task: Int64, attemptID: Int64, outcome: ResultOutcome, payload: [UInt8]) {
+            self.task = task
+            self.attemptID = attemptID
+            self.outcome = outcome
+            self.payload = payload
+        }
+    }
+
+    /// Records the outcomes of attempts in one statement, each only if it is still its task's
+    /// current attempt: the hot row is deleted and the result inserted together, fenced by the
+    /// token. A stale completion (the task was reaped and maybe claimed again) writes nothing but
+    /// its line in the attempt log.
+    /// - Returns: The tasks whose results landed, and those whose completions were stale.
+    package func complete(node: Int64, _ completions: [Completion]) async throws -> (
+        landed: [Int64], stale: [Int64]
+    ) {
+        let tasks = completions.map(\.task)
+        let attempts = completions.map(\.attemptID)
+        let outcomes = completions.map(\.outcome.rawValue)
+        let payloads = completions.map { ByteBuffer(bytes: $0.payload) }
+        let rows = try await client.query(
+            """
+            WITH input AS (
+                SELECT * FROM unnest(\(tasks)::int8[], \(attempts)::int8[], \(outcomes)::int2[], \(payloads)::bytea[])
+                    AS i(task_id, attempt_id, outcome, payload)
+            ), finished AS (
+                DELETE FROM parallax.task t USING input i
+                 WHERE t.id = i.task_id AND t.attempt_id = i.attempt_id AND t.state = 1
+                RETURNING \(unescaped: Self.finishedColumns), i.outcome, i.payload
+            ), landed AS (
+                \(unescaped: Self.recordResults(outcome: "outcome", payload: "payload"))
+                RETURNING task_id
+            ), logged AS (
+                INSERT INTO parallax.attempt (task_id, attempt_id, node_id, started_at, ended_by)
+                SELECT i.task_id, i.attempt_id, \(node), f.claimed_at,
+                       CASE WHEN f.id IS NULL THEN \(AttemptEnd.staleRejected.rawValue)
+                            ELSE \(AttemptEnd.completed.rawValue) END
+                  FROM input i LEFT JOIN finished f ON f.id = i.task_id
+            )
+            SELECT task_id FROM landed
+            """, logger: logger)
+        var landed: Set<Int64> = []
+        for try await task in rows.decode(Int64.self) { landed.insert(task) }
+        return (tasks.filter(landed.contains), tasks.filter { !landed.contains($0) })
+    }
+
+    /// Records the outcome of one attempt, as ``complete(node:_:)`` does.
     /// - Returns: Whether the result landed.
     package func complete(
         node: Int64, task: Int64, attemptID: Int64, outcome: ResultOutcome, payload: [UInt8]
     ) async throws -> Bool {
-        let rows = try await client.query(
-            """
-            WITH input AS (
-                SELECT \(ByteBuffer(bytes: payload))::bytea AS payload
-            ), finished AS (
-                DELETE FROM parallax.task t
-                 WHERE t.id = \(task) AND t.attempt_id = \(attemptID) AND t.state = 1
-                RETURNING \(unescaped: Self.finishedColumns)
-            ), landed AS (
-                \(unescaped: Self.recordResults(outcome, payload: "(SELECT payload FROM input)"))
-                RETURNING task_id
-            ), logged AS (
-                INSERT INTO parallax.attempt (task_id, attempt_id, node_id, started_at, ended_by)
-                SELECT \(task), \(attemptID), \(node),
-                       (SELECT claimed_at FROM finished),
-                       CASE WHEN EXISTS (SELECT 1 FROM finished) THEN \(AttemptEnd.completed.rawValue)
-                            ELSE \(AttemptEnd.staleRejected.rawValue) END
-            )
-            SELECT count(*)::int8 FROM landed
-            """, logger: logger)
-        for try await count in rows.decode(Int64.self) { return count == 1 }
-        return false
+        let completion = Completion(task: task, attemptID: attemptID, outcome: outcome, payload: payload)
+        return try await complete(node: node, [completion]).landed == [task]
     }
 
     /// What became of a failed attempt handed to ``retry(node:task:attemptID:after:failure:)``.
@@ -379,14 +410,19 @@ package struct QueueStatements: Sendable {
         "t.id, t.group_id, t.slot, t.attempt, t.attempt_id, t.node_id, t.created_at, t.claimed_at"
 
     /// Inserts the result of every task of the CTE `finished`: the one way a task leaves the queue
-    /// with an outcome. `payload` is an SQL expression.
-    static func recordResults(_ outcome: ResultOutcome, payload: String) -> String {
+    /// with an outcome. `outcome` and `payload` are SQL expressions over `finished`.
+    static func recordResults(outcome: String, payload: String) -> String {
         """
         INSERT INTO parallax.result
             (task_id, group_id, slot, outcome, payload, attempts, attempt_id, node_id, enqueued_at, started_at)
-        SELECT id, group_id, slot, \(outcome.rawValue), \(payload), attempt, attempt_id, node_id, created_at, claimed_at
+        SELECT id, group_id, slot, \(outcome), \(payload), attempt, attempt_id, node_id, created_at, claimed_at
           FROM finished
         """
+    }
+
+    /// ``recordResults(outcome:payload:)`` with the same outcome for every task.
+    static func recordResults(_ outcome: ResultOutcome, payload: String) -> String {
+        recordResults(outcome: "\(outcome.rawValue)", payload: payload)
     }
 
     /// A task's recorded outcome.

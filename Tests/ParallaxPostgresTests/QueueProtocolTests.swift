@@ -68,6 +68,25 @@ struct QueueProtocolTests {
         }
     }
 
+    @Test func completionsLandTogetherInOneStatementAndAStaleOneAmongThemIsRejected() async throws {
+        try await Self.withQueue { queue, client in
+            let node = try await queue.registerNode(host: "a", pid: 1, ttl: Self.ttl, queues: ["q"])
+            let (group, _) = try await Self.submit(queue, owner: node, count: 3)
+            let claimed = try await queue.claim(node: node, queue: "q", limit: 3)
+            var completions = claimed.map {
+                QueueStatements.Completion(
+                    task: $0.task, attemptID: $0.attemptID, outcome: .value, payload: $0.payload)
+            }
+            completions[1].attemptID += 1_000  // a token that is not the attempt's
+            let outcome = try await queue.complete(node: node, completions)
+            #expect(outcome.landed == [claimed[0].task, claimed[2].task])
+            #expect(outcome.stale == [claimed[1].task])
+            #expect(try await queue.results(group: group).map(\.slot) == [0, 2])
+            #expect(try await Self.ends(client, task: claimed[1].task) == [AttemptEnd.staleRejected.rawValue])
+            #expect(try await Self.ends(client, task: claimed[0].task) == [AttemptEnd.completed.rawValue])
+        }
+    }
+
     @Test func aCompletionFromAnAttemptTheReaperTookBackIsRejectedAndLogged() async throws {
         try await Self.withQueue { queue, client in
             let first = try await queue.registerNode(host: "a", pid: 1, ttl: Self.ttl, queues: ["q"])
