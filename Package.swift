@@ -50,6 +50,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -84,6 +85,13 @@ let package = Package(
             path: "Tests/ParallaxTestTasks",
             swiftSettings: swiftSettings
         ),
+        // What the test targets share: a clock that moves only when a test moves it.
+        .target(
+            name: "ParallaxTestSupport",
+            dependencies: ["Parallax"],
+            path: "Tests/ParallaxTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "ParallaxTestWorker",
             dependencies: ["Parallax", "ParallaxTestTasks"],
@@ -97,6 +105,7 @@ let package = Package(
                 "Parallax",
                 "ParallaxWire",
                 "ParallaxTestTasks",
+                "ParallaxTestSupport",
                 "ParallaxTestWorker",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -109,6 +118,9 @@ let package = Package(
             name: "ParallaxPostgresTests",
             dependencies: [
                 "ParallaxPostgres",
+                "ParallaxTestSupport",
+                "ParallaxTestTasks",
+                "ParallaxTestWorker",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

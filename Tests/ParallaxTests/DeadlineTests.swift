@@ -1,6 +1,7 @@
 import CoreMetrics
 import Dispatch
 import Logging
+import ParallaxTestSupport
 import ParallaxTestTasks
 import Testing
 

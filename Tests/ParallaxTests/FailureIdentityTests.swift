@@ -55,6 +55,13 @@ import Testing
         ),
         (.resourceLimitsNotApplied("limit its memory", workerPID: 42), .resourceLimitsNotApplied, .rejected),
         (.privilegesNotDropped("drop its groups", workerPID: 42), .privilegesNotDropped, .rejected),
+        (.hostLost(task: "t", times: 3, history: "attempt 1 on node 7: host lost"), .hostLost, .hostLost),
+        (
+            .attemptsExhausted(
+                task: "t", attempts: 3, last: .timedOut(task: "t", after: .seconds(1), workerPID: 4),
+                history: ""),
+            .attemptsExhausted, .attemptsExhausted
+        ),
     ]
 
     private struct CodeOnly: Error {}
@@ -68,7 +75,7 @@ import Testing
         }
         // Every reason is built somewhere.
         let reasons = Set(Self.built.map(\.1))
-        #expect(reasons.count == 21)
+        #expect(reasons.count == 23)
     }
 
     @Test func aReasonSurvivesTheTripOverTheWire() throws {

@@ -1,3 +1,4 @@
+import ParallaxTestSupport
 import ParallaxTestTasks
 import Testing
 

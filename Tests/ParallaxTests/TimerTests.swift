@@ -1,3 +1,4 @@
+import ParallaxTestSupport
 import Testing
 
 @testable import Parallax

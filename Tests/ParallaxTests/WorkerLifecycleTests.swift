@@ -1,5 +1,6 @@
 import Logging
 import Parallax
+import ParallaxTestSupport
 import ParallaxTestTasks
 import Testing
 

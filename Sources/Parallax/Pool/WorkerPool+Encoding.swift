@@ -7,13 +7,19 @@ extension WorkerPool {
         @usableFromInline package var name: String
         /// The payload of the task's run frame: the name, then the encoded input.
         @usableFromInline package var payload: [UInt8]
+
+        /// A task encoded before, such as one read back from a queue.
+        package init(name: String, payload: [UInt8]) {
+            self.name = name
+            self.payload = payload
+        }
     }
 
     /// Checks a task against the registry and snapshots its input.
     /// - Throws: ``SpawnError``.
     @usableFromInline
     package func encode<Task: WorkerTask>(_ task: Task) throws -> EncodedTask {
-        try encode(name: Task.taskName, task)
+        try tasks.encode(task, payloadLimit: configuration.payloadLimit)
     }
 
     /// Checks a function against the registry and snapshots its input.
@@ -22,19 +28,7 @@ extension WorkerPool {
     package func encode<Input, Output>(_ function: TaskFunction<Input, Output>, _ input: Input) throws
         -> EncodedTask
     {
-        try encode(name: function.name, input)
-    }
-
-    private func encode<Input: Encodable>(name: String, _ input: Input) throws -> EncodedTask {
-        try checkRegistered(name)
-        let payload: [UInt8]
-        do {
-            payload = try RunRequest.payload(name: name, input: input)
-        } catch {
-            throw SpawnError.unencodableInput(name, error)
-        }
-        try checkPayloadSize(payload.count, name: name)
-        return EncodedTask(name: name, payload: payload)
+        try tasks.encode(function, input, payloadLimit: configuration.payloadLimit)
     }
 
     /// Checks an encoded input (`inputs` of them, for a chunk of a map) against
@@ -55,9 +49,7 @@ extension WorkerPool {
 
     @usableFromInline
     package func checkRegistered(_ name: String) throws(SpawnError) {
-        guard tasks.contains(name) else {
-            throw SpawnError.unregisteredTask(name)
-        }
+        try tasks.checkRegistered(name)
     }
 
     @usableFromInline

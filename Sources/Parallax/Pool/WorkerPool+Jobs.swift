@@ -24,6 +24,12 @@ extension WorkerPool {
         storage.cancel(jobID: jobID)
     }
 
+    /// Cancels a job as ``cancel(jobID:)`` does, killing a worker that runs it once `grace` has
+    /// passed (`.zero`: at once) rather than after ``Configuration/stopGracePeriod``.
+    package func cancel(jobID: UInt64, grace: Duration) {
+        storage.cancel(jobID: jobID, grace: grace)
+    }
+
     /// Runs an encoded task and waits for its answer; cancelling the caller cancels the task.
     package func answer(
         _ task: EncodedTask, kind: Frame.Kind = .run, timeout: Duration?, whenFull: WhenFull = .fail,

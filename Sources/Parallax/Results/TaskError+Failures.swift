@@ -208,4 +208,29 @@ extension TaskError {
     package static func privilegesNotDropped(_ what: String, workerPID: Int32) -> TaskError {
         TaskError(.privilegesNotDropped, .rejected, "the worker could not \(what)", workerPID: workerPID)
     }
+
+    // MARK: Queues across hosts
+
+    /// A queued task whose hosts died or lost their leases `times` times while running it;
+    /// `history` lists its attempts.
+    package static func hostLost(task name: String, times: Int, history: String) -> TaskError {
+        TaskError(
+            .hostLost, .hostLost,
+            "task '\(name)' was running on a host that died or lost its lease \(times) time(s); "
+                + "it was not tried again",
+            trace: history)
+    }
+
+    /// A queued task whose worker died in each of its `attempts` attempts; `last` is the last
+    /// attempt's failure, whose termination and trace it keeps, and `history` lists the attempts.
+    package static func attemptsExhausted(task name: String, attempts: Int, last: TaskError?, history: String)
+        -> TaskError
+    {
+        var message = "task '\(name)' failed all \(attempts) attempt(s) it was allowed"
+        if let last { message += "; the last: \(last.message)" }
+        let trace = [last?.trace, history].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: "\n")
+        return TaskError(
+            .attemptsExhausted, .attemptsExhausted, message, trace: trace, termination: last?.termination,
+            workerPID: last?.workerPID)
+    }
 }

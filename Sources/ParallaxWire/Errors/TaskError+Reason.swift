@@ -105,6 +105,15 @@ extension TaskError {
         /// ``TaskError/Kind/rejected``).
         public static let privilegesNotDropped = Reason("Parallax.Privileges")
 
+        // MARK: Queues across hosts
+
+        /// The hosts that ran a queued task died or lost their leases too often (kind
+        /// ``TaskError/Kind/hostLost``).
+        public static let hostLost = Reason("Parallax.HostLost")
+        /// A queued task's worker died in every attempt it was allowed (kind
+        /// ``TaskError/Kind/attemptsExhausted``).
+        public static let attemptsExhausted = Reason("Parallax.AttemptsExhausted")
+
         /// Every reason, by type name.
         private static let all: [String: Reason] = Dictionary(
             uniqueKeysWithValues: [
@@ -112,7 +121,7 @@ extension TaskError {
                 mailboxFull, poolShuttingDown, poolFailed, noWorkerAvailable, workerNotRestarted,
                 payloadTooLarge, unregisteredTask, resultNotEncodable, resultNotDecodable, spawnFailed,
                 workerStartFailed, bootstrapFailed, registryMismatch, resourceLimitsNotApplied,
-                privilegesNotDropped,
+                privilegesNotDropped, hostLost, attemptsExhausted,
             ].map { ($0.typeName, $0) })
 
         /// The reason's type name.

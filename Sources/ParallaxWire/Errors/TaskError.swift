@@ -52,6 +52,12 @@ public struct TaskError: Error, Sendable, Hashable, Codable, CustomStringConvert
         public static let rejected = Kind("rejected")
         /// The worker broke the channel protocol; it was replaced.
         public static let protocolViolation = Kind("protocolViolation")
+        /// A task of a queue across hosts lost the hosts that ran it too often (each died or lost
+        /// its lease mid-task); the trace lists the attempts.
+        public static let hostLost = Kind("hostLost")
+        /// A task of a queue across hosts failed every attempt it was allowed (its worker died
+        /// each time); the error carries the last failure and the trace lists the attempts.
+        public static let attemptsExhausted = Kind("attemptsExhausted")
 
         /// The kind's stable name.
         public var description: String { rawValue }

@@ -1,6 +1,7 @@
 import CoreMetrics
 import Logging
 import Parallax
+import ParallaxTestSupport
 import ParallaxTestTasks
 
 #if canImport(Glibc)

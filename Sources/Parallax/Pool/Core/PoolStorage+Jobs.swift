@@ -132,8 +132,9 @@ extension PoolStorage {
     }
 
     /// Cancels a job: a queued job never runs; a job sent ahead is skipped; a running job is
-    /// cancelled in its worker, which is killed if it has not answered within the grace period.
-    func cancel(jobID: UInt64) {
+    /// cancelled in its worker, which is killed if it has not answered within `grace` (by default
+    /// the configured ``WorkerPool/Configuration/stopGracePeriod``).
+    func cancel(jobID: UInt64, grace: Duration? = nil) {
         let action = withMachine { $0.cancel(jobID: jobID) }
         switch action {
         case .skip(let job, let process, let sequence), .cancelRunning(let job, let process, _, let sequence):
@@ -147,7 +148,7 @@ extension PoolStorage {
         case .cancelRunning(let job, let process, let generation, _):
             job.complete(.failure(TaskError.cancelled(task: job.name, running: true)))
             flush(process)
-            timers.schedule(after: configuration.stopGracePeriod) { [self] in
+            timers.schedule(after: grace ?? configuration.stopGracePeriod) { [self] in
                 guard
                     let stuck = withMachine({ $0.cancelGraceExpired(jobID: jobID, generation: generation) }
                     )

@@ -1,8 +1,10 @@
-@testable import Parallax
+import Parallax
 
 /// A clock that moves only when the test moves it: timers fire inside ``advance(by:)``, one
 /// alarm at a time, each at its own time, on the test's thread.
-final class ManualClock: TimerClock {
+package final class ManualClock: TimerClock {
+    package init() {}
+
     private struct State {
         var now: Duration = .zero
         var alarm: Duration?
@@ -13,13 +15,13 @@ final class ManualClock: TimerClock {
 
     private let state = Locked(State())
 
-    var now: Duration { state.withLock { $0.now } }
+    package var now: Duration { state.withLock { $0.now } }
 
-    func onAlarm(_ handler: @escaping @Sendable () -> Void) {
+    package func onAlarm(_ handler: @escaping @Sendable () -> Void) {
         state.withLock { $0.handler = handler }
     }
 
-    func setAlarm(_ deadline: Duration?) {
+    package func setAlarm(_ deadline: Duration?) {
         let ready = state.withLock { state -> [OneShot<Void>] in
             state.alarm = deadline
             guard let deadline else { return [] }
@@ -31,10 +33,10 @@ final class ManualClock: TimerClock {
     }
 
     /// The time of the alarm set now, if any.
-    var alarm: Duration? { state.withLock { $0.alarm } }
+    package var alarm: Duration? { state.withLock { $0.alarm } }
 
     /// Moves the clock forward by `step`, stopping at every alarm on the way to fire it.
-    func advance(by step: Duration) {
+    package func advance(by step: Duration) {
         let target = now + step
         while true {
             let handler = state.withLock { state -> (@Sendable () -> Void)? in
@@ -52,7 +54,7 @@ final class ManualClock: TimerClock {
     }
 
     /// Waits until an alarm is set for `limit` or earlier (on the clock's scale).
-    func waitForAlarm(atOrBefore limit: Duration) async {
+    package func waitForAlarm(atOrBefore limit: Duration) async {
         let signal = OneShot<Void>()
         let set = state.withLock { state -> Bool in
             if let alarm = state.alarm, alarm <= limit { return true }
@@ -63,7 +65,7 @@ final class ManualClock: TimerClock {
     }
 
     /// Waits until an alarm is set `delay` from now or earlier, then moves the clock by `delay`.
-    func advanceWhenSet(by delay: Duration) async {
+    package func advanceWhenSet(by delay: Duration) async {
         await waitForAlarm(atOrBefore: now + delay)
         advance(by: delay)
     }
