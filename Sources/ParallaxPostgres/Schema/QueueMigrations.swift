@@ -4,7 +4,7 @@ enum QueueMigrations {
     /// The key of the transaction-scoped advisory lock that serializes migrations.
     static let lockKey: Int64 = 0x5058_4D49_4752  // "PXMIGR"
 
-    static let all: [[String]] = [version1, version2]
+    static let all: [[String]] = [version1, version2, version3]
 
     /// The database's clock, and a way to move it in tests.
     ///
@@ -114,5 +114,58 @@ enum QueueMigrations {
         PARTITION BY RANGE (task_id)
         """,
         "CREATE TABLE parallax.attempt_default PARTITION OF parallax.attempt DEFAULT",
+    ]
+
+    /// Retry backoffs per task, the task's kind on its result, a group's count of tasks added
+    /// (slots below it are never added again), and notifications.
+    ///
+    /// A failed attempt worth another try waits `least(backoff_max, backoff_initial × 2^(attempt−1))`,
+    /// give or take a fifth, on the database's clock. Whatever adds tasks notifies
+    /// `parallax_ready` with their queues, and whatever records results notifies
+    /// `parallax_results` with their groups (empty when the list would not fit a notification):
+    /// one notification per statement, never per row. A notification is only a hint; nodes and
+    /// producers poll as well.
+    static let version3: [String] = [
+        """
+        ALTER TABLE parallax.task
+            ADD COLUMN backoff_initial interval NOT NULL DEFAULT interval '1 second',
+            ADD COLUMN backoff_max     interval NOT NULL DEFAULT interval '5 minutes'
+        """,
+        "ALTER TABLE parallax.result ADD COLUMN kind text",
+        "ALTER TABLE parallax.task_group ADD COLUMN added integer NOT NULL DEFAULT 0",
+        """
+        CREATE FUNCTION parallax.notify_results() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            groups text;
+        BEGIN
+            SELECT string_agg(DISTINCT group_id::text, ',') INTO groups FROM landed;
+            IF groups IS NOT NULL THEN
+                PERFORM pg_notify('parallax_results', CASE WHEN length(groups) > 7900 THEN '' ELSE groups END);
+            END IF;
+            RETURN NULL;
+        END
+        $$
+        """,
+        """
+        CREATE TRIGGER result_landed AFTER INSERT ON parallax.result
+            REFERENCING NEW TABLE AS landed FOR EACH STATEMENT EXECUTE FUNCTION parallax.notify_results()
+        """,
+        """
+        CREATE FUNCTION parallax.notify_ready() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            queues text;
+        BEGIN
+            SELECT string_agg(DISTINCT queue, ',') INTO queues FROM added;
+            IF queues IS NOT NULL THEN
+                PERFORM pg_notify('parallax_ready', CASE WHEN length(queues) > 7900 THEN '' ELSE queues END);
+            END IF;
+            RETURN NULL;
+        END
+        $$
+        """,
+        """
+        CREATE TRIGGER task_added AFTER INSERT ON parallax.task
+            REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION parallax.notify_ready()
+        """,
     ]
 }

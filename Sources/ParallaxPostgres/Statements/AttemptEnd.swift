@@ -11,4 +11,7 @@ package enum AttemptEnd: Int16, Sendable {
     case reapedOverdue = 6
     /// Its completion came after the task had moved on, and was rejected by the fence.
     case staleRejected = 7
+    /// It never ran (its node's pool refused it, or the node stopped before starting it): the task
+    /// went back to the queue without using up an attempt.
+    case released = 8
 }

@@ -65,41 +65,134 @@ package struct QueueStatements: Sendable {
 
     // MARK: Submitting
 
-    /// Creates a group of tasks on `queue`, or, when a group with `idempotencyKey` exists, attaches
-    /// to it and adds nothing.
+    /// A task to add to a group, encoded.
+    package struct NewTask: Sendable {
+        package var slot: Int
+        package var kind: String
+        package var payload: [UInt8]
+
+        package init(slot: Int, kind: String, payload: [UInt8]) {
+            self.slot = slot
+            self.kind = kind
+            self.payload = payload
+        }
+    }
+
+    /// How the tasks of a group are run: their time limit, and how often and how soon a task whose
+    /// worker died is tried again.
+    package struct TaskPolicy: Sendable {
+        package var timeout: Duration
+        package var maxAttempts: Int16
+        package var backoffInitial: Duration = .seconds(1)
+        package var backoffMaximum: Duration = .seconds(300)
+
+        package init(timeout: Duration, maxAttempts: Int16) {
+            self.timeout = timeout
+            self.maxAttempts = maxAttempts
+        }
+    }
+
+    /// Creates a group on `queue` owned by `owner`, or, when a group with `idempotencyKey`
+    /// exists, finds it.
+    /// - Returns: The group's id, and whether it existed before.
+    package func createGroup(queue: String, idempotencyKey: String?, owner: Int64) async throws -> (
+        group: UUID, attached: Bool
+    ) {
+        let rows = try await client.query(
+            """
+            WITH created AS (
+                INSERT INTO parallax.task_group (idem_key, queue, owner_node)
+                VALUES (\(idempotencyKey), \(queue), \(owner))
+                ON CONFLICT (idem_key) DO NOTHING
+                RETURNING id)
+            SELECT id, false FROM created
+            UNION ALL
+            SELECT id, true FROM parallax.task_group
+             WHERE idem_key = \(idempotencyKey) AND NOT EXISTS (SELECT 1 FROM created)
+            """, logger: logger)
+        for try await (group, attached) in rows.decode((UUID, Bool).self) { return (group, attached) }
+        // A concurrent creator's row is not visible to this statement's snapshot yet: look again.
+        return try await createGroup(queue: queue, idempotencyKey: idempotencyKey, owner: owner)
+    }
+
+    /// Adds tasks to a group in one statement, their slots numbered on from the first: a slot
+    /// below the group's count of added tasks is left out, so a producer that runs again after a
+    /// restart adds nothing twice. The group's row lock orders concurrent producers.
+    /// - Returns: How many tasks were new.
+    @discardableResult
+    package func addTasks(group: UUID, queue: String, _ tasks: [NewTask], policy: TaskPolicy) async throws
+        -> Int
+    {
+        guard let first = tasks.first?.slot else { return 0 }
+        precondition(tasks.enumerated().allSatisfy { $0.element.slot == first + $0.offset }, "slots in a row")
+        let slots = tasks.map { Int32($0.slot) }
+        let kinds = tasks.map(\.kind)
+        let payloads = tasks.map { ByteBuffer(bytes: $0.payload) }
+        let rows = try await client.query(
+            """
+            WITH g AS (
+                SELECT added FROM parallax.task_group WHERE id = \(group) FOR UPDATE
+            ), added AS (
+                INSERT INTO parallax.task
+                    (group_id, slot, queue, kind, payload, timeout, max_attempts, backoff_initial, backoff_max)
+                SELECT \(group), s.slot, \(queue), s.kind, s.payload,
+                       make_interval(secs => \(policy.timeout.timeInterval)), \(policy.maxAttempts),
+                       make_interval(secs => \(policy.backoffInitial.timeInterval)),
+                       make_interval(secs => \(policy.backoffMaximum.timeInterval))
+                  FROM unnest(\(slots)::int4[], \(kinds)::text[], \(payloads)::bytea[]) AS s(slot, kind, payload)
+                 WHERE s.slot >= (SELECT added FROM g)
+                RETURNING 1
+            ), counted AS (
+                UPDATE parallax.task_group SET added = greatest(added, \(Int32(first + tasks.count)))
+                 WHERE id = \(group) AND EXISTS (SELECT 1 FROM g)
+            )
+            SELECT count(*)::int8 FROM added
+            """, logger: logger)
+        for try await count in rows.decode(Int64.self) { return Int(count) }
+        return 0
+    }
+
+    /// Records how many tasks a group has, once its producer added them all.
+    package func seal(group: UUID, expected: Int) async throws {
+        try await client.query(
+            "UPDATE parallax.task_group SET expected = \(Int32(expected)) WHERE id = \(group)", logger: logger
+        )
+    }
+
+    /// A group as stored: its queue and how many tasks it has (its producer's count once sealed,
+    /// the count added so far before).
+    package func group(_ id: UUID) async throws -> (queue: String, count: Int)? {
+        let rows = try await client.query(
+            "SELECT queue, coalesce(expected, added) FROM parallax.task_group WHERE id = \(id)",
+            logger: logger)
+        for try await (queue, count) in rows.decode((String, Int32).self) { return (queue, Int(count)) }
+        return nil
+    }
+
+    /// The id of the group created with `idempotencyKey`, if there is one.
+    package func group(idempotencyKey: String) async throws -> UUID? {
+        let rows = try await client.query(
+            "SELECT id FROM parallax.task_group WHERE idem_key = \(idempotencyKey)", logger: logger)
+        for try await id in rows.decode(UUID.self) { return id }
+        return nil
+    }
+
+    /// Creates a group of tasks (slots numbered from 0) and seals it; or, when a group with
+    /// `idempotencyKey` exists, attaches to it and adds only the tasks it does not have yet.
     /// - Returns: The group's id, and whether it existed before.
     package func submit(
         queue: String, idempotencyKey: String?, owner: Int64, tasks: [(kind: String, payload: [UInt8])],
         timeout: Duration, maxAttempts: Int16
     ) async throws -> (group: UUID, attached: Bool) {
-        let seconds = timeout.timeInterval
-        return try await client.withTransaction(logger: logger) { connection in
-            let created = try await connection.query(
-                """
-                INSERT INTO parallax.task_group (idem_key, queue, owner_node, expected)
-                VALUES (\(idempotencyKey), \(queue), \(owner), \(Int32(tasks.count)))
-                ON CONFLICT (idem_key) DO NOTHING
-                RETURNING id
-                """, logger: logger)
-            var group: UUID?
-            for try await id in created.decode(UUID.self) { group = id }
-            guard let group else {
-                let existing = try await connection.query(
-                    "SELECT id FROM parallax.task_group WHERE idem_key = \(idempotencyKey)", logger: logger)
-                for try await id in existing.decode(UUID.self) { return (id, true) }
-                throw QueueError("the group with key \(idempotencyKey ?? "") vanished")
-            }
-            let kinds = tasks.map(\.kind)
-            let payloads = tasks.map { ByteBuffer(bytes: $0.payload) }
-            try await connection.query(
-                """
-                INSERT INTO parallax.task (group_id, slot, queue, kind, payload, timeout, max_attempts)
-                SELECT \(group), s.slot - 1, \(queue), s.kind, s.payload, make_interval(secs => \(seconds)),
-                       \(maxAttempts)
-                  FROM unnest(\(kinds)::text[], \(payloads)::bytea[]) WITH ORDINALITY AS s(kind, payload, slot)
-                """, logger: logger)
-            return (group, false)
+        let (group, attached) = try await createGroup(
+            queue: queue, idempotencyKey: idempotencyKey, owner: owner)
+        let new = tasks.enumerated().map {
+            NewTask(slot: $0.offset, kind: $0.element.kind, payload: $0.element.payload)
         }
+        try await addTasks(
+            group: group, queue: queue, new, policy: TaskPolicy(timeout: timeout, maxAttempts: maxAttempts))
+        try await seal(group: group, expected: tasks.count)
+        return (group, attached)
     }
 
     // MARK: Claiming and completing
@@ -114,6 +207,8 @@ package struct QueueStatements: Sendable {
         package var attempt: Int
         /// The fencing token: only a completion that carries it lands.
         package var attemptID: Int64
+        /// How long the attempt may run.
+        package var timeout: Duration
     }
 
     /// Claims up to `limit` ready tasks of `queue` for `node`, each with a new attempt token; none
@@ -138,17 +233,18 @@ package struct QueueStatements: Sendable {
                    deadline_at = parallax.now() + t.timeout + (SELECT lease_ttl FROM me)
               FROM picked
              WHERE t.id = picked.id
-            RETURNING t.id, t.group_id, t.slot, t.kind, t.payload, t.attempt::int8, t.attempt_id
+            RETURNING t.id, t.group_id, t.slot, t.kind, t.payload, t.attempt::int8, t.attempt_id,
+                      extract(epoch FROM t.timeout)::float8
             """, logger: logger)
         var claimed: [Claimed] = []
-        for try await (task, group, slot, kind, payload, attempt, attemptID) in rows.decode(
-            (Int64, UUID, Int32, String, ByteBuffer, Int64, Int64).self)
+        for try await (task, group, slot, kind, payload, attempt, attemptID, timeout) in rows.decode(
+            (Int64, UUID, Int32, String, ByteBuffer, Int64, Int64, Double).self)
         {
             claimed.append(
                 Claimed(
                     task: task, group: group, slot: Int(slot), kind: kind,
                     payload: Array(payload.readableBytesView),
-                    attempt: Int(attempt), attemptID: attemptID))
+                    attempt: Int(attempt), attemptID: attemptID, timeout: .seconds(timeout)))
         }
         return claimed.sorted { $0.task < $1.task }
     }
@@ -230,16 +326,26 @@ package struct QueueStatements: Sendable {
     /// the queue, ready again `after` the backoff on the database's clock, through the attempt's
     /// fence; once its attempts are used up, finishes it as exhausted with `failure`. The attempt's
     /// end is logged either way.
-    package func retry(node: Int64, task: Int64, attemptID: Int64, after backoff: Duration, failure: [UInt8])
+    package func retry(
+        node: Int64, task: Int64, attemptID: Int64, after backoff: Duration? = nil, failure: [UInt8]
+    )
         async throws -> Retry
     {
-        let seconds = backoff.timeInterval
+        // Without a backoff given: the task's own, doubling with every attempt, give or take a fifth.
+        let delay: String
+        if let backoff {
+            delay = "make_interval(secs => \(backoff.timeInterval))"
+        } else {
+            delay = """
+                least(c.backoff_max, c.backoff_initial * power(2, c.attempt - 1)) * (0.8 + random() * 0.4)
+                """
+        }
         let rows = try await client.query(
             """
             WITH input AS (
                 SELECT \(ByteBuffer(bytes: failure))::bytea AS payload
             ), current AS (
-                SELECT id, attempt, max_attempts, claimed_at FROM parallax.task
+                SELECT id, attempt, max_attempts, claimed_at, backoff_initial, backoff_max FROM parallax.task
                  WHERE id = \(task) AND attempt_id = \(attemptID) AND state = 1
                    FOR UPDATE
             ), logged AS (
@@ -249,7 +355,7 @@ package struct QueueStatements: Sendable {
                             ELSE \(AttemptEnd.staleRejected.rawValue) END
             ), requeued AS (
                 UPDATE parallax.task t
-                   SET state = 0, run_at = parallax.now() + make_interval(secs => \(seconds)), attempt_id = NULL,
+                   SET state = 0, run_at = parallax.now() + \(unescaped: delay), attempt_id = NULL,
                        node_id = NULL, claimed_at = NULL, deadline_at = NULL
                   FROM current c
                  WHERE t.id = c.id AND c.attempt < c.max_attempts
@@ -268,6 +374,40 @@ package struct QueueStatements: Sendable {
             return requeued == 1 ? .requeued : exhausted == 1 ? .exhausted : .stale
         }
         return .stale
+    }
+
+    /// Puts tasks whose attempts never ran (the node's pool refused them, or the node stopped
+    /// before starting them) back in the queue at once, each through its attempt's fence, without
+    /// using up an attempt.
+    /// - Returns: The tasks released; the others had moved on.
+    @discardableResult
+    package func release(node: Int64, _ attempts: [(task: Int64, attemptID: Int64)]) async throws -> [Int64] {
+        guard !attempts.isEmpty else { return [] }
+        let tasks = attempts.map(\.task)
+        let tokens = attempts.map(\.attemptID)
+        let rows = try await client.query(
+            """
+            WITH input AS (
+                SELECT * FROM unnest(\(tasks)::int8[], \(tokens)::int8[]) AS i(task_id, attempt_id)
+            ), current AS (
+                SELECT t.id, t.attempt_id, t.claimed_at FROM parallax.task t JOIN input i
+                    ON t.id = i.task_id AND t.attempt_id = i.attempt_id AND t.state = 1
+                   FOR UPDATE OF t
+            ), logged AS (
+                INSERT INTO parallax.attempt (task_id, attempt_id, node_id, started_at, ended_by)
+                SELECT id, attempt_id, \(node), claimed_at, \(AttemptEnd.released.rawValue) FROM current
+            ), released AS (
+                UPDATE parallax.task t
+                   SET state = 0, run_at = parallax.now(), attempt = t.attempt - 1, attempt_id = NULL,
+                       node_id = NULL, claimed_at = NULL, deadline_at = NULL
+                  FROM current c
+                 WHERE t.id = c.id
+                RETURNING t.id)
+            SELECT id FROM released ORDER BY id
+            """, logger: logger)
+        var released: [Int64] = []
+        for try await task in rows.decode(Int64.self) { released.append(task) }
+        return released
     }
 
     // MARK: Cancelling
@@ -301,11 +441,18 @@ package struct QueueStatements: Sendable {
                 RETURNING task_id
                 """, logger: logger)
             for try await task in ready.decode(Int64.self) { cancelled.notStarted.append(task) }
+            // The holders learn it from their next renewal; a notification only makes it sooner.
             let running = try await connection.query(
                 """
-                UPDATE parallax.task SET cancel_requested_at = parallax.now()
-                 WHERE group_id = \(group) AND state = 1 AND cancel_requested_at IS NULL
-                RETURNING id
+                WITH flagged AS (
+                    UPDATE parallax.task SET cancel_requested_at = parallax.now()
+                     WHERE group_id = \(group) AND state = 1 AND cancel_requested_at IS NULL
+                    RETURNING id, node_id
+                ), hinted AS (
+                    SELECT pg_notify('parallax_cancel', string_agg(DISTINCT node_id::text, ','))
+                      FROM flagged HAVING count(*) > 0
+                )
+                SELECT id FROM flagged, (SELECT count(*) FROM hinted) AS h
                 """, logger: logger)
             for try await task in running.decode(Int64.self) { cancelled.running.append(task) }
             cancelled.notStarted.sort()
@@ -407,15 +554,15 @@ package struct QueueStatements: Sendable {
     /// What a statement that takes tasks out of the hot table (`t`) returns as the CTE
     /// `finished`, for ``recordResults(_:payload:)``.
     static let finishedColumns =
-        "t.id, t.group_id, t.slot, t.attempt, t.attempt_id, t.node_id, t.created_at, t.claimed_at"
+        "t.id, t.group_id, t.slot, t.kind, t.attempt, t.attempt_id, t.node_id, t.created_at, t.claimed_at"
 
     /// Inserts the result of every task of the CTE `finished`: the one way a task leaves the queue
     /// with an outcome. `outcome` and `payload` are SQL expressions over `finished`.
     static func recordResults(outcome: String, payload: String) -> String {
         """
         INSERT INTO parallax.result
-            (task_id, group_id, slot, outcome, payload, attempts, attempt_id, node_id, enqueued_at, started_at)
-        SELECT id, group_id, slot, \(outcome), \(payload), attempt, attempt_id, node_id, created_at, claimed_at
+            (task_id, group_id, slot, kind, outcome, payload, attempts, attempt_id, node_id, enqueued_at, started_at)
+        SELECT id, group_id, slot, kind, \(outcome), \(payload), attempt, attempt_id, node_id, created_at, claimed_at
           FROM finished
         """
     }
@@ -427,28 +574,74 @@ package struct QueueStatements: Sendable {
 
     /// A task's recorded outcome.
     package struct Result: Sendable, Equatable {
+        package var task: Int64
         package var slot: Int
+        package var kind: String
         package var outcome: ResultOutcome
         package var payload: [UInt8]?
         package var attempts: Int
     }
 
-    /// The results of a group recorded so far, by slot.
-    package func results(group: UUID) async throws -> [Result] {
+    /// The results of a group recorded so far, by slot; only those of `slots` when given.
+    package func results(group: UUID, slots: [Int]? = nil) async throws -> [Result] {
+        let wanted = slots.map { $0.map(Int32.init) }
         let rows = try await client.query(
             """
-            SELECT slot, outcome, payload, attempts::int8 FROM parallax.result
-             WHERE group_id = \(group) ORDER BY slot
+            SELECT task_id, slot, coalesce(kind, ''), outcome, payload, attempts::int8 FROM parallax.result
+             WHERE group_id = \(group) AND (\(wanted)::int4[] IS NULL OR slot = ANY(\(wanted)::int4[]))
+             ORDER BY slot
             """, logger: logger)
         var results: [Result] = []
-        for try await (slot, outcome, payload, attempts) in rows.decode(
-            (Int32, Int16, ByteBuffer?, Int64).self)
+        for try await (task, slot, kind, outcome, payload, attempts) in rows.decode(
+            (Int64, Int32, String, Int16, ByteBuffer?, Int64).self)
         {
             results.append(
                 Result(
-                    slot: Int(slot), outcome: ResultOutcome(rawValue: outcome) ?? .crashed,
+                    task: task, slot: Int(slot), kind: kind,
+                    outcome: ResultOutcome(rawValue: outcome) ?? .crashed,
                     payload: payload.map { Array($0.readableBytesView) }, attempts: Int(attempts)))
         }
         return results
+    }
+
+    /// One line of the attempt log.
+    package struct AttemptRecord: Sendable, Equatable {
+        package var attemptID: Int64
+        package var node: Int64
+        package var end: AttemptEnd?
+        /// How long the attempt ran, when it started.
+        package var seconds: Double?
+    }
+
+    /// The attempt log of a task, oldest first.
+    package func attempts(task: Int64) async throws -> [AttemptRecord] {
+        let rows = try await client.query(
+            """
+            SELECT attempt_id, node_id, ended_by, extract(epoch FROM ended_at - started_at)::float8
+              FROM parallax.attempt WHERE task_id = \(task) ORDER BY ended_at, attempt_id
+            """, logger: logger)
+        var records: [AttemptRecord] = []
+        for try await (attemptID, node, end, seconds) in rows.decode((Int64, Int64, Int16, Double?).self) {
+            records.append(
+                AttemptRecord(
+                    attemptID: attemptID, node: node, end: AttemptEnd(rawValue: end), seconds: seconds))
+        }
+        return records
+    }
+
+    /// Marks a node that stopped and holds no task as dead at once, so that nobody waits for its
+    /// lease; a node that still holds tasks is left for the reaper.
+    /// - Returns: Whether the node was marked.
+    @discardableResult
+    package func stopNode(_ node: Int64) async throws -> Bool {
+        let rows = try await client.query(
+            """
+            UPDATE parallax.node SET state = 2
+             WHERE id = \(node) AND state <> 2
+               AND NOT EXISTS (SELECT 1 FROM parallax.task WHERE node_id = \(node) AND state = 1)
+            RETURNING id
+            """, logger: logger)
+        for try await _ in rows.decode(Int64.self) { return true }
+        return false
     }
 }
