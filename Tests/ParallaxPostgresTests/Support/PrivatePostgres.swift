@@ -61,6 +61,15 @@ final class PrivatePostgres: Sendable {
         logger: Logger = Logger(label: "parallax.test.postgres") { _ in SwiftLogNoOpLogHandler() },
         _ body: @Sendable (PostgresClient) async throws -> Result
     ) async throws -> Result {
+        try await withDatabase(logger: logger) { client, _ in try await body(client) }
+    }
+
+    /// A client of a new, empty database of this server, running while `body` runs, and how to
+    /// reach that database.
+    func withDatabase<Result: Sendable>(
+        logger: Logger = Logger(label: "parallax.test.postgres") { _ in SwiftLogNoOpLogHandler() },
+        _ body: @Sendable (PostgresClient, PostgresClient.Configuration) async throws -> Result
+    ) async throws -> Result {
         let number = databases.withLock { count in
             count += 1
             return count
@@ -69,15 +78,22 @@ final class PrivatePostgres: Sendable {
         _ = try await withClient(database: "postgres", logger: logger) { admin in
             try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
         }
-        return try await withClient(database: name, logger: logger, body)
+        return try await withClient(database: name, logger: logger) { client in
+            try await body(client, configuration(database: name))
+        }
+    }
+
+    /// How to reach `database` on this server.
+    func configuration(database: String) -> PostgresClient.Configuration {
+        PostgresClient.Configuration(
+            host: "127.0.0.1", port: port, username: "parallax", password: nil, database: database,
+            tls: .disable)
     }
 
     private func withClient<Result: Sendable>(
         database: String, logger: Logger, _ body: @Sendable (PostgresClient) async throws -> Result
     ) async throws -> Result {
-        let configuration = PostgresClient.Configuration(
-            host: "127.0.0.1", port: port, username: "parallax", password: nil, database: database,
-            tls: .disable)
+        let configuration = configuration(database: database)
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }

@@ -1,0 +1,196 @@
+package import Parallax
+
+/// What a node's consumer knows and decides, without doing anything: which attempts it runs,
+/// what must be written about the ones that ended, and whether it may claim more. The consumer
+/// (``QueueConsumer``) keeps it under a lock, asks it, and does what it answers.
+///
+/// An attempt is `running` until its pool answers; it is `cancelling` once the database asked for
+/// its cancellation, and `abandoned` once the node gave it up (its lease was lost, or the
+/// database no longer assigns it to the node): an abandoned attempt's worker is killed and its
+/// outcome is never written, since the task may already be someone else's.
+package struct ConsumerState: Sendable {
+    /// Whether the consumer claims.
+    package enum Phase: Sendable, Equatable {
+        /// Claiming as room allows.
+        case claiming
+        /// Its lease was lost: nothing is claimed until the node has registered again.
+        case fenced
+        /// Stopping: nothing more is claimed; what runs finishes and is written.
+        case draining
+    }
+
+    package enum Fate: Sendable, Equatable {
+        case running
+        case cancelling
+        case abandoned
+    }
+
+    /// An attempt this node runs.
+    package struct Attempt: Sendable {
+        package var claimed: QueueStatements.Claimed
+        /// The pool's id of the job that runs it.
+        package var jobID: UInt64
+        /// When the claim came back, on the node's clock.
+        package var claimedAt: Duration
+        package var fate: Fate = .running
+    }
+
+    /// What must be written about attempts that ended.
+    package struct Writes: Sendable {
+        package var completions: [QueueStatements.Completion] = []
+        /// Attempts whose worker died: tried again after a backoff, or finished as exhausted.
+        package var retries: [(task: Int64, attemptID: Int64, failure: [UInt8])] = []
+        /// Attempts that never ran: back to the queue without using up an attempt.
+        package var releases: [(task: Int64, attemptID: Int64)] = []
+
+        package var isEmpty: Bool { completions.isEmpty && retries.isEmpty && releases.isEmpty }
+
+        package mutating func append(_ other: Writes) {
+            completions += other.completions
+            retries += other.retries
+            releases += other.releases
+        }
+    }
+
+    package private(set) var phase: Phase = .claiming
+    package private(set) var attempts: [Int64: Attempt] = [:]
+    package private(set) var writes = Writes()
+    /// How many attempts may run (or wait in the pool's queue) at once.
+    package let limit: Int
+
+    package init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// How many tasks to claim now.
+    package var room: Int {
+        phase == .claiming ? max(0, limit - attempts.count) : 0
+    }
+
+    /// Whether nothing runs and nothing waits to be written.
+    package var isIdle: Bool { attempts.isEmpty && writes.isEmpty }
+
+    /// Admits a claimed attempt, to be handed to the pool as job `jobID`, unless the consumer
+    /// stopped claiming since the claim was sent: a draining consumer gives the task back; a
+    /// fenced one must not start it (its lease is gone) and leaves it to the reaper.
+    /// - Returns: Whether to start it.
+    package mutating func admit(_ claimed: QueueStatements.Claimed, jobID: UInt64, at now: Duration) -> Bool {
+        switch phase {
+        case .claiming:
+            attempts[claimed.attemptID] = Attempt(claimed: claimed, jobID: jobID, claimedAt: now)
+            return true
+        case .draining:
+            writes.releases.append((claimed.task, claimed.attemptID))
+            return false
+        case .fenced:
+            return false
+        }
+    }
+
+    /// Notes the end of an attempt and decides what to write about it.
+    /// - Returns: Whether anything is to be written.
+    package mutating func ended(attemptID: Int64, _ result: Result<[UInt8], TaskError>) -> Bool {
+        guard let attempt = attempts.removeValue(forKey: attemptID) else { return false }
+        guard attempt.fate != .abandoned else { return false }
+        let task = attempt.claimed.task
+        switch result {
+        case .success(let output):
+            writes.completions.append(
+                .init(task: task, attemptID: attemptID, outcome: .value, payload: output))
+        case .failure(let error):
+            let encoded = (try? WireCodec.encode(error)) ?? []
+            switch Self.decision(for: error, cancelRequested: attempt.fate == .cancelling) {
+            case .record(let outcome):
+                writes.completions.append(
+                    .init(task: task, attemptID: attemptID, outcome: outcome, payload: encoded))
+            case .retry:
+                writes.retries.append((task, attemptID, encoded))
+            case .release:
+                writes.releases.append((task, attemptID))
+            }
+        }
+        return true
+    }
+
+    /// What becomes of an attempt that failed with `error`.
+    package enum Decision: Sendable, Equatable {
+        /// A terminal outcome for the task.
+        case record(ResultOutcome)
+        /// Its worker died: another attempt after a backoff, while attempts remain.
+        case retry
+        /// It never reached a worker: back to the queue as it was.
+        case release
+    }
+
+    /// The queue's retry rules, matching a local pool's: a task that threw or overran keeps its
+    /// failure; a worker that died is tried again; a task the pool refused never ran.
+    package static func decision(for error: TaskError, cancelRequested: Bool) -> Decision {
+        switch error.kind {
+        case .threw: .record(.thrown)
+        case .timedOut: .record(.timedOut)
+        case .rejected: .release
+        case .cancelled where cancelRequested: .record(.cancelled)
+        default: .retry  // crashed, protocol violation, cancelled by the pool's own shutdown
+        }
+    }
+
+    /// Takes what is to be written.
+    package mutating func takeWrites() -> Writes {
+        defer { writes = Writes() }
+        return writes
+    }
+
+    /// Puts back writes that could not be made, ahead of newer ones.
+    package mutating func putBack(_ failed: Writes) {
+        var merged = failed
+        merged.append(writes)
+        writes = merged
+    }
+
+    /// The lease was lost: every attempt is abandoned and nothing more is claimed.
+    /// - Returns: The jobs to kill.
+    package mutating func fence() -> [UInt64] {
+        if phase == .claiming { phase = .fenced }
+        return abandon { _ in true }
+    }
+
+    /// The node registered again after a fence.
+    package mutating func resume() {
+        if phase == .fenced { phase = .claiming }
+    }
+
+    /// Stop claiming; what runs finishes.
+    package mutating func drain() {
+        phase = .draining
+    }
+
+    /// A lease renewal sent at `sentAt` listed the attempts the database assigns to the node:
+    /// an attempt claimed before it was sent and not among them was taken back (reaped as
+    /// overdue), and is abandoned.
+    /// - Returns: The jobs to kill.
+    package mutating func reconcile(held: Set<Int64>, sentAt: Duration) -> [UInt64] {
+        abandon { $0.claimedAt < sentAt && !held.contains($0.claimed.attemptID) }
+    }
+
+    /// The database asked for the cancellation of these attempts.
+    /// - Returns: The jobs to cancel, each once.
+    package mutating func cancelRequested(_ attemptIDs: [Int64]) -> [UInt64] {
+        var jobs: [UInt64] = []
+        for id in attemptIDs {
+            guard var attempt = attempts[id], attempt.fate == .running else { continue }
+            attempt.fate = .cancelling
+            attempts[id] = attempt
+            jobs.append(attempt.jobID)
+        }
+        return jobs
+    }
+
+    private mutating func abandon(where condition: (Attempt) -> Bool) -> [UInt64] {
+        var jobs: [UInt64] = []
+        for (id, attempt) in attempts where attempt.fate != .abandoned && condition(attempt) {
+            attempts[id]?.fate = .abandoned
+            jobs.append(attempt.jobID)
+        }
+        return jobs.sorted()
+    }
+}

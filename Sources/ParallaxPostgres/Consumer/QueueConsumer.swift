@@ -1,0 +1,164 @@
+import Logging
+import Parallax
+import Synchronization
+
+/// A node's consumer: claims tasks of its queues into the node's local pool as room allows, and
+/// writes what became of each attempt, in batches, through the attempt's fence.
+///
+/// One loop does all of the consumer's SQL: it writes what ended, then claims up to the room
+/// left, then waits for a wake-up (an attempt ended, a notification that tasks are ready) or
+/// the poll interval. What it decides comes from ``ConsumerState``; the lease loop fences it
+/// (``fence()``) and reconciles it with each renewal.
+final class QueueConsumer: Sendable {
+    let statements: QueueStatements
+    let pool: WorkerPool
+    let queues: [String]
+    let identity: NodeIdentity
+    let timers: TimerService
+    let pollInterval: Duration
+    let logger: Logger
+    let state: Locked<ConsumerState>
+    let wake = WakeSignal()
+    /// Completions the fence rejected, since the node started.
+    let staleCompletions = Atomic<Int>(0)
+
+    init(
+        statements: QueueStatements, pool: WorkerPool, queues: [String], limit: Int, identity: NodeIdentity,
+        timers: TimerService, pollInterval: Duration, logger: Logger
+    ) {
+        self.statements = statements
+        self.pool = pool
+        self.queues = queues
+        self.identity = identity
+        self.timers = timers
+        self.pollInterval = pollInterval
+        self.logger = logger
+        self.state = Locked(ConsumerState(limit: limit))
+    }
+
+    /// Claims and writes until drained (``drain()``, then nothing runs and nothing is left to
+    /// write) or cancelled.
+    func run() async {
+        var failures = 0
+        while !Task.isCancelled {
+            let (writes, room) = state.withLock { ($0.takeWrites(), $0.room) }
+            var claimedAll = false
+            do {
+                if let node = identity.current {
+                    try await write(writes, node: node)
+                    if room > 0 { claimedAll = try await claim(room, node: node) }
+                } else {
+                    state.withLock { $0.putBack(writes) }
+                }
+                failures = 0
+            } catch {
+                failures += 1
+                logger.warning(
+                    "the queue consumer could not reach the database; trying again",
+                    metadata: ["parallax.error": "\(error)", "parallax.queue.failures": "\(failures)"])
+                await timers.sleep(for: min(.milliseconds(50) * (1 << min(failures, 6)), .seconds(2)))
+                continue
+            }
+            if claimedAll { continue }  // more may be ready
+            let drained = state.withLock { $0.phase == .draining && $0.isIdle }
+            if drained { return }
+            await wake.wait(timeout: pollInterval, timers: timers)
+        }
+    }
+
+    /// Writes what ended; puts back whatever could not be written.
+    private func write(_ writes: ConsumerState.Writes, node: Int64) async throws {
+        var left = writes
+        do {
+            if !left.completions.isEmpty {
+                let (_, stale) = try await statements.complete(node: node, left.completions)
+                left.completions = []
+                if !stale.isEmpty {
+                    staleCompletions.add(stale.count, ordering: .relaxed)
+                    logger.notice(
+                        "completions of attempts that were no longer current were rejected",
+                        metadata: ["parallax.queue.stale": "\(stale)"])
+                }
+            }
+            while let retry = left.retries.first {
+                let outcome = try await statements.retry(
+                    node: node, task: retry.task, attemptID: retry.attemptID, failure: retry.failure)
+                left.retries.removeFirst()
+                if outcome == .stale { staleCompletions.add(1, ordering: .relaxed) }
+            }
+            if !left.releases.isEmpty {
+                try await statements.release(node: node, left.releases)
+                left.releases = []
+            }
+        } catch {
+            state.withLock { $0.putBack(left) }
+            throw error
+        }
+    }
+
+    /// Claims up to `room` tasks across the queues and hands them to the pool.
+    /// - Returns: Whether every claim was filled (more may be ready).
+    private func claim(_ room: Int, node: Int64) async throws -> Bool {
+        var left = room
+        for queue in queues where left > 0 {
+            let claimed = try await statements.claim(node: node, queue: queue, limit: left)
+            left -= claimed.count
+            for task in claimed { start(task) }
+        }
+        return left == 0
+    }
+
+    private func start(_ claimed: QueueStatements.Claimed) {
+        let jobID = pool.makeJobID()
+        let admitted = state.withLock { $0.admit(claimed, jobID: jobID, at: timers.clock.now) }
+        guard admitted else { return }
+        pool.enqueueRun(
+            id: jobID, task: WorkerPool.EncodedTask(name: claimed.kind, payload: claimed.payload),
+            timeout: claimed.timeout
+        ) { [self] result in
+            state.withLock { _ = $0.ended(attemptID: claimed.attemptID, result) }
+            wake.notify()
+        }
+    }
+
+    // MARK: Orders from the lease
+
+    /// The lease was lost: nothing more is claimed, and every worker running an attempt of this
+    /// node is killed at once.
+    func fence() {
+        let jobs = state.withLock { $0.fence() }
+        for job in jobs { pool.cancel(jobID: job, grace: .zero) }
+        if !jobs.isEmpty {
+            logger.warning(
+                "the node lost its lease; its running tasks were killed",
+                metadata: ["parallax.queue.killed": "\(jobs.count)"])
+        }
+    }
+
+    /// The node holds a lease again.
+    func resume() {
+        state.withLock { $0.resume() }
+        wake.notify()
+    }
+
+    /// What a renewal sent at `sentAt` said: kills the attempts the database took back, and
+    /// cancels those whose cancellation was requested.
+    func reconcile(held: [Int64], cancelled: [Int64], sentAt: Duration) {
+        let (taken, cancelling) = state.withLock {
+            ($0.reconcile(held: Set(held), sentAt: sentAt), $0.cancelRequested(cancelled))
+        }
+        for job in taken { pool.cancel(jobID: job, grace: .zero) }
+        for job in cancelling { pool.cancel(jobID: job) }
+        if !taken.isEmpty {
+            logger.warning(
+                "attempts the database no longer assigns to this node were killed",
+                metadata: ["parallax.queue.killed": "\(taken.count)"])
+        }
+    }
+
+    /// Stops claiming; ``run()`` returns once what runs has finished and been written.
+    func drain() {
+        state.withLock { $0.drain() }
+        wake.notify()
+    }
+}

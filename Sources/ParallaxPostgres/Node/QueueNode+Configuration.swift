@@ -1,0 +1,86 @@
+import Glibc
+public import Parallax
+
+extension QueueNode {
+    /// How a node takes part in the queue: the queues it serves, its lease, and how it polls.
+    ///
+    /// The lease decides how fast a dead host's tasks run elsewhere and how long a database
+    /// outage may last before a node stops its tasks: a node renews its lease every
+    /// ``renewalInterval``; if it cannot for ``leaseDuration`` minus ``leaseMargin`` on its own
+    /// monotonic clock, it kills its workers and stops claiming, before any other node may take
+    /// its tasks (``leaseDuration`` plus ``reaperGrace`` on the database's clock). With the
+    /// defaults, a host killed with `kill -9` has its tasks running elsewhere within about 18
+    /// seconds, and a database outage shorter than about 10 seconds kills nothing.
+    public struct Configuration: Sendable {
+        /// The queues this node claims tasks from, when it has a pool.
+        public var queues: [String] = ["default"]
+        /// The host name recorded with the node.
+        public var host: String = Configuration.hostName
+        /// How long a lease lasts on the database's clock after each renewal.
+        public var leaseDuration: Duration = .seconds(15)
+        /// How often the node renews its lease.
+        public var renewalInterval: Duration = .seconds(3)
+        /// How much sooner than the database the node gives its lease up, on its own clock: time
+        /// for its workers to be killed before anyone else may take their tasks.
+        public var leaseMargin: Duration = .seconds(2)
+        /// How long after a lease expired the reaper declares the node dead and takes its tasks.
+        public var reaperGrace: Duration = .seconds(2)
+        /// How often the node looks for dead nodes and overdue tasks.
+        public var reaperInterval: Duration = .seconds(1)
+        /// How often the consumer looks for ready tasks when no notification came.
+        public var pollInterval: Duration = .milliseconds(250)
+        /// How often a producer looks for results when no notification came.
+        public var resultPollInterval: Duration = .seconds(1)
+        /// How many tasks the node holds at once (running or waiting in its pool); `nil` for
+        /// twice the pool's workers.
+        public var concurrency: Int?
+        /// The size of the pool of connections for claims, completions, submits and the
+        /// reaper. The node opens one more for its lease and one for notifications, however
+        /// many tasks run.
+        public var connections: Int = 4
+        /// The largest encoded input a task may have.
+        public var maximumPayloadSize: Int = 1 << 20
+        /// The policy of a task whose kind has none of its own in ``policies``.
+        public var defaultPolicy = QueueTaskPolicy()
+        /// Policies by task name (``WorkerTask/taskName`` or ``TaskFunction/name``).
+        public var policies: [String: QueueTaskPolicy] = [:]
+        /// Whether the node creates or migrates the queue's schema when it starts.
+        public var migratesSchema = true
+
+        /// Creates a configuration with the defaults.
+        public init() {}
+
+        /// Sets the policy of a task type.
+        /// - Parameters:
+        ///   - policy: The policy.
+        ///   - task: The task type.
+        public mutating func setPolicy<Task: WorkerTask>(_ policy: QueueTaskPolicy, for task: Task.Type) {
+            policies[Task.taskName] = policy
+        }
+
+        /// The policy of the tasks named `name`.
+        func policy(for name: String) -> QueueTaskPolicy {
+            policies[name] ?? defaultPolicy
+        }
+
+        /// Checks that the lease's durations fit together.
+        func validate() throws(QueueNodeError) {
+            guard leaseMargin > .zero, renewalInterval > .zero,
+                renewalInterval < leaseDuration - leaseMargin
+            else {
+                throw .invalidConfiguration(
+                    "the renewal interval (\(renewalInterval)) must be positive and shorter than the lease "
+                        + "(\(leaseDuration)) less its margin (\(leaseMargin))")
+            }
+            guard !queues.isEmpty, connections >= 1, (concurrency ?? 1) >= 1 else {
+                throw .invalidConfiguration("a node needs a queue, a connection and room for a task")
+            }
+        }
+
+        static var hostName: String {
+            var buffer = [CChar](repeating: 0, count: 256)
+            guard gethostname(&buffer, buffer.count) == 0 else { return "unknown" }
+            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+    }
+}

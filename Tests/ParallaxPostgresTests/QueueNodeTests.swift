@@ -1,0 +1,221 @@
+import FoundationEssentials
+import Logging
+import Parallax
+import ParallaxTestTasks
+import PostgresNIO
+import Testing
+
+@testable import ParallaxPostgres
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Nodes on a real PostgreSQL server, each with a real pool of worker processes: remote groups
+/// run on them and come back in spawn order, failures keep their kinds, a crash is tried again,
+/// a resubmitted group adds nothing twice, a cancelled group's running task is killed on its
+/// host, and a node that cannot renew its lease kills its workers before anyone may take over.
+@Suite(.postgresInstalled, .privatePostgres, .timeLimit(.minutes(2)))
+struct QueueNodeTests {
+    /// A fresh migrated database: its client and how to reach it.
+    static func withDatabase<Result: Sendable>(
+        _ body: @Sendable (PostgresClient, PostgresClient.Configuration) async throws -> Result
+    ) async throws -> Result {
+        try await #require(PrivatePostgres.current).withDatabase { client, configuration in
+            try await QueueSchema.migrate(client, logger: TestNode.logger)
+            return try await body(client, configuration)
+        }
+    }
+
+    static func count(_ client: PostgresClient, _ sql: String) async throws -> Int64 {
+        let rows = try await client.query(PostgresQuery(unsafeSQL: sql))
+        for try await value in rows.decode(Int64.self) { return value }
+        return -1
+    }
+
+    /// Waits (polling the database: the state is another process's) until `sql` counts `expected`.
+    static func until(_ client: PostgresClient, _ sql: String, is expected: Int64) async throws {
+        for _ in 0..<1_000 {
+            if try await count(client, sql) == expected { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        Issue.record("\(sql) never counted \(expected)")
+    }
+
+    @Test func aRemoteGroupRunsOnAConsumerNodeAndReturnsOneResultPerGoInOrder() async throws {
+        try await Self.withDatabase { client, postgres in
+            try await TestNode.with(postgres: postgres) { node, _ in
+                let group = try await node.group(of: Int.self, queue: "q")
+                for value in 0..<40 { try group.go(Echo(value)) }
+                #expect(group.count == 40)
+                let results = try await group.wait()
+                #expect(results.map(\.value) == (0..<40).map { $0 })
+                #expect(try await Self.count(client, "SELECT count(*)::int8 FROM parallax.task") == 0)
+                #expect(try await Self.count(client, "SELECT count(*)::int8 FROM parallax.result") == 40)
+            }
+        }
+    }
+
+    @Test func resultsStreamInTheOrderTasksFinishEachWithItsSlot() async throws {
+        try await Self.withDatabase { _, postgres in
+            try await TestNode.with(postgres: postgres, workers: 2) { node, _ in
+                let group = try await node.group(of: Int.self, queue: "q")
+                try group.go(Sleep(milliseconds: 1_500))
+                try group.go(Echo(7))
+                var order: [Int] = []
+                for try await (slot, result) in group.results() {
+                    order.append(slot)
+                    #expect(result.value == (slot == 0 ? 1_500 : 7))
+                }
+                #expect(order == [1, 0])
+            }
+        }
+    }
+
+    @Test func anUnknownTaskOrAnOversizedInputIsRefusedAtTheCallSiteAndAddsNothing() async throws {
+        try await Self.withDatabase { _, postgres in
+            try await TestNode.with(
+                postgres: postgres, workers: nil, configure: { $0.maximumPayloadSize = 64 }
+            ) {
+                node, _ in
+                let group = try await node.group(of: Int.self, queue: "q")
+                #expect(throws: SpawnError.self) { try group.go(Unregistered()) }
+                let snapshots = try await node.group(of: [String].self, queue: "q")
+                let tooLarge = #expect(throws: SpawnError.self) {
+                    try snapshots.go(Snapshot(number: 1, values: Array(0..<100), tag: "big"))
+                }
+                #expect(tooLarge?.code == .payloadTooLarge)
+                #expect(group.count == 0 && snapshots.count == 0)
+            }
+        }
+    }
+
+    @Test func failuresKeepTheirKindsAndACrashIsTriedAgainUntilItsAttemptsRunOut() async throws {
+        try await Self.withDatabase { client, postgres in
+            try await TestNode.with(
+                postgres: postgres,
+                configure: {
+                    $0.setPolicy(
+                        QueueTaskPolicy(maximumAttempts: 2, retryDelay: .zero, maximumRetryDelay: .zero),
+                        for: Crash.self)
+                }
+            ) { node, _ in
+                let group = try await node.group(of: Int.self, queue: "q")
+                try group.go(Fail("no quota", code: 7))
+                try group.go(Crash(.fatalError))
+                try group.go(Echo(3))
+                let results = try await group.wait()
+
+                let thrown = try #require(results[0].error)
+                #expect(thrown.kind == .threw && thrown.code == 7 && thrown.message.contains("no quota"))
+
+                let exhausted = try #require(results[1].error)
+                #expect(exhausted.kind == .attemptsExhausted && exhausted.reason == .attemptsExhausted)
+                #expect(exhausted.message.contains("2 attempt"))
+                #expect(exhausted.trace.contains("the task gave up on purpose"), "the crash reason survives")
+                #expect(exhausted.trace.contains("attempt 2"), "the attempts are listed")
+                #expect(exhausted.termination != nil)
+
+                #expect(results[2].value == 3, "a crashing sibling affects nothing")
+                #expect(
+                    try await Self.count(
+                        client, "SELECT count(*)::int8 FROM parallax.attempt WHERE ended_by = 2") == 2)
+            }
+        }
+    }
+
+    @Test func aProducerThatRunsAgainWithTheSameKeyAddsNothingTwiceAndGetsEveryResult() async throws {
+        try await Self.withDatabase { client, postgres in
+            // The first producer adds three tasks and dies before anyone ran them.
+            try await TestNode.with(postgres: postgres, workers: nil) { node, _ in
+                let group = try await node.group(of: Int.self, queue: "q", idempotencyKey: "nightly-1")
+                for value in 0..<3 { try group.go(Echo(value)) }
+                try await Self.until(client, "SELECT added::int8 FROM parallax.task_group", is: 3)
+                #expect(!group.attached)
+            }
+            // It runs again: the same calls attach to the group; a node serves the queue.
+            try await TestNode.with(postgres: postgres) { node, _ in
+                let group = try await node.group(of: Int.self, queue: "q", idempotencyKey: "nightly-1")
+                #expect(group.attached)
+                for value in 0..<3 { try group.go(Echo(value)) }
+                #expect(try await group.wait().map(\.value) == [0, 1, 2])
+
+                // A third run after the results landed adds nothing and reads them back.
+                let again = try await node.group(of: Int.self, queue: "q", idempotencyKey: "nightly-1")
+                for value in 0..<3 { try again.go(Echo(value)) }
+                #expect(try await again.wait().map(\.value) == [0, 1, 2])
+                let attached = try await node.attach(of: Int.self, idempotencyKey: "nightly-1")
+                #expect(try await attached.wait().map(\.value) == [0, 1, 2])
+            }
+            #expect(
+                try await Self.count(client, "SELECT count(*)::int8 FROM parallax.attempt") == 3,
+                "each ran once")
+        }
+    }
+
+    @Test func cancellingAGroupKillsItsRunningTaskOnItsHostAndFinishesTheRest() async throws {
+        try await Self.withDatabase { client, postgres in
+            try await TestNode.with(postgres: postgres, workers: 1, configure: { $0.concurrency = 1 }) {
+                node, _ in
+                let group = try await node.group(of: Int.self, queue: "q")
+                try group.go(Hang())
+                try group.go(Echo(1))
+                try await Self.until(
+                    client, "SELECT count(*)::int8 FROM parallax.task WHERE state = 1", is: 1)
+                try await group.cancel()
+                let results = try await group.wait()
+                #expect(results.allSatisfy { $0.error?.kind == .cancelled })
+                #expect(
+                    results[0].error?.message.contains("while running") == true, "the hung task was killed")
+            }
+        }
+    }
+
+    @Test func aNodeThatCannotRenewItsLeaseKillsItsWorkersBeforeAnotherNodeMayTakeOver() async throws {
+        try await Self.withDatabase { client, postgres in
+            try await TestNode.with(
+                postgres: postgres, workers: 1,
+                configure: {
+                    $0.leaseDuration = .seconds(3)
+                    $0.renewalInterval = .milliseconds(300)
+                    $0.leaseMargin = .seconds(1)
+                    $0.reaperGrace = .milliseconds(500)
+                }
+            ) { node, pool in
+                let group = try await node.group(of: Int.self, queue: "q")
+                try group.go(Hang())
+                try await Self.until(
+                    client, "SELECT count(*)::int8 FROM parallax.task WHERE state = 1", is: 1)
+                let first = try #require(node.nodeID)
+                let workers = try #require(pool).workers
+                let pids = workers.compactMap(\.pid)
+                #expect(pids.count == 1)
+
+                // Another session locks the node's row: its renewals wait, as under a partition.
+                try await client.withTransaction(logger: TestNode.logger) { blocker in
+                    try await blocker.query(
+                        "SELECT id FROM parallax.node WHERE id = \(first) FOR UPDATE", logger: TestNode.logger
+                    )
+                    // Within its lease less the margin, the node kills its worker on its own.
+                    for _ in 0..<1_000 where !node.isFenced { try await Task.sleep(for: .milliseconds(10)) }
+                    #expect(node.isFenced)
+                    for pid in pids {
+                        for _ in 0..<500 where kill(pid, 0) == 0 {
+                            try await Task.sleep(for: .milliseconds(10))
+                        }
+                        #expect(kill(pid, 0) != 0, "worker \(pid) was killed")
+                    }
+                }
+                // The node registers again; the reaper takes the task back once the old lease has
+                // expired, and it runs again under a new token.
+                try await Self.until(
+                    client, "SELECT count(*)::int8 FROM parallax.attempt WHERE ended_by = 5", is: 1)
+                try await Self.until(
+                    client, "SELECT count(*)::int8 FROM parallax.task WHERE state = 1", is: 1)
+                #expect(node.nodeID != first)
+                try await group.cancel()
+                #expect(try await group.wait().map { $0.error?.kind } == [.cancelled])
+            }
+        }
+    }
+}
