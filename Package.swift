@@ -75,7 +75,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "ReadmeExample",
-            dependencies: ["Parallax"],
+            dependencies: [
+                "Parallax",
+                "ParallaxPostgres",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Examples/ReadmeExample",
             swiftSettings: swiftSettings
         ),

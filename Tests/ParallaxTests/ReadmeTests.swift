@@ -27,7 +27,9 @@ import Testing
 
     @Test func everySwiftExampleInTheReadmeIsCompiledByTheExampleTarget() throws {
         let readme = try PackageFiles.text("README.md")
-        let compiled = try PackageFiles.text("Examples/ReadmeExample/ReadmeExample.swift")
+        let compiled = try ["ReadmeExample.swift", "AcrossHosts.swift"].map {
+            try PackageFiles.text("Examples/ReadmeExample/" + $0)
+        }.joined(separator: "\n")
         let blocks = Self.swiftBlocks(readme)
         #expect(blocks.count >= 4)
         for block in blocks {
