@@ -107,34 +107,16 @@ public final class QueueNode: Service, Sendable {
     public func run() async throws {
         do {
             try configuration.validate()
-            try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { await self.leaseClient.run() }
-                group.addTask { await self.listenClient.run() }
-                group.addTask { await self.workClient.run() }
-                if configuration.migratesSchema { try await QueueSchema.migrate(workClient, logger: logger) }
-                let (node, sent) = try await register()
-                group.addTask { await self.maintainLease(node: node, sent: sent) }
-                group.addTask { await self.reap() }
-                group.addTask { await self.listen() }
-                await withGracefulShutdownHandler {
-                    if let consumer {
-                        await consumer.run()
-                    } else {
-                        await withTaskCancellationHandler {
-                            await stopRequested.wait()
-                        } onCancel: {
-                            stopRequested.deliver(())
-                        }
-                    }
-                } onGracefulShutdown: {
-                    self.shutdown()
+            // The clients outlive the loops: they are closed only once no query is under way,
+            // since closing a client while one of its connections is being leased or opened
+            // can keep the client's run from returning.
+            try await withThrowingDiscardingTaskGroup { clients in
+                for client in [leaseClient, listenClient, workClient] {
+                    clients.addTask { await client.run() }
                 }
-                if Task.isCancelled {
-                    consumer?.fence()
-                } else if let current = identity.current {
-                    _ = try? await statements.stopNode(current)
-                }
-                group.cancelAll()
+                try await runLoops()
+                logger.trace("the queue node's loops ended; closing its connections")
+                clients.cancelAll()
             }
         } catch {
             identity.fail(error)
@@ -143,6 +125,36 @@ public final class QueueNode: Service, Sendable {
         }
         identity.fail(QueueNodeError.notRunning)
         watchers.wakeAll()
+    }
+
+    /// Registers the node and runs its loops until it is shut down and drained, or cancelled.
+    private func runLoops() async throws {
+        if configuration.migratesSchema { try await QueueSchema.migrate(workClient, logger: logger) }
+        let (node, sent) = try await register()
+        try await withThrowingDiscardingTaskGroup { loops in
+            loops.addTask { await self.maintainLease(node: node, sent: sent) }
+            loops.addTask { await self.reap() }
+            loops.addTask { await self.listen() }
+            await withGracefulShutdownHandler {
+                if let consumer {
+                    await consumer.run()
+                } else {
+                    await withTaskCancellationHandler {
+                        await stopRequested.wait()
+                    } onCancel: {
+                        stopRequested.deliver(())
+                    }
+                }
+            } onGracefulShutdown: {
+                self.shutdown()
+            }
+            if Task.isCancelled {
+                consumer?.fence()
+            } else if let current = identity.current {
+                _ = try? await statements.stopNode(current)
+            }
+            loops.cancelAll()
+        }
     }
 
     /// Stops claiming; ``run()`` returns once the tasks the node holds have finished and their

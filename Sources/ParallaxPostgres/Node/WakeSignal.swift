@@ -15,15 +15,15 @@ package final class WakeSignal: Sendable {
 
     /// Wakes the waiter, or the next one.
     package func notify() {
-        let waiter = state.withLock { state -> OneShot<Void>? in
-            guard let waiter = state.waiter else {
+        state.withLock { state in
+            // A waiter whose time ran out is woken already: the notification is for the next.
+            if let waiter = state.waiter, waiter.deliver(()) {
+                state.waiter = nil
+            } else {
+                state.waiter = nil
                 state.pending = true
-                return nil
             }
-            state.waiter = nil
-            return waiter
         }
-        waiter?.deliver(())
     }
 
     /// Waits for a notification, at most `timeout` on `timers`' clock.

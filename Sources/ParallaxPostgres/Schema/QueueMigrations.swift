@@ -133,14 +133,16 @@ enum QueueMigrations {
         """,
         "ALTER TABLE parallax.result ADD COLUMN kind text",
         "ALTER TABLE parallax.task_group ADD COLUMN added integer NOT NULL DEFAULT 0",
+        // One notification per statement: the distinct values of column TG_ARGV[1] of the rows
+        // the statement wrote, on channel TG_ARGV[0]; empty when they would not fit.
         """
-        CREATE FUNCTION parallax.notify_results() RETURNS trigger LANGUAGE plpgsql AS $$
+        CREATE FUNCTION parallax.notify_written() RETURNS trigger LANGUAGE plpgsql AS $$
         DECLARE
-            groups text;
+            list text;
         BEGIN
-            SELECT string_agg(DISTINCT group_id::text, ',') INTO groups FROM landed;
-            IF groups IS NOT NULL THEN
-                PERFORM pg_notify('parallax_results', CASE WHEN length(groups) > 7900 THEN '' ELSE groups END);
+            EXECUTE format('SELECT string_agg(DISTINCT %I::text, '','') FROM written', TG_ARGV[1]) INTO list;
+            IF list IS NOT NULL THEN
+                PERFORM pg_notify(TG_ARGV[0], CASE WHEN length(list) > 7900 THEN '' ELSE list END);
             END IF;
             RETURN NULL;
         END
@@ -148,24 +150,13 @@ enum QueueMigrations {
         """,
         """
         CREATE TRIGGER result_landed AFTER INSERT ON parallax.result
-            REFERENCING NEW TABLE AS landed FOR EACH STATEMENT EXECUTE FUNCTION parallax.notify_results()
-        """,
-        """
-        CREATE FUNCTION parallax.notify_ready() RETURNS trigger LANGUAGE plpgsql AS $$
-        DECLARE
-            queues text;
-        BEGIN
-            SELECT string_agg(DISTINCT queue, ',') INTO queues FROM added;
-            IF queues IS NOT NULL THEN
-                PERFORM pg_notify('parallax_ready', CASE WHEN length(queues) > 7900 THEN '' ELSE queues END);
-            END IF;
-            RETURN NULL;
-        END
-        $$
+            REFERENCING NEW TABLE AS written FOR EACH STATEMENT
+            EXECUTE FUNCTION parallax.notify_written('parallax_results', 'group_id')
         """,
         """
         CREATE TRIGGER task_added AFTER INSERT ON parallax.task
-            REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION parallax.notify_ready()
+            REFERENCING NEW TABLE AS written FOR EACH STATEMENT
+            EXECUTE FUNCTION parallax.notify_written('parallax_ready', 'queue')
         """,
     ]
 }

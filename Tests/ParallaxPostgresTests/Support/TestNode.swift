@@ -5,10 +5,22 @@ import ParallaxPostgres
 import ParallaxTestTasks
 import PostgresNIO
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Runs test bodies against real nodes: each with a real pool of the test worker executable,
 /// over a private PostgreSQL database.
 enum TestNode {
-    static let logger = Logger(label: "parallax.test") { _ in SwiftLogNoOpLogHandler() }
+    /// Silent unless `PARALLAX_TEST_LOG` is set, then on stderr at debug level.
+    static let logger: Logger = {
+        guard getenv("PARALLAX_TEST_LOG") != nil else {
+            return Logger(label: "parallax.test") { _ in SwiftLogNoOpLogHandler() }
+        }
+        var logger = Logger(label: "parallax.test") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = .trace
+        return logger
+    }()
 
     /// The test worker executable, built beside the test bundle.
     static var workerPath: String {
