@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Parallax", targets: ["Parallax"]),
         .library(name: "ParallaxPostgres", targets: ["ParallaxPostgres"]),
         .executable(name: "parallax", targets: ["parallax"]),
+        .executable(name: "parallax-cluster", targets: ["parallax-cluster"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -72,6 +73,22 @@ let package = Package(
                 .linkedLibrary("_FoundationCShims", .when(platforms: [.linux])),
                 .linkedLibrary("_FoundationCollections", .when(platforms: [.linux])),
             ]
+        ),
+        // The queue across hosts on a private PostgreSQL server: `demo --hosts`, and the hosts
+        // it starts. Apart from `parallax`, which links the standard library statically and
+        // stays free of Foundation; PostgresNIO needs all of Foundation.
+        .executableTarget(
+            name: "parallax-cluster",
+            dependencies: [
+                "Parallax",
+                "ParallaxPostgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "ReadmeExample",

@@ -19,7 +19,13 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Events counted per shard (the CPU work of one task).")
     var events = 30_000_000
 
+    @Option(
+        help:
+            "Run the queue across this many hosts on a private PostgreSQL server instead (parallax-cluster).")
+    var hosts: Int?
+
     func run() async throws {
+        if let hosts { try ClusterDemo.exec(hosts: hosts) }
         var configuration = WorkerPool.Configuration.cpuBound
         if let workers { configuration.workerCount = max(1, workers) }
         // Worker output and crash reports are shown in the slots below; keep the log to warnings.
