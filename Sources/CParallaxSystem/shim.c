@@ -22,11 +22,12 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 int cpx_spawn(const char *path, char *const argv[], char *const envp[], int request_read_fd,
-              int reply_write_fd, int stdout_fd, int stderr_fd, pid_t *pid_out) {
+              int reply_write_fd, int stdout_fd, int stderr_fd, int lease_board_fd, pid_t *pid_out) {
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attributes;
     int rc = posix_spawn_file_actions_init(&actions);
@@ -41,13 +42,16 @@ int cpx_spawn(const char *path, char *const argv[], char *const envp[], int requ
     int high_reply = fcntl(reply_write_fd, F_DUPFD_CLOEXEC, 16);
     int high_out = fcntl(stdout_fd, F_DUPFD_CLOEXEC, 16);
     int high_err = fcntl(stderr_fd, F_DUPFD_CLOEXEC, 16);
+    int high_board = lease_board_fd >= 0 ? fcntl(lease_board_fd, F_DUPFD_CLOEXEC, 16) : -1;
     if (high_request < 0 || high_reply < 0 || high_out < 0 || high_err < 0) rc = errno;
+    if (lease_board_fd >= 0 && high_board < 0) rc = errno;
     if (rc == 0) rc = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, high_out, 1);
     if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, high_err, 2);
     if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, high_request, 3);
     if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, high_reply, 4);
-    if (rc == 0) rc = posix_spawn_file_actions_addclosefrom_np(&actions, 5);
+    if (rc == 0 && high_board >= 0) rc = posix_spawn_file_actions_adddup2(&actions, high_board, CPX_LEASE_BOARD_FD);
+    if (rc == 0) rc = posix_spawn_file_actions_addclosefrom_np(&actions, CPX_LEASE_BOARD_FD + 1);
 
     sigset_t all, none;
     sigfillset(&all);
@@ -69,7 +73,56 @@ int cpx_spawn(const char *path, char *const argv[], char *const envp[], int requ
     if (high_reply >= 0) close(high_reply);
     if (high_out >= 0) close(high_out);
     if (high_err >= 0) close(high_err);
+    if (high_board >= 0) close(high_board);
     return rc;
+}
+
+struct cpx_lease_board {
+    uint64_t deadline;
+    uint32_t change;
+};
+
+int cpx_lease_board_create(void) {
+    int fd = (int)syscall(SYS_memfd_create, "parallax-lease", MFD_CLOEXEC);
+    if (fd < 0) return -1;
+    if (ftruncate(fd, (off_t)sysconf(_SC_PAGESIZE)) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+void *cpx_lease_board_map(int fd) {
+    void *board = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    return board == MAP_FAILED ? NULL : board;
+}
+
+void cpx_lease_board_set(void *board, uint64_t deadline) {
+    struct cpx_lease_board *b = board;
+    __atomic_store_n(&b->deadline, deadline, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&b->change, 1, __ATOMIC_ACQ_REL);
+    // A shared (not private) futex: the waiters are other processes.
+    syscall(SYS_futex, &b->change, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+}
+
+uint64_t cpx_lease_board_read(void *board, uint32_t *change_out) {
+    struct cpx_lease_board *b = board;
+    *change_out = __atomic_load_n(&b->change, __ATOMIC_ACQUIRE);
+    return __atomic_load_n(&b->deadline, __ATOMIC_ACQUIRE);
+}
+
+void cpx_lease_board_wait(void *board, uint32_t change, int64_t timeout_ns) {
+    struct cpx_lease_board *b = board;
+    struct timespec timeout = {timeout_ns / 1000000000, timeout_ns % 1000000000};
+    syscall(SYS_futex, &b->change, FUTEX_WAIT, change, timeout_ns < 0 ? NULL : &timeout, NULL, 0);
+}
+
+uint64_t cpx_boottime_ns(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_BOOTTIME, &now);
+    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 }
 
 int cpx_wait_for_end(pid_t pid, int *value_out) {

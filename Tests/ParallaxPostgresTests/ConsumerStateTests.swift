@@ -98,3 +98,29 @@ struct ConsumerStateTests {
         #expect(state.takeWrites().completions.map(\.task) == [1, 2])
     }
 }
+
+/// The sharing of claims among the priority lanes.
+struct LaneSchedulerTests {
+    @Test func singleClaimsServeEveryLaneInProportionToItsWeight() {
+        var scheduler = LaneScheduler(weights: [8, 4, 2, 1])
+        var served = [0, 0, 0, 0]
+        for _ in 0..<15 {
+            let shares = scheduler.allocate(1)
+            for lane in shares.indices { served[lane] += shares[lane] }
+        }
+        #expect(served == [8, 4, 2, 1], "the low lane is served although a claim takes one task")
+    }
+
+    @Test func aClaimOfManyIsSharedByWeightAndAddsUpToTheRoom() {
+        var scheduler = LaneScheduler(weights: [8, 4, 2, 1])
+        let shares = scheduler.allocate(30)
+        #expect(shares == [16, 8, 4, 2])
+        #expect(scheduler.allocate(7).reduce(0, +) == 7)
+    }
+
+    @Test func aLaneWithoutWeightGetsNothingByShare() {
+        var scheduler = LaneScheduler(weights: [0, 1, 0, 1])
+        let shares = scheduler.allocate(4)
+        #expect(shares == [0, 2, 0, 2])
+    }
+}

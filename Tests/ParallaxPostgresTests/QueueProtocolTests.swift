@@ -254,4 +254,26 @@ struct QueueProtocolTests {
         for try await end in rows.decode(Int16.self) { ends.append(end) }
         return ends
     }
+
+    @Test func aClaimByLaneTakesEachLanesShareOldestFirstAndTheRestInLaneOrder() async throws {
+        try await Self.withQueue { queue, _ in
+            let node = try await queue.registerNode(host: "a", pid: 1, ttl: Self.ttl, queues: ["q"])
+            var groups: [UUID] = []
+            for lane in 0..<4 {
+                let (group, _) = try await queue.createGroup(queue: "q", idempotencyKey: nil, owner: node)
+                let tasks = (0..<10).map { QueueStatements.NewTask(slot: $0, kind: "test.echo", payload: []) }
+                try await queue.addTasks(
+                    group: group, queue: "q", lane: lane, tasks,
+                    policy: QueueStatements.TaskPolicy(timeout: .seconds(60), maxAttempts: 3))
+                groups.append(group)
+            }
+            let shared = try await queue.claim(node: node, queue: "q", shares: [8, 4, 2, 1])
+            let perLane = groups.map { group in shared.filter { $0.group == group }.map(\.slot) }
+            #expect(perLane == [Array(0..<8), Array(0..<4), [0, 1], [0]], "each lane's share, oldest first")
+
+            // The rest in lane order: the critical lane's last two, then the high lane's.
+            let rest = try await queue.claim(node: node, queue: "q", limit: 5)
+            #expect(rest.map(\.group) == [groups[0], groups[0], groups[1], groups[1], groups[1]])
+        }
+    }
 }

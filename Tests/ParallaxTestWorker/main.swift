@@ -8,7 +8,8 @@ import ParallaxTestTasks
 // The worker executable the tests start. In worker mode it serves the test registry. Run as
 // `ParallaxTestWorker parent WORKERS [idle|busy]` it plays a parent that the tests kill: it
 // prints its workers' pids, with `busy` gives each worker a task that never returns, and with
-// `children` has each worker start a child process and prints those pids too.
+// `children` has each worker start a child process and prints those pids too, and with `leased`
+// gives each worker such a task under a lease deadline it keeps renewing.
 if Worker.isWorkerProcess, getenv(TestTasks.badHandshakeVariable) != nil {
     TestTasks.sendBadHandshakeAndWait()
 }
@@ -17,6 +18,7 @@ await Worker.serveIfWorker([TestTasks.registry, TestTasks.secondRegistry], boots
 let arguments = CommandLine.arguments
 if arguments.count >= 3, arguments[1] == "parent", let count = Int(arguments[2]) {
     let busy = arguments.count > 3 && arguments[3] == "busy"
+    let leased = arguments.count > 3 && arguments[3] == "leased"
     var configuration = WorkerPool.Configuration(workerCount: count)
     configuration.executable = .current
     let pool = WorkerPool(configuration: configuration, tasks: TestTasks.registry)
@@ -36,10 +38,22 @@ if arguments.count >= 3, arguments[1] == "parent", let count = Int(arguments[2])
             }
             children = await spawned.wait().compactMap(\.value)
         }
-        if busy {
+        if busy || leased {
             // Each worker is idle now, so each hung task is written to a worker inside `go`.
             let hung = WaitGroup(of: Int.self, isolation: .process(pool))
             for _ in 0..<count { try? hung.go(Hang()) }
+        }
+        if leased {
+            // A lease of 600 ms, renewed every 100 ms: the workers live on while this process
+            // runs. The pids are printed after three leases' worth of renewals.
+            pool.setLeaseDeadline(after: .milliseconds(600))
+            group.addTask {
+                while true {
+                    try await Task.sleep(for: .milliseconds(100))
+                    pool.setLeaseDeadline(after: .milliseconds(600))
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(1_800))
         }
         let line = Array(
             "pids \(pids.map(String.init).joined(separator: " ")) children \(children.map(String.init).joined(separator: " "))\n"

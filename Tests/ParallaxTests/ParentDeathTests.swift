@@ -1,5 +1,6 @@
 import CParallaxSystem
 import Parallax
+import ParallaxTestTasks
 import Testing
 
 #if canImport(Glibc)
@@ -50,6 +51,66 @@ struct ParentDeathTests {
             let ended = watch.wait(timeout: .seconds(10))
             if !ended { kill(child, SIGKILL) }
             #expect(ended, "child \(child) of a worker outlived the parent")
+        }
+    }
+}
+
+/// The dead-man switch: a worker whose pool's lease deadline passes without a renewal ends
+/// itself, whether the parent is frozen or just stopped renewing.
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct LeaseDeadlineTests {
+    @Test func aFrozenParentsWorkersEndAtTheirLeaseDeadline() throws {
+        let output = try FileDescriptorPipe()
+        var pid: pid_t = 0
+        let path = TestPool.workerPath
+        let arguments = [path, "parent", "2", "leased"]
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_adddup2(&actions, output.write, 1)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        try #require(posix_spawn(&pid, path, &actions, nil, &argv, environ) == 0)
+        close(output.write)
+        defer {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+
+        // Printed after three leases' worth of renewals: the workers lived through them.
+        let line = output.readLine()
+        close(output.read)
+        let words = line.split(separator: " children")[0].split(separator: " ")
+        try #require(words.first == "pids", "parent printed: \(line)")
+        let workers = words.dropFirst().compactMap { Int32($0) }
+        try #require(workers.count == 2)
+        let watches = try workers.map { try ProcessWatch(pid: $0) }
+        #expect(workers.allSatisfy { kill($0, 0) == 0 }, "a renewed lease keeps the workers")
+
+        // Frozen, the parent renews nothing and kills nothing: the workers end on their own.
+        kill(pid, SIGSTOP)
+        for (worker, watch) in zip(workers, watches) {
+            #expect(watch.wait(timeout: .seconds(10)), "worker \(worker) outlived its lease")
+        }
+    }
+
+    @Test func aTaskWhoseWorkersLeaseLapsesFailsAsACrashThatSaysSo() async throws {
+        try await TestPool.with(workers: 1) { pool in
+            #expect(try await pool.submit(Echo(1)) == 1)  // the worker started before the deadline came
+            pool.setLeaseDeadline(after: .milliseconds(300))
+            let result = await pool.answer(try pool.encode(Hang()), timeout: nil)
+            guard case .failure(let error) = result else {
+                Issue.record("the task outlived its worker's lease")
+                return
+            }
+            #expect(error.kind == .crashed)
+            #expect(error.trace.contains("lease deadline passed"), "\(error.trace)")
+            #expect(error.termination == .signaled(SIGKILL), "it ends its process group, itself included")
+
+            // Disarmed, the replacement worker runs tasks as before.
+            pool.setLeaseDeadline(after: nil)
+            #expect(try await pool.submit(Echo(5)) == 5)
         }
     }
 }

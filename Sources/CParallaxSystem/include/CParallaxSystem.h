@@ -27,8 +27,33 @@ static inline void cpx_unlock(uint32_t *word) {
 /// every other descriptor closed, default signal dispositions and an empty signal mask, in a
 /// new session (and process group) that the child leads.
 /// Returns 0 and stores the pid, or returns an errno value.
+/// With `lease_board_fd` at 0 or above, the child gets that descriptor as 5 (see
+/// ``cpx_lease_board_create``).
 int cpx_spawn(const char *path, char *const argv[], char *const envp[], int request_read_fd,
-              int reply_write_fd, int stdout_fd, int stderr_fd, pid_t *pid_out);
+              int reply_write_fd, int stdout_fd, int stderr_fd, int lease_board_fd, pid_t *pid_out);
+
+/// The descriptor a worker gets its pool's lease board on.
+#define CPX_LEASE_BOARD_FD 5
+
+/// A page of memory a pool shares with its workers: the lease deadline (CLOCK_BOOTTIME
+/// nanoseconds, 0 for none) and a word bumped at every change, which the workers wait on with a
+/// futex. Returns a memfd (close-on-exec) of the page, or -1 with errno set.
+int cpx_lease_board_create(void);
+
+/// Maps a lease board shared, readable and writable. Returns it, or NULL with errno set.
+void *cpx_lease_board_map(int fd);
+
+/// Sets the deadline and wakes every waiter.
+void cpx_lease_board_set(void *board, uint64_t deadline);
+
+/// The deadline now, and the change it belongs to (for ``cpx_lease_board_wait``).
+uint64_t cpx_lease_board_read(void *board, uint32_t *change_out);
+
+/// Waits until the board changes after `change`, or `timeout_ns` passed (negative: no limit).
+void cpx_lease_board_wait(void *board, uint32_t change, int64_t timeout_ns);
+
+/// CLOCK_BOOTTIME in nanoseconds: the clock of lease deadlines.
+uint64_t cpx_boottime_ns(void);
 
 /// Waits until the child `pid` has ended, without reaping it (WNOWAIT): 1 and the exit code if it
 /// exited, 2 and the signal number if a signal ended it, 0 if that cannot be told.

@@ -37,4 +37,14 @@ extension WorkerPool {
     ) async -> Result<[UInt8], TaskError> {
         await storage.answer(task, kind: kind, timeout: timeout, whenFull: whenFull, retry: retry)
     }
+
+    /// Arms every worker's dead-man switch, for the workers running now and those that start
+    /// later: a worker that is not told a later deadline within `delay` ends itself, its session
+    /// and its process group, as if its parent had died; `nil` disarms it. For a parent that
+    /// holds a lease (a queue node): renewed with each renewal, it makes sure that a parent
+    /// frozen past its lease cannot leave its tasks running. Disarm it when the lease is gone:
+    /// armed with a deadline that passed, it ends every worker as soon as it starts.
+    package func setLeaseDeadline(after delay: Duration?) {
+        storage.leaseBoard?.set(after: delay)
+    }
 }

@@ -1,3 +1,5 @@
+import CParallaxSystem
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -30,6 +32,8 @@ package struct WorkerLaunch: Sendable {
     package var path: String
     package var arguments: [String]
     package var environment: [String: String]
+    /// The pool's lease board (``LeaseBoard``), passed to the worker as descriptor 5; -1 for none.
+    package var leaseBoardFD: Int32 = -1
 
     package init(path: String, arguments: [String], environment: [String: String]) {
         self.path = path
@@ -43,6 +47,7 @@ package struct WorkerLaunch: Sendable {
         environment[Self.channelVariable] = "1"
         environment[Self.parentVariable] = String(getpid())
         environment[Self.slotVariable] = String(slot)
+        if leaseBoardFD >= 0 { environment[LeaseDeadline.boardVariable] = "\(CPX_LEASE_BOARD_FD)" }
         if environment["SWIFT_BACKTRACE"] == nil {
             environment["SWIFT_BACKTRACE"] =
                 Self.backtraceSettings + (Self.backtracerPath.map { ",swift-backtrace=\($0)" } ?? "")

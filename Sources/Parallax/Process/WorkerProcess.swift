@@ -87,7 +87,7 @@ package final class WorkerProcess: Sendable {
             withCStrings(environment) { envPointers in
                 cpx_spawn(
                     launch.path, argvPointers, envPointers, requests.read, replies.write, output.write,
-                    errors.write, &pid)
+                    errors.write, launch.leaseBoardFD, &pid)
             }
         }
         // The child holds its own copies now; keep only the parent's ends.

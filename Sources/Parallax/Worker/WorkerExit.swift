@@ -6,4 +6,6 @@ enum WorkerExit: Int32 {
     case protocolError = 76
     /// The worker could not set itself up: limits, privileges, registry or bootstrap (`EX_CONFIG`).
     case bootstrapFailed = 78
+    /// Its pool's lease deadline passed with no renewal from the parent (``LeaseDeadline``).
+    case leaseLapsed = 79
 }

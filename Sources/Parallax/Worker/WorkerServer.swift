@@ -64,6 +64,7 @@ final class WorkerServer: Sendable {
         _ = cpx_set_cloexec(Self.requestFD)
         _ = cpx_set_cloexec(Self.replyFD)
         ParentWatchdog.start(requestFD: Self.requestFD)
+        LeaseDeadline.start()
         if let failure = ResourceLimits.applyFromEnvironment(pid: pid)
             ?? WorkerPrivileges.applyFromEnvironment(pid: pid)
         {

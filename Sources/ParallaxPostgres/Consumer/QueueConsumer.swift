@@ -13,6 +13,7 @@ final class QueueConsumer: Sendable {
     let statements: QueueStatements
     let pool: WorkerPool
     let queues: [String]
+    let laneWeights: [Int]
     let identity: NodeIdentity
     let timers: TimerService
     let pollInterval: Duration
@@ -23,12 +24,14 @@ final class QueueConsumer: Sendable {
     let staleCompletions = Atomic<Int>(0)
 
     init(
-        statements: QueueStatements, pool: WorkerPool, queues: [String], limit: Int, identity: NodeIdentity,
+        statements: QueueStatements, pool: WorkerPool, queues: [String], laneWeights: [Int], limit: Int,
+        identity: NodeIdentity,
         timers: TimerService, pollInterval: Duration, logger: Logger
     ) {
         self.statements = statements
         self.pool = pool
         self.queues = queues
+        self.laneWeights = laneWeights
         self.identity = identity
         self.timers = timers
         self.pollInterval = pollInterval
@@ -40,13 +43,14 @@ final class QueueConsumer: Sendable {
     /// write) or cancelled.
     func run() async {
         var failures = 0
+        var lanes: [String: LaneScheduler] = [:]
         while !Task.isCancelled {
             let (writes, room) = state.withLock { ($0.takeWrites(), $0.room) }
             var claimedAll = false
             do {
                 if let node = identity.current {
                     try await write(writes, node: node)
-                    if room > 0 { claimedAll = try await claim(room, node: node) }
+                    if room > 0 { claimedAll = try await claim(room, node: node, lanes: &lanes) }
                 } else {
                     state.withLock { $0.putBack(writes) }
                 }
@@ -96,12 +100,18 @@ final class QueueConsumer: Sendable {
         }
     }
 
-    /// Claims up to `room` tasks across the queues and hands them to the pool.
+    /// Claims up to `room` tasks across the queues and hands them to the pool: within a queue,
+    /// shared among the lanes by weight first, then, when some lane had less than its share,
+    /// whatever is left in the order of the lanes.
     /// - Returns: Whether every claim was filled (more may be ready).
-    private func claim(_ room: Int, node: Int64) async throws -> Bool {
+    private func claim(_ room: Int, node: Int64, lanes: inout [String: LaneScheduler]) async throws -> Bool {
         var left = room
         for queue in queues where left > 0 {
-            let claimed = try await statements.claim(node: node, queue: queue, limit: left)
+            let shares = lanes[queue, default: LaneScheduler(weights: laneWeights)].allocate(left)
+            var claimed = try await statements.claim(node: node, queue: queue, shares: shares)
+            if !claimed.isEmpty, claimed.count < left {
+                claimed += try await statements.claim(node: node, queue: queue, limit: left - claimed.count)
+            }
             left -= claimed.count
             for task in claimed { start(task) }
         }
@@ -154,6 +164,19 @@ final class QueueConsumer: Sendable {
                 "attempts the database no longer assigns to this node were killed",
                 metadata: ["parallax.queue.killed": "\(taken.count)"])
         }
+    }
+
+    /// Arms the workers' dead-man switch after a renewal sent at `renewalSent` (on the real
+    /// monotonic clock): they end themselves half the margin before the lease could expire on
+    /// the database, unless the next renewal pushes the deadline on. The node's own fence comes
+    /// first; the switch is for a node that cannot act (frozen, stalled).
+    func armWorkers(renewalSent: ContinuousClock.Instant, lease: Duration, margin: Duration) {
+        pool.setLeaseDeadline(after: lease - margin / 2 - (ContinuousClock.now - renewalSent))
+    }
+
+    /// Disarms the workers' dead-man switch: the node no longer holds a lease for them.
+    func disarmWorkers() {
+        pool.setLeaseDeadline(after: nil)
     }
 
     /// Stops claiming; ``run()`` returns once what runs has finished and been written.

@@ -27,6 +27,9 @@ extension QueueNode {
         public var reaperGrace: Duration = .seconds(2)
         /// How often the node looks for dead nodes and overdue tasks.
         public var reaperInterval: Duration = .seconds(1)
+        /// The weights of the priority lanes (``QueueLane``), the most urgent first: the share of
+        /// each lane in what the node claims while every lane has ready tasks.
+        public var laneWeights: [Int] = [8, 4, 2, 1]
         /// How often the consumer looks for ready tasks when no notification came.
         public var pollInterval: Duration = .milliseconds(250)
         /// How often a producer looks for results when no notification came.
@@ -71,6 +74,12 @@ extension QueueNode {
                 throw .invalidConfiguration(
                     "the renewal interval (\(renewalInterval)) must be positive and shorter than the lease "
                         + "(\(leaseDuration)) less its margin (\(leaseMargin))")
+            }
+            guard laneWeights.count == QueueLane.all.count, laneWeights.allSatisfy({ $0 >= 0 }),
+                laneWeights.contains(where: { $0 > 0 })
+            else {
+                throw .invalidConfiguration(
+                    "one weight per lane (\(QueueLane.all.count)), none negative, one positive")
             }
             guard !queues.isEmpty, connections >= 1, (concurrency ?? 1) >= 1 else {
                 throw .invalidConfiguration("a node needs a queue, a connection and room for a task")

@@ -91,6 +91,7 @@ public final class QueueNode: Service, Sendable {
         consumer = pool.map { pool in
             QueueConsumer(
                 statements: statements, pool: pool, queues: configuration.queues,
+                laneWeights: configuration.laneWeights,
                 limit: configuration.concurrency ?? pool.configuration.workerCount * 2, identity: identity,
                 timers: timers, pollInterval: configuration.pollInterval, logger: logger)
         }
@@ -153,6 +154,7 @@ public final class QueueNode: Service, Sendable {
             } else if let current = identity.current {
                 _ = try? await statements.stopNode(current)
             }
+            consumer?.disarmWorkers()
             loops.cancelAll()
         }
     }
@@ -184,9 +186,12 @@ public final class QueueNode: Service, Sendable {
     /// - Returns: Its id, and when the registration was sent, on the node's clock.
     private func register() async throws -> (Int64, Duration) {
         let sent = timers.clock.now
+        let sentReal = ContinuousClock.now
         let node = try await leaseStatements.registerNode(
             host: configuration.host, pid: getpid(), ttl: configuration.leaseDuration,
             queues: consumer == nil ? [] : configuration.queues)
+        consumer?.armWorkers(
+            renewalSent: sentReal, lease: configuration.leaseDuration, margin: configuration.leaseMargin)
         identity.set(node)
         logger.info("queue node registered", metadata: ["parallax.node": "\(node)"])
         return (node, sent)
@@ -219,6 +224,7 @@ public final class QueueNode: Service, Sendable {
                 continue
             }
             let sentAt = timers.clock.now
+            let sentReal = ContinuousClock.now
             do {
                 let renewal = try await leaseStatements.renewLease(node: node)
                 // A fence that came while the renewal was under way stands.
@@ -226,6 +232,9 @@ public final class QueueNode: Service, Sendable {
                 if renewal.renewed {
                     timers.cancel(fenceTimer)
                     fenceTimer = armFence(sentAt: sentAt)
+                    consumer?.armWorkers(
+                        renewalSent: sentReal, lease: configuration.leaseDuration,
+                        margin: configuration.leaseMargin)
                     consumer?.reconcile(held: renewal.held, cancelled: renewal.cancelled, sentAt: sentAt)
                 } else {
                     timers.cancel(fenceTimer)
@@ -251,6 +260,9 @@ public final class QueueNode: Service, Sendable {
         guard !leaseLapsed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         logger.warning("the queue node lost its lease", metadata: ["parallax.reason": "\(reason)"])
         consumer?.fence()
+        // The node could act, so the switch is not needed until it holds a lease again; left
+        // armed, it would end every worker the pool starts meanwhile.
+        consumer?.disarmWorkers()
         renewNow.notify()
     }
 

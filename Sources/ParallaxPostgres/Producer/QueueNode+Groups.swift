@@ -9,18 +9,20 @@ extension QueueNode {
     ///   - type: The type of the tasks' values.
     ///   - queue: The queue the tasks go to.
     ///   - idempotencyKey: A key that names the group across restarts and hosts, or `nil`.
+    ///   - lane: The priority lane of the group's tasks.
     ///   - detached: Whether the group keeps running when the task that waits on it is cancelled.
     /// - Returns: The group.
     /// - Throws: ``QueueNodeError/notRunning`` when the node stopped; the database's error.
     public func group<Value>(
         of type: Value.Type = Value.self, queue: String = "default", idempotencyKey: String? = nil,
-        detached: Bool = false
+        lane: QueueLane = .normal, detached: Bool = false
     ) async throws -> RemoteWaitGroup<Value> {
         let owner = try await identity.wait()
         let (id, attached) = try await statements.createGroup(
             queue: queue, idempotencyKey: idempotencyKey, owner: owner)
         return RemoteWaitGroup(
-            id: id, queue: queue, attached: attached, detached: detached, count: 0, sealed: false, node: self)
+            id: id, queue: queue, lane: lane, attached: attached, detached: detached, count: 0, sealed: false,
+            node: self)
     }
 
     /// Returns the group with `id`, to wait for its results again (after a producer restart, or
@@ -41,8 +43,8 @@ extension QueueNode {
             throw QueueNodeError.unknownGroup(id.uuidString)
         }
         return RemoteWaitGroup(
-            id: id, queue: stored.queue, attached: true, detached: detached, count: stored.count,
-            sealed: true, node: self)
+            id: id, queue: stored.queue, lane: .normal, attached: true, detached: detached,
+            count: stored.count, sealed: true, node: self)
     }
 
     /// Returns the group created with `idempotencyKey`, as ``attach(of:group:detached:)`` does.

@@ -24,6 +24,8 @@ public final class RemoteWaitGroup<Value: Codable & Sendable>: Sendable {
     public let id: UUID
     /// The queue its tasks go to.
     public let queue: String
+    /// The priority lane of its tasks.
+    public let lane: QueueLane
     /// Whether a group with the same idempotency key existed: tasks it has already are not added
     /// again.
     public let attached: Bool
@@ -47,9 +49,13 @@ public final class RemoteWaitGroup<Value: Codable & Sendable>: Sendable {
 
     private let state: Locked<State>
 
-    init(id: UUID, queue: String, attached: Bool, detached: Bool, count: Int, sealed: Bool, node: QueueNode) {
+    init(
+        id: UUID, queue: String, lane: QueueLane, attached: Bool, detached: Bool, count: Int, sealed: Bool,
+        node: QueueNode
+    ) {
         self.id = id
         self.queue = queue
+        self.lane = lane
         self.attached = attached
         self.detached = detached
         self.node = node
@@ -111,7 +117,8 @@ public final class RemoteWaitGroup<Value: Codable & Sendable>: Sendable {
             guard let policy = batch.first?.policy else { break }
             do {
                 try await node.statements.addTasks(
-                    group: id, queue: queue, batch.map(\.task), policy: policy.statementPolicy)
+                    group: id, queue: queue, lane: lane.index, batch.map(\.task),
+                    policy: policy.statementPolicy)
                 state.withLock { $0.buffered.removeFirst(batch.count) }
                 failures = 0
             } catch {

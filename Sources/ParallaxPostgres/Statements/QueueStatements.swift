@@ -117,12 +117,13 @@ package struct QueueStatements: Sendable {
 
     /// Adds tasks to a group in one statement, their slots numbered on from the first: a slot
     /// below the group's count of added tasks is left out, so a producer that runs again after a
-    /// restart adds nothing twice. The group's row lock orders concurrent producers.
+    /// restart adds nothing twice. The group's row lock orders concurrent producers. The tasks go
+    /// to the priority lane `lane` (0 the most urgent).
     /// - Returns: How many tasks were new.
     @discardableResult
-    package func addTasks(group: UUID, queue: String, _ tasks: [NewTask], policy: TaskPolicy) async throws
-        -> Int
-    {
+    package func addTasks(
+        group: UUID, queue: String, lane: Int = QueueLane.normal.index, _ tasks: [NewTask], policy: TaskPolicy
+    ) async throws -> Int {
         guard let first = tasks.first?.slot else { return 0 }
         precondition(tasks.enumerated().allSatisfy { $0.element.slot == first + $0.offset }, "slots in a row")
         let slots = tasks.map { Int32($0.slot) }
@@ -134,8 +135,9 @@ package struct QueueStatements: Sendable {
                 SELECT added FROM parallax.task_group WHERE id = \(group) FOR UPDATE
             ), added AS (
                 INSERT INTO parallax.task
-                    (group_id, slot, queue, kind, payload, timeout, max_attempts, backoff_initial, backoff_max)
-                SELECT \(group), s.slot, \(queue), s.kind, s.payload,
+                    (group_id, slot, queue, lane, kind, payload, timeout, max_attempts, backoff_initial,
+                     backoff_max)
+                SELECT \(group), s.slot, \(queue), \(Int16(clamping: lane)), s.kind, s.payload,
                        make_interval(secs => \(policy.timeout.timeInterval)), \(policy.maxAttempts),
                        make_interval(secs => \(policy.backoffInitial.timeInterval)),
                        make_interval(secs => \(policy.backoffMaximum.timeInterval))
@@ -214,28 +216,64 @@ package struct QueueStatements: Sendable {
     /// Claims up to `limit` ready tasks of `queue` for `node`, each with a new attempt token; none
     /// when the node's lease has expired.
     package func claim(node: Int64, queue: String, limit: Int) async throws -> [Claimed] {
-        let rows = try await client.query(
+        try await claim(
+            node: node, queue: queue,
+            picking: """
+                picked AS (
+                    SELECT t.id FROM parallax.task t
+                     WHERE t.queue = $1 AND t.state = 0 AND t.run_at <= parallax.now()
+                       AND EXISTS (SELECT 1 FROM me)
+                     ORDER BY t.lane, t.run_at, t.id
+                     LIMIT \(max(0, limit))
+                     FOR UPDATE SKIP LOCKED)
+                """)
+    }
+
+    /// Claims tasks of `queue` for `node` lane by lane: up to `shares[l]` ready tasks of lane `l`,
+    /// oldest first within each, in one statement; none when the node's lease has expired.
+    package func claim(node: Int64, queue: String, shares: [Int]) async throws -> [Claimed] {
+        let lanes = shares.indices.filter { shares[$0] > 0 }
+        guard !lanes.isEmpty else { return [] }
+        // A CTE per lane: row locks are not allowed in the branches of a UNION.
+        let perLane = lanes.map { lane in
             """
-            WITH me AS (
-                SELECT id, lease_ttl FROM parallax.node
-                 WHERE id = \(node) AND state = 0 AND lease_expires_at > parallax.now()
-            ), picked AS (
+            lane\(lane) AS (
                 SELECT t.id FROM parallax.task t
-                 WHERE t.queue = \(queue) AND t.state = 0 AND t.run_at <= parallax.now()
+                 WHERE t.queue = $1 AND t.lane = \(lane) AND t.state = 0 AND t.run_at <= parallax.now()
                    AND EXISTS (SELECT 1 FROM me)
-                 ORDER BY t.lane, t.run_at, t.id
-                 LIMIT \(Int64(limit))
-                 FOR UPDATE SKIP LOCKED
-            )
-            UPDATE parallax.task t
-               SET state = 1, attempt = t.attempt + 1, attempt_id = nextval('parallax.attempt_seq'),
-                   node_id = \(node), claimed_at = parallax.now(),
-                   deadline_at = parallax.now() + t.timeout + (SELECT lease_ttl FROM me)
-              FROM picked
-             WHERE t.id = picked.id
-            RETURNING t.id, t.group_id, t.slot, t.kind, t.payload, t.attempt::int8, t.attempt_id,
-                      extract(epoch FROM t.timeout)::float8
-            """, logger: logger)
+                 ORDER BY t.run_at, t.id
+                 LIMIT \(shares[lane])
+                 FOR UPDATE SKIP LOCKED)
+            """
+        }.joined(separator: ",\n")
+        let union = lanes.map { "SELECT id FROM lane\($0)" }.joined(separator: " UNION ALL ")
+        let picks = perLane + ",\npicked AS (" + union + ")"
+        return try await claim(node: node, queue: queue, picking: picks)
+    }
+
+    /// Claims the tasks of the CTE `picked` that `picking` defines (SQL over the CTE `me`, the
+    /// node while its lease holds, with the queue as `$1`), each with a new attempt token.
+    private func claim(node: Int64, queue: String, picking picked: String) async throws -> [Claimed] {
+        var bindings = PostgresBindings()
+        bindings.append(queue)
+        bindings.append(node)
+        let rows = try await client.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    WITH me AS (
+                        SELECT id, lease_ttl FROM parallax.node
+                         WHERE id = $2 AND state = 0 AND lease_expires_at > parallax.now()
+                    ),
+                    \(picked)
+                    UPDATE parallax.task t
+                       SET state = 1, attempt = t.attempt + 1, attempt_id = nextval('parallax.attempt_seq'),
+                           node_id = $2, claimed_at = parallax.now(),
+                           deadline_at = parallax.now() + t.timeout + (SELECT lease_ttl FROM me)
+                      FROM picked
+                     WHERE t.id = picked.id
+                    RETURNING t.id, t.group_id, t.slot, t.kind, t.payload, t.attempt::int8, t.attempt_id,
+                              extract(epoch FROM t.timeout)::float8
+                    """, binds: bindings), logger: logger)
         var claimed: [Claimed] = []
         for try await (task, group, slot, kind, payload, attempt, attemptID, timeout) in rows.decode(
             (Int64, UUID, Int32, String, ByteBuffer, Int64, Int64, Double).self)

@@ -42,7 +42,8 @@ enum PipeFloor {
             defer { for pointer in argv { free(pointer) } }
             let rc = argv.withUnsafeMutableBufferPointer { argvBuffer in
                 cpx_spawn(
-                    path, argvBuffer.baseAddress, environ, request[0], reply[1], output[1], output[1], &pid)
+                    path, argvBuffer.baseAddress, environ, request[0], reply[1], output[1], output[1], -1,
+                    &pid)
             }
             for fd in [request[0], reply[1], output[0], output[1]] { close(fd) }
             guard rc == 0 else { throw BenchError("spawning the echo process failed: \(rc)") }

@@ -40,6 +40,9 @@ final class PoolStorage: Sendable {
     let metrics: PoolMetrics
     let inline: InlineReplyReader
     let hooks: WorkerPool.TestHooks
+    /// The page the workers' dead-man switch watches (``LeaseBoard``); `nil` when the system
+    /// refused it, and then ``WorkerPool/setLeaseDeadline(after:)`` does nothing.
+    let leaseBoard = LeaseBoard()
 
     init(
         configuration: WorkerPool.Configuration, tasks: TaskRegistry, services: ServiceRegistry,
@@ -149,6 +152,13 @@ final class PoolStorage: Sendable {
             job.complete(.failure(TaskError.poolFailed(task: job.name, failure)))
         }
         shutdown()
+    }
+
+    /// How to start a worker: the executable, its environment, and the lease board.
+    var launch: WorkerLaunch {
+        var launch = configuration.executable.launch(environment: workerEnvironment)
+        launch.leaseBoardFD = leaseBoard?.fd ?? -1
+        return launch
     }
 
     /// A worker's environment: the configured one, the limits and the privileges to drop.

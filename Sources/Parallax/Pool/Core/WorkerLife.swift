@@ -54,7 +54,7 @@ final class WorkerLife: WorkerProcessDelegate, @unchecked Sendable {
         let process: WorkerProcess
         do {
             process = try WorkerProcess(
-                launch: configuration.executable.launch(environment: storage.workerEnvironment),
+                launch: storage.launch,
                 slot: slot, heldJobs: configuration.pipelineDepth,
                 maximumPayloadSize: configuration.payloadLimit, logger: logger, delegate: self)
         } catch {
