@@ -32,16 +32,28 @@ struct Host: AsyncParsableCommand {
     @Option(help: "Worker processes in the host's pool.")
     var workers = 2
 
+    @Option(help: "The queue the host serves.")
+    var queue = "demo"
+
+    @Flag(help: "Use the default lease (15 s) instead of the demo's short one (3 s).")
+    var defaultLease = false
+
     func run() async throws {
         setenv(Self.nameVariable, name, 1)  // the workers inherit it
         var logger = Logger(label: "parallax.host.\(name)")
         logger.logLevel = .error
+        var configuration = HostsDemo.nodeConfiguration
+        if defaultLease {
+            configuration = QueueNode.Configuration()
+            configuration.migratesSchema = false
+        }
+        configuration.queues = [queue]
         let pool = WorkerPool(
             configuration: WorkerPool.Configuration(workerCount: workers), tasks: ClusterTasks.registry,
             logger: logger)
         let node = QueueNode(
             postgres: HostsDemo.postgres(port: port, database: database), tasks: ClusterTasks.registry,
-            consumingInto: pool, configuration: HostsDemo.nodeConfiguration, logger: logger)
+            consumingInto: pool, configuration: configuration, logger: logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: pool), .init(service: node)],

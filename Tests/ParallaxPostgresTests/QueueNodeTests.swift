@@ -218,4 +218,24 @@ struct QueueNodeTests {
             }
         }
     }
+
+    @Test func aLoneTaskInTheLowLaneRunsOnItsNotificationWithoutWaitingForAPoll() async throws {
+        try await Self.withDatabase { _, postgres in
+            // No poll within the test's time limit: only the notification can wake the node.
+            try await TestNode.with(
+                postgres: postgres,
+                configure: {
+                    $0.pollInterval = .seconds(3_600)
+                    $0.concurrency = 1
+                }
+            ) {
+                node, _ in
+                for lane in [QueueLane.low, .critical, .low] {
+                    let group = try await node.group(of: Int.self, queue: "q", lane: lane)
+                    try group.go(Echo(lane.index))
+                    #expect(try await group.wait().map(\.value) == [lane.index])
+                }
+            }
+        }
+    }
 }

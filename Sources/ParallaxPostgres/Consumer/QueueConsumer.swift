@@ -109,7 +109,9 @@ final class QueueConsumer: Sendable {
         for queue in queues where left > 0 {
             let shares = lanes[queue, default: LaneScheduler(weights: laneWeights)].allocate(left)
             var claimed = try await statements.claim(node: node, queue: queue, shares: shares)
-            if !claimed.isEmpty, claimed.count < left {
+            // Short of the room: a lane had less than its share, or the ready tasks are all in
+            // lanes whose share was nothing this time.
+            if claimed.count < left {
                 claimed += try await statements.claim(node: node, queue: queue, limit: left - claimed.count)
             }
             left -= claimed.count

@@ -155,6 +155,11 @@ public final class RemoteWaitGroup<Value: Codable & Sendable>: Sendable {
         try await node.statements.seal(group: id, expected: count)
     }
 
+    /// Writes every task added so far and seals the group, without waiting for results.
+    package func submitAll() async throws {
+        try await sealAndFlush()
+    }
+
     /// Waits for every task's result.
     ///
     /// - Returns: One result per `go`, in the order of the calls.

@@ -129,6 +129,7 @@ final class PoolStorage: Sendable {
         deadlines.stop()
         timers.stop()
         services.close()
+        leaseBoard?.close()
         logger.debug("pool stopped")
         emit(WorkerPool.Event(.stopped, message: "every worker has stopped"))
         eventLog.finish()
