@@ -118,6 +118,17 @@ struct LaneSchedulerTests {
         #expect(scheduler.allocate(7).reduce(0, +) == 7)
     }
 
+    @Test func onlyTheBusyLanesShareTheRoomAndEveryOtherLaneIsProbedWithOneSlot() {
+        var scheduler = LaneScheduler(weights: [8, 4, 2, 1])
+        #expect(scheduler.allocate(256, busy: [2]) == [1, 1, 253, 1])
+        // A lane that joins starts level with the busy ones, with no credit saved up.
+        let shares = scheduler.allocate(30, busy: [0, 2])
+        #expect(shares[1] == 1 && shares[3] == 1)
+        #expect(shares[0] == 22 && shares[2] == 6, "about 8:2 between the busy lanes: \(shares)")
+        // Nothing known to be busy: every lane shares by weight.
+        #expect(scheduler.allocate(15, busy: []).reduce(0, +) == 15)
+    }
+
     @Test func aLaneWithoutWeightGetsNothingByShare() {
         var scheduler = LaneScheduler(weights: [0, 1, 0, 1])
         let shares = scheduler.allocate(4)

@@ -67,6 +67,9 @@ package struct ConsumerState: Sendable {
         phase == .claiming ? max(0, limit - attempts.count) : 0
     }
 
+    /// How many attempt ends wait to be written.
+    package var pendingWrites: Int { writes.completions.count + writes.retries.count + writes.releases.count }
+
     /// Whether nothing runs and nothing waits to be written.
     package var isIdle: Bool { attempts.isEmpty && writes.isEmpty }
 

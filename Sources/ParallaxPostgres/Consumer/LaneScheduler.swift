@@ -21,20 +21,38 @@ package struct LaneScheduler: Sendable, Equatable {
     /// Shares `room` slots among the lanes.
     /// - Returns: How many slots each lane gets; they add up to `room` (when a lane has weight).
     package mutating func allocate(_ room: Int) -> [Int] {
+        allocate(room, busy: Set(weights.indices))
+    }
+
+    /// Shares `room` slots among the lanes that had ready tasks at the last claim (`busy`), by
+    /// weight; every other lane gets one slot first, while the room lasts, to find out whether
+    /// it has work now. A queue whose tasks are all in one lane is then claimed in one statement
+    /// of full batches, and a lane that gets work is noticed at the next claim.
+    /// - Returns: How many slots each lane gets; they add up to `room` (when a lane has weight).
+    package mutating func allocate(_ room: Int, busy: Set<Int>) -> [Int] {
+        // With no lane known to be busy (the first claim, an idle queue), every lane shares.
+        let busy = busy.isEmpty ? Set(weights.indices) : busy
         var shares = Array(repeating: 0, count: weights.count)
-        guard weights.contains(where: { $0 > 0 }) else { return shares }
-        for _ in 0..<max(0, room) {
-            // The lane with the smallest pass; ties go to the more urgent lane.
+        var room = max(0, room)
+        for lane in weights.indices where weights[lane] > 0 && !busy.contains(lane) && room > 0 {
+            shares[lane] = 1
+            room -= 1
+        }
+        let sharing = weights.indices.filter { weights[$0] > 0 && busy.contains($0) }
+        guard !sharing.isEmpty else { return shares }
+        for _ in 0..<room {
+            // The busy lane with the smallest pass; ties go to the more urgent lane.
             var chosen = -1
-            for lane in weights.indices where weights[lane] > 0 {
+            for lane in sharing {
                 if chosen < 0 || passes[lane] < passes[chosen] { chosen = lane }
             }
             shares[chosen] += 1
             passes[chosen] += 1 / Double(weights[chosen])
         }
-        // Keep the passes small; only their differences matter.
-        if let floor = passes.indices.filter({ weights[$0] > 0 }).map({ passes[$0] }).min() {
-            for lane in passes.indices { passes[lane] = max(0, passes[lane] - floor) }
+        // Keep the passes small; only their differences matter. A lane that is not sharing
+        // starts level with the others when it joins, with no credit saved up.
+        if let floor = sharing.map({ passes[$0] }).min() {
+            for lane in passes.indices { passes[lane] = sharing.contains(lane) ? passes[lane] - floor : 0 }
         }
         return shares
     }

@@ -20,6 +20,12 @@ final class QueueConsumer: Sendable {
     let logger: Logger
     let state: Locked<ConsumerState>
     let wake = WakeSignal()
+    /// Woken when a batch of ends is ready to write (``batch``).
+    let batchReady = WakeSignal()
+    /// How many ends make a batch worth writing at once; fewer wait up to ``linger`` for more.
+    let batch: Int
+    /// How long a write waits for its batch to fill while attempts still run.
+    let linger: Duration = .milliseconds(2)
     /// Completions the fence rejected, since the node started.
     let staleCompletions = Atomic<Int>(0)
 
@@ -37,20 +43,25 @@ final class QueueConsumer: Sendable {
         self.pollInterval = pollInterval
         self.logger = logger
         self.state = Locked(ConsumerState(limit: limit))
+        self.batch = max(1, limit / 2)
     }
 
     /// Claims and writes until drained (``drain()``, then nothing runs and nothing is left to
     /// write) or cancelled.
     func run() async {
         var failures = 0
-        var lanes: [String: LaneScheduler] = [:]
+        var lanes: [String: LaneState] = [:]
         while !Task.isCancelled {
-            let (writes, room) = state.withLock { ($0.takeWrites(), $0.room) }
+            let (writes, room, running) = state.withLock { ($0.takeWrites(), $0.room, $0.attempts.count) }
             var claimedAll = false
             do {
                 if let node = identity.current {
                     try await write(writes, node: node)
-                    if room > 0 { claimedAll = try await claim(room, node: node, lanes: &lanes) }
+                    // A claim costs a statement whatever it takes: while enough still runs, it
+                    // waits until there is room for a batch.
+                    if room > 0, room >= batch || running < batch {
+                        claimedAll = try await claim(room, node: node, lanes: &lanes)
+                    }
                 } else {
                     state.withLock { $0.putBack(writes) }
                 }
@@ -67,6 +78,13 @@ final class QueueConsumer: Sendable {
             let drained = state.withLock { $0.phase == .draining && $0.isIdle }
             if drained { return }
             await wake.wait(timeout: pollInterval, timers: timers)
+            // Ends come one by one; one statement writes many. While attempts still run, a
+            // write waits a moment for its batch to fill, as the claim that follows it does for
+            // room (every 2 ms or half the room, whichever comes first).
+            let (pending, stillRunning) = state.withLock { ($0.pendingWrites, $0.attempts.count) }
+            if pending > 0, pending < batch, stillRunning > 0 {
+                await batchReady.wait(timeout: linger, timers: timers)
+            }
         }
     }
 
@@ -100,20 +118,38 @@ final class QueueConsumer: Sendable {
         }
     }
 
+    /// What the consumer keeps between claims, per queue: the lanes' shares so far, and the lanes
+    /// that had ready tasks at the last claim.
+    struct LaneState {
+        var scheduler: LaneScheduler
+        var busy: Set<Int> = []
+    }
+
     /// Claims up to `room` tasks across the queues and hands them to the pool: within a queue,
-    /// shared among the lanes by weight first, then, when some lane had less than its share,
-    /// whatever is left in the order of the lanes.
+    /// shared among the busy lanes by weight (each other lane probed with one slot) first, then,
+    /// when a lane had as many as its share and the room is not full, whatever is left in the
+    /// order of the lanes.
     /// - Returns: Whether every claim was filled (more may be ready).
-    private func claim(_ room: Int, node: Int64, lanes: inout [String: LaneScheduler]) async throws -> Bool {
+    private func claim(_ room: Int, node: Int64, lanes: inout [String: LaneState]) async throws -> Bool {
         var left = room
         for queue in queues where left > 0 {
-            let shares = lanes[queue, default: LaneScheduler(weights: laneWeights)].allocate(left)
+            var lane = lanes[queue] ?? LaneState(scheduler: LaneScheduler(weights: laneWeights))
+            let shares = lane.scheduler.allocate(left, busy: lane.busy)
             var claimed = try await statements.claim(node: node, queue: queue, shares: shares)
-            // Short of the room: a lane had less than its share, or the ready tasks are all in
-            // lanes whose share was nothing this time.
-            if claimed.count < left {
+            let perLane = Dictionary(grouping: claimed, by: \.lane).mapValues(\.count)
+            // The rest in lane order, in a second statement, when it can fill much of the room
+            // (a lane had its whole share, so may have more), or when nothing was found and a
+            // lane had no share this time (a lone task there must not wait for a poll).
+            let unused = left - claimed.count
+            let mayHaveMore = shares.indices.contains {
+                shares[$0] > 0 && perLane[$0, default: 0] >= shares[$0]
+            }
+            let unshared = shares.indices.contains { laneWeights[$0] > 0 && shares[$0] == 0 }
+            if unused > 0, (mayHaveMore && unused >= max(1, batch / 8)) || (claimed.isEmpty && unshared) {
                 claimed += try await statements.claim(node: node, queue: queue, limit: left - claimed.count)
             }
+            lane.busy = Set(claimed.map(\.lane))
+            lanes[queue] = lane
             left -= claimed.count
             for task in claimed { start(task) }
         }
@@ -128,8 +164,12 @@ final class QueueConsumer: Sendable {
             id: jobID, task: WorkerPool.EncodedTask(name: claimed.kind, payload: claimed.payload),
             timeout: claimed.timeout
         ) { [self] result in
-            state.withLock { _ = $0.ended(attemptID: claimed.attemptID, result) }
+            let pending = state.withLock { state in
+                _ = state.ended(attemptID: claimed.attemptID, result)
+                return state.pendingWrites
+            }
             wake.notify()
+            if pending >= batch { batchReady.notify() }
         }
     }
 

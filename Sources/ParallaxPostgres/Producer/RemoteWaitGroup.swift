@@ -203,6 +203,11 @@ public final class RemoteWaitGroup<Value: Codable & Sendable>: Sendable {
         _ = try await node.statements.cancel(group: id)
     }
 
+    /// How many missing slots one look asks for.
+    static var window: Int { 2_000 }
+    /// The shortest time between two looks that a notification prompts.
+    static var coalescing: Duration { .milliseconds(10) }
+
     /// Hands every slot's result to `deliver` once, as each is found: after a notification that
     /// names the group, or every result poll interval.
     private func collect(_ deliver: (Int, TaskResult<Value>) -> Void) async throws {
@@ -210,27 +215,35 @@ public final class RemoteWaitGroup<Value: Codable & Sendable>: Sendable {
         let total = count
         var missing = Array(0..<total)
         try await node.watchers.watching(id) { signal in
+            // Each look asks for one window of the slots still missing, the windows taken in turn,
+            // so that a large group costs little per look and a slow slot holds up no other; a
+            // window found complete is followed by the next at once.
+            var cursor = 0
             while !missing.isEmpty {
                 guard node.nodeID != nil else { throw QueueNodeError.notRunning }
+                if cursor >= missing.count { cursor = 0 }
+                let window = Array(missing[cursor..<min(cursor + Self.window, missing.count)])
                 var found: Set<Int> = []
-                for chunk in stride(from: 0, to: missing.count, by: 10_000) {
-                    let slots = Array(missing[chunk..<min(chunk + 10_000, missing.count)])
-                    for recorded in try await node.statements.results(group: id, slots: slots) {
-                        let history =
-                            RemoteOutcome.needsHistory(recorded)
-                            ? try await node.statements.attempts(task: recorded.task) : []
-                        deliver(
-                            recorded.slot, RemoteOutcome.result(recorded, as: Value.self, history: history))
-                        found.insert(recorded.slot)
-                    }
+                for recorded in try await node.statements.results(group: id, slots: window) {
+                    let history =
+                        RemoteOutcome.needsHistory(recorded)
+                        ? try await node.statements.attempts(task: recorded.task) : []
+                    deliver(recorded.slot, RemoteOutcome.result(recorded, as: Value.self, history: history))
+                    found.insert(recorded.slot)
                 }
+                cursor += window.count - found.count
                 missing.removeAll { found.contains($0) }
                 if missing.isEmpty { break }
                 if Task.isCancelled {
                     if !detached { try? await Task { try await self.cancel() }.value }
                     throw CancellationError()
                 }
+                if found.count == window.count { continue }
                 await signal.wait(timeout: node.configuration.resultPollInterval, timers: node.timers)
+                // Results land in batches, each with a notification: looking at most every few
+                // milliseconds gathers several batches per look and leaves the database to the
+                // nodes that write them.
+                await node.timers.sleep(for: Self.coalescing)
             }
         }
     }

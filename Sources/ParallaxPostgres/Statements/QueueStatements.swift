@@ -211,6 +211,8 @@ package struct QueueStatements: Sendable {
         package var attemptID: Int64
         /// How long the attempt may run.
         package var timeout: Duration
+        /// The task's priority lane.
+        package var lane: Int = QueueLane.normal.index
     }
 
     /// Claims up to `limit` ready tasks of `queue` for `node`, each with a new attempt token; none
@@ -272,17 +274,17 @@ package struct QueueStatements: Sendable {
                       FROM picked
                      WHERE t.id = picked.id
                     RETURNING t.id, t.group_id, t.slot, t.kind, t.payload, t.attempt::int8, t.attempt_id,
-                              extract(epoch FROM t.timeout)::float8
+                              extract(epoch FROM t.timeout)::float8, t.lane::int8
                     """, binds: bindings), logger: logger)
         var claimed: [Claimed] = []
-        for try await (task, group, slot, kind, payload, attempt, attemptID, timeout) in rows.decode(
-            (Int64, UUID, Int32, String, ByteBuffer, Int64, Int64, Double).self)
+        for try await (task, group, slot, kind, payload, attempt, attemptID, timeout, lane) in rows.decode(
+            (Int64, UUID, Int32, String, ByteBuffer, Int64, Int64, Double, Int64).self)
         {
             claimed.append(
                 Claimed(
                     task: task, group: group, slot: Int(slot), kind: kind,
                     payload: Array(payload.readableBytesView),
-                    attempt: Int(attempt), attemptID: attemptID, timeout: .seconds(timeout)))
+                    attempt: Int(attempt), attemptID: attemptID, timeout: .seconds(timeout), lane: Int(lane)))
         }
         return claimed.sorted { $0.task < $1.task }
     }

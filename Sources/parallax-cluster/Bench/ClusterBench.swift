@@ -26,9 +26,6 @@ struct ClusterBench: AsyncParsableCommand {
     @Option(help: "Write the figures as JSON to this file.")
     var json: String?
 
-    @Flag(help: .hidden)
-    var latencyOnly = false
-
     func run() async throws {
         guard LocalPostgres.isInstalled else {
             print(
@@ -38,7 +35,7 @@ struct ClusterBench: AsyncParsableCommand {
         }
         let logger = {
             var logger = Logger(label: "parallax.cluster.bench")
-            logger.logLevel = getenv("PARALLAX_DEBUG") != nil ? .critical : .error
+            logger.logLevel = .error
             return logger
         }()
         let server = try LocalPostgres.start()
@@ -49,10 +46,6 @@ struct ClusterBench: AsyncParsableCommand {
         )
 
         var figures: [(String, Double)] = []
-        if latencyOnly {
-            _ = try await idleLatency(server: server, samples: 100, logger: logger)
-            return
-        }
         let floor = try await BenchFloor(server: server, tasks: tasks, batch: batch, logger: logger).run()
         figures.append(("pg_floor_tasks_per_s", floor))
         let throughput = try await throughput(server: server, tasks: tasks, logger: logger)
@@ -151,7 +144,6 @@ struct ClusterBench: AsyncParsableCommand {
                     milliseconds.append(Double(started &- sent) / 1e6)
                 }
                 let sorted = milliseconds.dropFirst(5).sorted()  // the first few warm the connections
-                if latencyOnly { print(milliseconds.map { ClusterBench.format($0) }) }
                 let p50 = sorted[sorted.count / 2]
                 let p99 = sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.99))]
                 print(
