@@ -13,19 +13,7 @@ struct ParentDeathTests {
     func killingTheParentWithSIGKILLLeavesNoWorkerBehind(workers state: String) throws {
         // Start the test worker executable as a parent with two workers of its own; "busy"
         // workers run a task that never returns and never reads its channel again.
-        let output = try FileDescriptorPipe()
-        var pid: pid_t = 0
-        let path = TestPool.workerPath
-        let arguments = [path, "parent", "2", state]
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_adddup2(&actions, output.write, 1)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        let rc = posix_spawn(&pid, path, &actions, nil, &argv, environ)
-        try #require(rc == 0)
-        close(output.write)
+        let (pid, output) = try FileDescriptorPipe.startParent(workers: state)
 
         // The parent prints its workers' pids once both have answered a task.
         let line = output.readLine()
@@ -60,18 +48,7 @@ struct ParentDeathTests {
 @Suite(.serialized, .timeLimit(.minutes(1)))
 struct LeaseDeadlineTests {
     @Test func aFrozenParentsWorkersEndAtTheirLeaseDeadline() throws {
-        let output = try FileDescriptorPipe()
-        var pid: pid_t = 0
-        let path = TestPool.workerPath
-        let arguments = [path, "parent", "2", "leased"]
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_adddup2(&actions, output.write, 1)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        try #require(posix_spawn(&pid, path, &actions, nil, &argv, environ) == 0)
-        close(output.write)
+        let (pid, output) = try FileDescriptorPipe.startParent(workers: "leased")
         defer {
             kill(pid, SIGKILL)
             var status: Int32 = 0
@@ -125,6 +102,25 @@ struct FileDescriptorPipe {
         guard cpx_pipe_cloexec(&fds) == 0 else { throw ProcessWatch.OpenError(errno: errno) }
         read = fds[0]
         write = fds[1]
+    }
+
+    /// Starts the test worker executable as a parent with two workers of its own, in the state
+    /// `workers` names (see its `main.swift`), its stdout on a pipe whose read end is returned.
+    static func startParent(workers state: String) throws -> (pid_t, FileDescriptorPipe) {
+        let output = try FileDescriptorPipe()
+        var pid: pid_t = 0
+        let path = TestPool.workerPath
+        let arguments = [path, "parent", "2", state]
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_adddup2(&actions, output.write, 1)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        let rc = posix_spawn(&pid, path, &actions, nil, &argv, environ)
+        close(output.write)
+        guard rc == 0 else { throw ProcessWatch.OpenError(errno: rc) }
+        return (pid, output)
     }
 
     func readLine() -> String {
