@@ -238,4 +238,28 @@ struct QueueNodeTests {
             }
         }
     }
+
+    @Test func aNodeThatStopsGracefullyFinishesAndRecordsWhatItRunsAndLeavesTheRestForOthers() async throws {
+        try await Self.withDatabase { client, postgres in
+            try await TestNode.with(postgres: postgres, workers: 1, configure: { $0.concurrency = 1 }) {
+                node, _ in
+                let group = try await node.group(of: Int.self, queue: "q")
+                try group.go(Sleep(milliseconds: 600))
+                try group.go(Echo(2))
+                try await Self.until(
+                    client, "SELECT count(*)::int8 FROM parallax.task WHERE state = 1", is: 1)
+                // Leaving the body stops the node gracefully while the sleep runs.
+            }
+            #expect(
+                try await Self.count(client, "SELECT count(*)::int8 FROM parallax.result WHERE outcome = 0")
+                    == 1,
+                "the running task finished and its result was written")
+            #expect(
+                try await Self.count(client, "SELECT count(*)::int8 FROM parallax.task WHERE state = 0") == 1,
+                "the task it had not claimed is left ready for another node")
+            #expect(
+                try await Self.count(client, "SELECT count(*)::int8 FROM parallax.node WHERE state = 2") == 1,
+                "a node that stops holding nothing is marked dead at once, not after its lease")
+        }
+    }
 }
