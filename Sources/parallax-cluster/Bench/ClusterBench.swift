@@ -45,6 +45,9 @@ struct ClusterBench: AsyncParsableCommand {
             "parallax-cluster bench: PostgreSQL 15 on loopback, fsync and synchronous_commit on; \(tasks) no-op tasks, batches of \(batch)"
         )
 
+        #if DEBUG
+            print("   (a debug build: the figures say little; measure with `swift build -c release`)")
+        #endif
         var figures: [(String, Double)] = []
         let floor = try await BenchFloor(server: server, tasks: tasks, batch: batch, logger: logger).run()
         figures.append(("pg_floor_tasks_per_s", floor))
