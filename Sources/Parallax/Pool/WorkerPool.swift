@@ -130,23 +130,6 @@ public final class WorkerPool: Service, Sendable {
             .running(body)
     }
 
-    /// Runs `body` while this pool runs, then shuts it down gracefully and waits for ``run()``.
-    package func running<Result>(_ body: (WorkerPool) async throws -> Result) async throws -> Result {
-        let pool = self
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await pool.run() }
-            let result: Swift.Result<Result, any Error>
-            do {
-                result = .success(try await body(pool))
-            } catch {
-                result = .failure(error)
-            }
-            pool.shutdown()
-            try await group.waitForAll()
-            return try result.get()
-        }
-    }
-
     // MARK: Submitting
 
     /// Runs a task in a worker and returns its output.
@@ -201,3 +184,5 @@ public final class WorkerPool: Service, Sendable {
     }
 
 }
+
+extension WorkerPool: StoppableService {}

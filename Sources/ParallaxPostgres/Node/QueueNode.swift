@@ -166,22 +166,6 @@ public final class QueueNode: Service, Sendable {
         stopRequested.deliver(())
     }
 
-    /// Runs `body` while this node runs, then shuts it down gracefully and waits for ``run()``.
-    package func running<Result>(_ body: (QueueNode) async throws -> Result) async throws -> Result {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await self.run() }
-            let result: Swift.Result<Result, any Error>
-            do {
-                result = .success(try await body(self))
-            } catch {
-                result = .failure(error)
-            }
-            shutdown()
-            try await group.waitForAll()
-            return try result.get()
-        }
-    }
-
     /// Registers a new node row.
     /// - Returns: Its id, and when the registration was sent, on the node's clock.
     private func register() async throws -> (Int64, Duration) {
@@ -350,3 +334,5 @@ public final class QueueNode: Service, Sendable {
     /// The attempts the consumer holds now.
     package var heldAttempts: [Int64] { consumer?.state.withLock { Array($0.attempts.keys).sorted() } ?? [] }
 }
+
+extension QueueNode: StoppableService {}
