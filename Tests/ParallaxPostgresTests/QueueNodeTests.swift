@@ -246,8 +246,12 @@ struct QueueNodeTests {
                 let group = try await node.group(of: Int.self, queue: "q")
                 try group.go(Sleep(milliseconds: 600))
                 try group.go(Echo(2))
-                try await Self.until(
-                    client, "SELECT count(*)::int8 FROM parallax.task WHERE state = 1", is: 1)
+                // Claimed is not yet started: a node that stops between the two gives the task
+                // back. Wait until the node holds the attempt.
+                for _ in 0..<1_000 where node.heldAttempts.isEmpty {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                try #require(node.heldAttempts.count == 1)
                 // Leaving the body stops the node gracefully while the sleep runs.
             }
             #expect(
