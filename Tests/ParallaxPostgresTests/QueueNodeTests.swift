@@ -56,6 +56,28 @@ struct QueueNodeTests {
         }
     }
 
+    @Test func aCommittedTasksEffectIsWrittenWithItsResultOnceAndAFailingEffectBecomesTheResult()
+        async throws
+    {
+        try await Self.withDatabase { client, postgres in
+            try await client.query("CREATE TABLE echoed (value int, effect_key text)")
+            try await TestNode.with(
+                postgres: postgres, configure: { $0.commitEffects(of: CommittedEcho.self) }
+            ) { node, _ in
+                let group = try await node.group(of: Int.self, queue: "q")
+                for value in 0..<12 { try group.go(CommittedEcho(value)) }
+                let results = try await group.wait()
+                #expect(results.enumerated().allSatisfy { $0.offset == 7 || $0.element.value == $0.offset })
+                #expect(results[7].error?.kind == .threw)
+                #expect(results[7].error?.message.contains("refuses 7") == true)
+            }
+            let rows = try await client.query("SELECT value FROM echoed ORDER BY value")
+            var values: [Int32] = []
+            for try await value in rows.decode(Int32.self) { values.append(value) }
+            #expect(values == (0..<12).filter { $0 != 7 }.map(Int32.init))
+        }
+    }
+
     @Test func resultsStreamInTheOrderTasksFinishEachWithItsSlot() async throws {
         try await Self.withDatabase { _, postgres in
             try await TestNode.with(postgres: postgres, workers: 2) { node, _ in
@@ -266,4 +288,26 @@ struct QueueNodeTests {
                 "a node that stops holding nothing is marked dead at once, not after its lease")
         }
     }
+}
+
+/// ``Echo`` as the parent sees it: the same task (name and encoding), whose effect is committed.
+struct CommittedEcho: CommittedTask {
+    static var taskName: String { Echo.taskName }
+    var value: Int
+    init(_ value: Int) { self.value = value }
+    func run(in context: WorkerContext) async throws -> Int { value }
+
+    /// Records the value in `echoed`; refuses 7, after writing it (rolled back).
+    static func commit(_ output: Int, of task: QueueCommit, on connection: PostgresConnection, logger: Logger)
+        async throws
+    {
+        try await connection.query(
+            "INSERT INTO echoed VALUES (\(Int32(output)), \(task.effectKey))", logger: logger)
+        if output == 7 { throw EchoRefused(value: output) }
+    }
+}
+
+struct EchoRefused: Error, CustomStringConvertible {
+    var value: Int
+    var description: String { "the effect refuses \(value)" }
 }

@@ -87,6 +87,43 @@ struct QueueProtocolTests {
         }
     }
 
+    @Test func effectsCommitWithTheResultsThatLandAndNeverWithAStaleOneAndAThrowingEffectRollsBackAlone()
+        async throws
+    {
+        try await Self.withQueue { queue, client in
+            try await client.query("CREATE TABLE effect (task bigint, slot int, key text)")
+            let node = try await queue.registerNode(host: "a", pid: 1, ttl: Self.ttl, queues: ["q"])
+            let (group, _) = try await Self.submit(queue, owner: node, count: 4)
+            let claimed = try await queue.claim(node: node, queue: "q", limit: 4)
+            let committer = EffectCommitter { _, task, connection, logger in
+                try await connection.query(
+                    "INSERT INTO effect VALUES (\(task.taskID), \(task.slot), \(task.effectKey))",
+                    logger: logger)
+                if task.slot == 2 { throw EffectRefused() }  // after its insert: rolled back
+            }
+            var completions = claimed.map {
+                QueueStatements.Completion(
+                    task: $0.task, attemptID: $0.attemptID, outcome: .value, payload: $0.payload)
+            }
+            completions[1].attemptID += 1_000  // stale
+            completions[3].outcome = .thrown  // not a value: no effect
+            let outcome = try await queue.complete(
+                node: node, completions, committing: ["test.echo": committer])
+            #expect(outcome.stale == [claimed[1].task])
+            let rows = try await client.query("SELECT slot, key FROM effect ORDER BY slot")
+            var effects: [(Int32, String)] = []
+            for try await row in rows.decode((Int32, String).self) { effects.append(row) }
+            #expect(effects.map(\.0) == [0], "one effect: not the stale one, not the rolled back one")
+            #expect(effects.first?.1 == "\(group.uuidString.lowercased())/0")
+            let results = try await queue.results(group: group)
+            #expect(results.map(\.slot) == [0, 2, 3])
+            #expect(
+                results.map(\.outcome) == [.value, .thrown, .thrown], "the effect's error is slot 2's result")
+        }
+    }
+
+    struct EffectRefused: Error {}
+
     @Test func aCompletionFromAnAttemptTheReaperTookBackIsRejectedAndLogged() async throws {
         try await Self.withQueue { queue, client in
             let first = try await queue.registerNode(host: "a", pid: 1, ttl: Self.ttl, queues: ["q"])

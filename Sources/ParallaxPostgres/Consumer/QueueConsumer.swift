@@ -14,6 +14,8 @@ final class QueueConsumer: Sendable {
     let pool: WorkerPool
     let queues: [String]
     let laneWeights: [Int]
+    /// The effects committed with results, by task name.
+    let committers: [String: EffectCommitter]
     let identity: NodeIdentity
     let timers: TimerService
     let pollInterval: Duration
@@ -30,7 +32,8 @@ final class QueueConsumer: Sendable {
     let staleCompletions = Atomic<Int>(0)
 
     init(
-        statements: QueueStatements, pool: WorkerPool, queues: [String], laneWeights: [Int], limit: Int,
+        statements: QueueStatements, pool: WorkerPool, queues: [String], laneWeights: [Int],
+        committers: [String: EffectCommitter], limit: Int,
         identity: NodeIdentity,
         timers: TimerService, pollInterval: Duration, logger: Logger
     ) {
@@ -38,6 +41,7 @@ final class QueueConsumer: Sendable {
         self.pool = pool
         self.queues = queues
         self.laneWeights = laneWeights
+        self.committers = committers
         self.identity = identity
         self.timers = timers
         self.pollInterval = pollInterval
@@ -93,7 +97,8 @@ final class QueueConsumer: Sendable {
         var left = writes
         do {
             if !left.completions.isEmpty {
-                let (_, stale) = try await statements.complete(node: node, left.completions)
+                let (_, stale) = try await statements.complete(
+                    node: node, left.completions, committing: committers)
                 left.completions = []
                 if !stale.isEmpty {
                     staleCompletions.add(stale.count, ordering: .relaxed)

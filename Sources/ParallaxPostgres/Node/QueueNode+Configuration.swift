@@ -61,6 +61,15 @@ extension QueueNode {
             policies[Task.taskName] = policy
         }
 
+        /// Commits the effects of `task`'s successful results in the transactions that record
+        /// them, through the attempts' fence (see ``CommittedTask``).
+        public mutating func commitEffects<Task: CommittedTask>(of task: Task.Type) {
+            committers[Task.taskName] = EffectCommitter(task)
+        }
+
+        /// The effects this node commits, by task name.
+        var committers: [String: EffectCommitter] = [:]
+
         /// The policy of the tasks named `name`.
         func policy(for name: String) -> QueueTaskPolicy {
             policies[name] ?? defaultPolicy

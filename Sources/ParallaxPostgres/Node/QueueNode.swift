@@ -91,7 +91,7 @@ public final class QueueNode: Service, Sendable {
         consumer = pool.map { pool in
             QueueConsumer(
                 statements: statements, pool: pool, queues: configuration.queues,
-                laneWeights: configuration.laneWeights,
+                laneWeights: configuration.laneWeights, committers: configuration.committers,
                 limit: configuration.concurrency ?? pool.configuration.workerCount * 2, identity: identity,
                 timers: timers, pollInterval: configuration.pollInterval, logger: logger)
         }

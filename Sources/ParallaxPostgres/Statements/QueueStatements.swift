@@ -309,16 +309,58 @@ package struct QueueStatements: Sendable {
     /// current attempt: the hot row is deleted and the result inserted together, fenced by the
     /// token. A stale completion (the task was reaped and maybe claimed again) writes nothing but
     /// its line in the attempt log.
+    ///
+    /// When a successful result's task kind has an effect in `committers`, the statement and the
+    /// effects of the results that landed run in one transaction, each effect under a savepoint: an
+    /// effect that throws is rolled back alone and its task's result becomes the error.
     /// - Returns: The tasks whose results landed, and those whose completions were stale.
-    package func complete(node: Int64, _ completions: [Completion]) async throws -> (
-        landed: [Int64], stale: [Int64]
-    ) {
+    package func complete(
+        node: Int64, _ completions: [Completion], committing committers: [String: EffectCommitter] = [:]
+    ) async throws -> (landed: [Int64], stale: [Int64]) {
+        let tasks = completions.map(\.task)
+        let statement = completeStatement(node: node, completions)
+        var landed: Set<Int64> = []
+        if committers.isEmpty || !completions.contains(where: { $0.outcome == .value }) {
+            let rows = try await client.query(statement, logger: logger)
+            for try await (task, _, _, _, _) in rows.decode(Landed.self) { landed.insert(task) }
+        } else {
+            let payloads = Dictionary(
+                completions.map { ($0.task, $0.payload) }, uniquingKeysWith: { first, _ in first })
+            landed = try await client.withTransaction(logger: logger) { connection in
+                var landed: Set<Int64> = []
+                var effects: [(EffectCommitter, QueueCommit)] = []
+                let rows = try await connection.query(statement, logger: logger)
+                for try await (task, group, slot, kind, attempt) in rows.decode(Landed.self) {
+                    landed.insert(task)
+                    if let committer = committers[kind] {
+                        effects.append(
+                            (
+                                committer,
+                                QueueCommit(
+                                    taskID: task, group: group, slot: Int(slot), attempt: Int(attempt))
+                            ))
+                    }
+                }
+                for (committer, task) in effects {
+                    guard let payload = payloads[task.taskID] else { continue }
+                    try await commitEffect(committer, payload: payload, of: task, on: connection)
+                }
+                return landed
+            }
+        }
+        return (tasks.filter(landed.contains), tasks.filter { !landed.contains($0) })
+    }
+
+    /// A result that landed: task, group, slot, kind, attempt; the outcome is a value only when it
+    /// is one.
+    private typealias Landed = (Int64, UUID, Int32, String, Int32)
+
+    private func completeStatement(node: Int64, _ completions: [Completion]) -> PostgresQuery {
         let tasks = completions.map(\.task)
         let attempts = completions.map(\.attemptID)
         let outcomes = completions.map(\.outcome.rawValue)
         let payloads = completions.map { ByteBuffer(bytes: $0.payload) }
-        let rows = try await client.query(
-            """
+        return """
             WITH input AS (
                 SELECT * FROM unnest(\(tasks)::int8[], \(attempts)::int8[], \(outcomes)::int2[], \(payloads)::bytea[])
                     AS i(task_id, attempt_id, outcome, payload)
@@ -328,7 +370,7 @@ package struct QueueStatements: Sendable {
                 RETURNING \(unescaped: Self.finishedColumns), i.outcome, i.payload
             ), landed AS (
                 \(unescaped: Self.recordResults(outcome: "outcome", payload: "payload"))
-                RETURNING task_id
+                RETURNING task_id, group_id, slot, coalesce(kind, '') AS kind, attempts, outcome
             ), logged AS (
                 INSERT INTO parallax.attempt (task_id, attempt_id, node_id, started_at, ended_by)
                 SELECT i.task_id, i.attempt_id, \(node), f.claimed_at,
@@ -336,11 +378,36 @@ package struct QueueStatements: Sendable {
                             ELSE \(AttemptEnd.completed.rawValue) END
                   FROM input i LEFT JOIN finished f ON f.id = i.task_id
             )
-            SELECT task_id FROM landed
-            """, logger: logger)
-        var landed: Set<Int64> = []
-        for try await task in rows.decode(Int64.self) { landed.insert(task) }
-        return (tasks.filter(landed.contains), tasks.filter { !landed.contains($0) })
+            SELECT task_id, group_id, slot, CASE WHEN outcome = \(ResultOutcome.value.rawValue) THEN kind ELSE '' END,
+                   attempts::int4
+              FROM landed
+            """
+    }
+
+    /// Commits one task's effect under a savepoint; when it throws, rolls it back alone and
+    /// records the error as the task's result instead of its value.
+    private func commitEffect(
+        _ committer: EffectCommitter, payload: [UInt8], of task: QueueCommit,
+        on connection: PostgresConnection
+    ) async throws {
+        try await connection.query("SAVEPOINT parallax_effect", logger: logger)
+        do {
+            try await committer.commit(payload, task, connection, logger)
+            try await connection.query("RELEASE SAVEPOINT parallax_effect", logger: logger)
+        } catch {
+            try await connection.query("ROLLBACK TO SAVEPOINT parallax_effect", logger: logger)
+            let failure = TaskError(
+                describing: error, context: "while committing the effect of task \(task.taskID)")
+            let encoded = ByteBuffer(bytes: (try? WireCodec.encode(failure)) ?? [])
+            try await connection.query(
+                """
+                UPDATE parallax.result SET outcome = \(ResultOutcome.thrown.rawValue), payload = \(encoded)
+                 WHERE task_id = \(task.taskID)
+                """, logger: logger)
+            logger.warning(
+                "the effect of a task threw; it was rolled back and the task's result is the error",
+                metadata: ["parallax.task.id": "\(task.taskID)", "parallax.error": "\(error)"])
+        }
     }
 
     /// Records the outcome of one attempt, as ``complete(node:_:)`` does.
