@@ -68,23 +68,34 @@ struct ConsumerStateTests {
         #expect(state.isIdle)
     }
 
-    @Test func anAttemptAbandonedByAFenceOrTakenBackByTheDatabaseWritesNothing() {
+    @Test func anAbandonedAttemptIsKilledAndOnlyAnOutcomeItReachedOnItsOwnGoesThroughItsToken() {
         var state = ConsumerState(limit: 8)
         _ = state.admit(Self.claimed(1), jobID: 1, at: .seconds(1))
         _ = state.admit(Self.claimed(2), jobID: 2, at: .seconds(1))
         _ = state.admit(Self.claimed(3), jobID: 3, at: .seconds(5))
-        // A renewal sent at 4 s holds attempt 10 only: 20 was taken back; 30 came after it.
+        _ = state.admit(Self.claimed(4), jobID: 4, at: .seconds(5))
+        // A renewal sent at 4 s holds attempt 10 only: 20 was taken back; 30 and 40 came after it.
         let outcome10 = state.reconcile(held: [10], sentAt: .seconds(4))
         #expect(outcome10 == [2])
         let outcome11 = state.ended(attemptID: 20, .failure(.cancelled(task: "k", running: true)))
-        #expect(!outcome11)
+        #expect(!outcome11, "its kill: left to the reaper, since the worker may not be gone yet")
         let outcome12 = state.fence()
-        #expect(outcome12 == [1, 3])
-        let outcome13 = state.ended(attemptID: 10, .success([]))
-        #expect(!outcome13)
-        let outcome14 = state.ended(attemptID: 30, .success([]))
-        #expect(!outcome14)
-        #expect(state.takeWrites().isEmpty && state.isIdle)
+        #expect(outcome12 == [1, 3, 4])
+        #expect(state.room == 0)
+        let outcome13 = state.ended(attemptID: 10, .success([7]))
+        #expect(outcome13, "finished before its kill: its token decides whether it lands")
+        let outcome14 = state.ended(
+            attemptID: 30, .failure(TaskError(kind: .threw, type: "E", message: "no")))
+        #expect(outcome14)
+        let outcome15 = state.ended(
+            attemptID: 40,
+            .failure(TaskError(kind: .crashed, type: "Parallax.WorkerCrashed", message: "killed")))
+        #expect(!outcome15)
+        let writes = state.takeWrites()
+        #expect(writes.completions.map(\.attemptID) == [10, 30])
+        #expect(writes.completions.map(\.outcome) == [.value, .thrown])
+        #expect(writes.retries.isEmpty && writes.releases.isEmpty)
+        #expect(state.isIdle)
     }
 
     @Test func writesThatFailedGoBackAheadOfNewerOnes() {

@@ -6,8 +6,9 @@ package import Parallax
 ///
 /// An attempt is `running` until its pool answers; it is `cancelling` once the database asked for
 /// its cancellation, and `abandoned` once the node gave it up (its lease was lost, or the
-/// database no longer assigns it to the node): an abandoned attempt's worker is killed and its
-/// outcome is never written, since the task may already be someone else's.
+/// database no longer assigns it to the node): an abandoned attempt's worker is killed at once.
+/// If it finished first, its outcome is still written through its token, which the database
+/// rejects when the task is already someone else's (a stale completion, counted and logged).
 package struct ConsumerState: Sendable {
     /// Whether the consumer claims.
     package enum Phase: Sendable, Equatable {
@@ -94,7 +95,27 @@ package struct ConsumerState: Sendable {
     /// - Returns: Whether anything is to be written.
     package mutating func ended(attemptID: Int64, _ result: Result<[UInt8], TaskError>) -> Bool {
         guard let attempt = attempts.removeValue(forKey: attemptID) else { return false }
-        guard attempt.fate != .abandoned else { return false }
+        // An abandoned attempt that finished on its own (a value, or an error it threw) is
+        // written through its token, and the database decides: taken back and run again
+        // elsewhere, it is rejected as stale and logged; still current, it lands. Any other end
+        // is its kill, answered before the worker is surely gone: that one is left to the
+        // reaper, which waits for the lease to expire.
+        if attempt.fate == .abandoned {
+            switch result {
+            case .success(let output):
+                writes.completions.append(
+                    .init(task: attempt.claimed.task, attemptID: attemptID, outcome: .value, payload: output))
+                return true
+            case .failure(let error) where error.kind == .threw:
+                let encoded = (try? WireCodec.encode(error)) ?? []
+                writes.completions.append(
+                    .init(
+                        task: attempt.claimed.task, attemptID: attemptID, outcome: .thrown, payload: encoded))
+                return true
+            case .failure:
+                return false
+            }
+        }
         let task = attempt.claimed.task
         switch result {
         case .success(let output):
