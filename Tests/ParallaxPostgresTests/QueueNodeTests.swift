@@ -78,6 +78,31 @@ struct QueueNodeTests {
         }
     }
 
+    @Test func aGroupIsSubmittedAndWaitedForThroughBackendsTerminatedUnderIt() async throws {
+        try await Self.withDatabase { client, postgres in
+            // A statement whose connection dies at the wrong moment can go unanswered: the node
+            // gives it up after its timeout and sends it again.
+            try await TestNode.with(postgres: postgres, configure: { $0.statementTimeout = .seconds(2) }) {
+                node, _ in
+                let group = try await node.group(of: Int.self, queue: "q")
+                for value in 0..<30 { try group.go(Sleep(milliseconds: value % 3 == 0 ? 300 : 1)) }
+                let waiting = Task { try await group.wait() }
+                // Every other session of the database is ended, again and again, while the
+                // group is written, run and waited for.
+                for _ in 0..<60 {
+                    try await client.query(
+                        """
+                        SELECT count(pg_terminate_backend(pid))::int8 FROM pg_stat_activity
+                         WHERE datname = current_database() AND pid <> pg_backend_pid()
+                        """)
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                let results = try await waiting.value
+                #expect(results.map(\.value) == (0..<30).map { $0 % 3 == 0 ? 300 : 1 })
+            }
+        }
+    }
+
     @Test func resultsStreamInTheOrderTasksFinishEachWithItsSlot() async throws {
         try await Self.withDatabase { _, postgres in
             try await TestNode.with(postgres: postgres, workers: 2) { node, _ in

@@ -196,6 +196,17 @@ package struct ConsumerState: Sendable {
         abandon { $0.claimedAt < sentAt && !held.contains($0.claimed.attemptID) }
     }
 
+    /// Of the attempts the database assigns to the node, those the consumer knows nothing of:
+    /// neither running nor waiting to be written. Asked when nothing else of the consumer is
+    /// under way, after a claim whose answer was lost, they are that claim's, never started.
+    package func unknown(among held: [(task: Int64, attemptID: Int64)]) -> [(task: Int64, attemptID: Int64)] {
+        var known = Set(attempts.keys)
+        known.formUnion(writes.completions.map(\.attemptID))
+        known.formUnion(writes.retries.map(\.attemptID))
+        known.formUnion(writes.releases.map(\.attemptID))
+        return held.filter { !known.contains($0.attemptID) }
+    }
+
     /// The database asked for the cancellation of these attempts.
     /// - Returns: The jobs to cancel, each once.
     package mutating func cancelRequested(_ attemptIDs: [Int64]) -> [UInt64] {

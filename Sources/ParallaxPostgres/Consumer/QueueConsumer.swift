@@ -19,6 +19,8 @@ final class QueueConsumer: Sendable {
     let identity: NodeIdentity
     let timers: TimerService
     let pollInterval: Duration
+    /// How long a statement may go unanswered before it is given up (see ``StatementTimedOut``).
+    let statementTimeout: Duration
     let logger: Logger
     let state: Locked<ConsumerState>
     let wake = WakeSignal()
@@ -35,7 +37,7 @@ final class QueueConsumer: Sendable {
         statements: QueueStatements, pool: WorkerPool, queues: [String], laneWeights: [Int],
         committers: [String: EffectCommitter], limit: Int,
         identity: NodeIdentity,
-        timers: TimerService, pollInterval: Duration, logger: Logger
+        timers: TimerService, pollInterval: Duration, statementTimeout: Duration, logger: Logger
     ) {
         self.statements = statements
         self.pool = pool
@@ -45,6 +47,7 @@ final class QueueConsumer: Sendable {
         self.identity = identity
         self.timers = timers
         self.pollInterval = pollInterval
+        self.statementTimeout = statementTimeout
         self.logger = logger
         self.state = Locked(ConsumerState(limit: limit))
         self.batch = max(1, limit / 2)
@@ -55,27 +58,39 @@ final class QueueConsumer: Sendable {
     func run() async {
         var failures = 0
         var lanes: [String: LaneState] = [:]
+        // The node whose claim failed without an answer: the database may have made it.
+        var uncertainClaim: Int64?
         while !Task.isCancelled {
-            let (writes, room, running) = state.withLock { ($0.takeWrites(), $0.room, $0.attempts.count) }
             var claimedAll = false
+            do {
+                if let node = uncertainClaim {
+                    try await releaseUnknownClaims(node: node)
+                    uncertainClaim = nil
+                }
+            } catch {
+                await pause(after: error, failures: &failures)
+                continue
+            }
+            let (writes, room, running) = state.withLock { ($0.takeWrites(), $0.room, $0.attempts.count) }
             do {
                 if let node = identity.current {
                     try await write(writes, node: node)
                     // A claim costs a statement whatever it takes: while enough still runs, it
                     // waits until there is room for a batch.
                     if room > 0, room >= batch || running < batch {
-                        claimedAll = try await claim(room, node: node, lanes: &lanes)
+                        do {
+                            claimedAll = try await claim(room, node: node, lanes: &lanes)
+                        } catch {
+                            uncertainClaim = node
+                            throw error
+                        }
                     }
                 } else {
                     state.withLock { $0.putBack(writes) }
                 }
                 failures = 0
             } catch {
-                failures += 1
-                logger.warning(
-                    "the queue consumer could not reach the database; trying again",
-                    metadata: ["parallax.error": "\(error)", "parallax.queue.failures": "\(failures)"])
-                await timers.sleep(for: min(.milliseconds(50) * (1 << min(failures, 6)), .seconds(2)))
+                await pause(after: error, failures: &failures)
                 continue
             }
             if claimedAll { continue }  // more may be ready
@@ -92,13 +107,44 @@ final class QueueConsumer: Sendable {
         }
     }
 
+    /// Runs one statement, given up after ``statementTimeout``.
+    @discardableResult
+    private func answer<Result: Sendable>(_ statement: @escaping @Sendable () async throws -> Result)
+        async throws -> Result
+    {
+        try await timers.answer(within: statementTimeout, statement)
+    }
+
+    private func pause(after error: any Error, failures: inout Int) async {
+        failures += 1
+        logger.warning(
+            "the queue consumer could not reach the database; trying again",
+            metadata: ["parallax.error": "\(error)", "parallax.queue.failures": "\(failures)"])
+        await timers.sleep(for: min(.milliseconds(50) * (1 << min(failures, 6)), .seconds(2)))
+    }
+
+    /// After a claim whose answer was lost: gives back, unstarted, the attempts the database
+    /// assigns to `node` that the consumer knows nothing of. Nothing else of the consumer's is
+    /// under way (it runs all of its statements in turn), so they can only be that claim's.
+    private func releaseUnknownClaims(node: Int64) async throws {
+        let held = try await answer { [statements] in try await statements.held(node: node) }
+        let unknown = state.withLock { $0.unknown(among: held) }
+        guard !unknown.isEmpty else { return }
+        let released = try await answer { [statements] in try await statements.release(node: node, unknown) }
+        logger.notice(
+            "a claim whose answer was lost had claimed tasks; they were given back",
+            metadata: ["parallax.queue.released": "\(released.count)"])
+    }
+
     /// Writes what ended; puts back whatever could not be written.
     private func write(_ writes: ConsumerState.Writes, node: Int64) async throws {
         var left = writes
         do {
             if !left.completions.isEmpty {
-                let (_, stale) = try await statements.complete(
-                    node: node, left.completions, committing: committers)
+                let (completions, committers) = (left.completions, committers)
+                let (_, stale) = try await answer { [statements] in
+                    try await statements.complete(node: node, completions, committing: committers)
+                }
                 left.completions = []
                 if !stale.isEmpty {
                     staleCompletions.add(stale.count, ordering: .relaxed)
@@ -108,13 +154,16 @@ final class QueueConsumer: Sendable {
                 }
             }
             while let retry = left.retries.first {
-                let outcome = try await statements.retry(
-                    node: node, task: retry.task, attemptID: retry.attemptID, failure: retry.failure)
+                let outcome = try await answer { [statements] in
+                    try await statements.retry(
+                        node: node, task: retry.task, attemptID: retry.attemptID, failure: retry.failure)
+                }
                 left.retries.removeFirst()
                 if outcome == .stale { staleCompletions.add(1, ordering: .relaxed) }
             }
             if !left.releases.isEmpty {
-                try await statements.release(node: node, left.releases)
+                let releases = left.releases
+                try await answer { [statements] in try await statements.release(node: node, releases) }
                 left.releases = []
             }
         } catch {
@@ -140,7 +189,9 @@ final class QueueConsumer: Sendable {
         for queue in queues where left > 0 {
             var lane = lanes[queue] ?? LaneState(scheduler: LaneScheduler(weights: laneWeights))
             let shares = lane.scheduler.allocate(left, busy: lane.busy)
-            var claimed = try await statements.claim(node: node, queue: queue, shares: shares)
+            var claimed = try await answer { [statements] in
+                try await statements.claim(node: node, queue: queue, shares: shares)
+            }
             let perLane = Dictionary(grouping: claimed, by: \.lane).mapValues(\.count)
             // The rest in lane order, in a second statement, when it can fill much of the room
             // (a lane had its whole share, so may have more), or when nothing was found and a
@@ -151,7 +202,10 @@ final class QueueConsumer: Sendable {
             }
             let unshared = shares.indices.contains { laneWeights[$0] > 0 && shares[$0] == 0 }
             if unused > 0, (mayHaveMore && unused >= max(1, batch / 8)) || (claimed.isEmpty && unshared) {
-                claimed += try await statements.claim(node: node, queue: queue, limit: left - claimed.count)
+                let limit = left - claimed.count
+                claimed += try await answer { [statements] in
+                    try await statements.claim(node: node, queue: queue, limit: limit)
+                }
             }
             lane.busy = Set(claimed.map(\.lane))
             lanes[queue] = lane

@@ -49,6 +49,14 @@ extension QueueNode {
         public var policies: [String: QueueTaskPolicy] = [:]
         /// Whether the node creates or migrates the queue's schema when it starts.
         public var migratesSchema = true
+        /// How long a producer's statements (submitting a group, looking for its results) are
+        /// tried again while the database cannot be reached (restarting, a connection dropped),
+        /// before ``RemoteWaitGroup/wait()`` throws the database's error.
+        public var outageTolerance: Duration = .seconds(60)
+        /// How long the node waits for the answer to one of its statements before it gives it
+        /// up and tries again as after a dropped connection. A connection that dies at the
+        /// wrong moment can leave a statement unanswered; no loop of the node waits with it.
+        public var statementTimeout: Duration = .seconds(20)
 
         /// Creates a configuration with the defaults.
         public init() {}

@@ -93,7 +93,8 @@ public final class QueueNode: Service, Sendable {
                 statements: statements, pool: pool, queues: configuration.queues,
                 laneWeights: configuration.laneWeights, committers: configuration.committers,
                 limit: configuration.concurrency ?? pool.configuration.workerCount * 2, identity: identity,
-                timers: timers, pollInterval: configuration.pollInterval, logger: logger)
+                timers: timers, pollInterval: configuration.pollInterval,
+                statementTimeout: configuration.statementTimeout, logger: logger)
         }
     }
 
@@ -152,7 +153,9 @@ public final class QueueNode: Service, Sendable {
             if Task.isCancelled {
                 consumer?.fence()
             } else if let current = identity.current {
-                _ = try? await statements.stopNode(current)
+                _ = try? await timers.answer(within: configuration.statementTimeout) { [statements] in
+                    try await statements.stopNode(current)
+                }
             }
             consumer?.disarmWorkers()
             loops.cancelAll()
@@ -171,9 +174,12 @@ public final class QueueNode: Service, Sendable {
     private func register() async throws -> (Int64, Duration) {
         let sent = timers.clock.now
         let sentReal = ContinuousClock.now
-        let node = try await leaseStatements.registerNode(
-            host: configuration.host, pid: getpid(), ttl: configuration.leaseDuration,
-            queues: consumer == nil ? [] : configuration.queues)
+        let (host, ttl, queues) = (
+            configuration.host, configuration.leaseDuration, consumer == nil ? [] : configuration.queues
+        )
+        let node = try await timers.answer(within: configuration.statementTimeout) { [leaseStatements] in
+            try await leaseStatements.registerNode(host: host, pid: getpid(), ttl: ttl, queues: queues)
+        }
         consumer?.armWorkers(
             renewalSent: sentReal, lease: configuration.leaseDuration, margin: configuration.leaseMargin)
         identity.set(node)
@@ -210,7 +216,10 @@ public final class QueueNode: Service, Sendable {
             let sentAt = timers.clock.now
             let sentReal = ContinuousClock.now
             do {
-                let renewal = try await leaseStatements.renewLease(node: node)
+                let renewing = node
+                let renewal = try await timers.answer(within: configuration.statementTimeout) {
+                    [leaseStatements] in try await leaseStatements.renewLease(node: renewing)
+                }
                 // A fence that came while the renewal was under way stands.
                 guard !leaseLapsed.load(ordering: .acquiring) else { continue }
                 if renewal.renewed {
@@ -260,7 +269,10 @@ public final class QueueNode: Service, Sendable {
             await timers.sleep(for: configuration.reaperInterval)
             if Task.isCancelled { return }
             do {
-                let reaped = try await statements.reap(grace: configuration.reaperGrace)
+                let grace = configuration.reaperGrace
+                let reaped = try await timers.answer(within: configuration.statementTimeout) { [statements] in
+                    try await statements.reap(grace: grace)
+                }
                 if !reaped.deadNodes.isEmpty || !reaped.overdue.isEmpty {
                     logger.notice(
                         "the reaper took tasks back",
@@ -336,3 +348,29 @@ public final class QueueNode: Service, Sendable {
 }
 
 extension QueueNode: StoppableService {}
+
+extension QueueNode {
+    /// Runs `body`, again after a pause each time it fails because the database cannot be
+    /// reached, for up to ``Configuration/outageTolerance`` of failures in a row.
+    @discardableResult
+    func toleratingOutages<Result: Sendable>(
+        _ what: String, _ body: @escaping @Sendable () async throws -> Result
+    ) async throws -> Result {
+        var pause = Duration.milliseconds(50)
+        var failingSince: ContinuousClock.Instant?
+        while true {
+            do {
+                return try await timers.answer(within: configuration.statementTimeout, body)
+            } catch  where DatabaseOutage.isTransient(error) && !Task.isCancelled {
+                let since = failingSince ?? .now
+                failingSince = since
+                guard ContinuousClock.now - since < configuration.outageTolerance else { throw error }
+                logger.notice(
+                    "the database could not be reached; trying again",
+                    metadata: ["parallax.queue.statement": "\(what)", "parallax.error": "\(error)"])
+                await timers.sleep(for: pause)
+                pause = min(pause * 2, .seconds(2))
+            }
+        }
+    }
+}

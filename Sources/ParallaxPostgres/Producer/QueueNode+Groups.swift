@@ -18,8 +18,9 @@ extension QueueNode {
         lane: QueueLane = .normal, detached: Bool = false
     ) async throws -> RemoteWaitGroup<Value> {
         let owner = try await identity.wait()
-        let (id, attached) = try await statements.createGroup(
-            queue: queue, idempotencyKey: idempotencyKey, owner: owner)
+        let (id, attached) = try await toleratingOutages("create group") { [self] in
+            try await statements.createGroup(queue: queue, idempotencyKey: idempotencyKey, owner: owner)
+        }
         return RemoteWaitGroup(
             id: id, queue: queue, lane: lane, attached: attached, detached: detached, count: 0, sealed: false,
             node: self)
@@ -39,7 +40,10 @@ extension QueueNode {
         -> RemoteWaitGroup<Value>
     {
         _ = try await identity.wait()
-        guard let stored = try await statements.group(id) else {
+        guard
+            let stored = try await toleratingOutages(
+                "find group", { [self] in try await statements.group(id) })
+        else {
             throw QueueNodeError.unknownGroup(id.uuidString)
         }
         return RemoteWaitGroup(
@@ -61,7 +65,10 @@ extension QueueNode {
         async throws -> RemoteWaitGroup<Value>
     {
         _ = try await identity.wait()
-        guard let id = try await statements.group(idempotencyKey: idempotencyKey) else {
+        guard
+            let id = try await toleratingOutages(
+                "find group", { [self] in try await statements.group(idempotencyKey: idempotencyKey) })
+        else {
             throw QueueNodeError.unknownGroup("with key \(idempotencyKey)")
         }
         return try await attach(of: type, group: id, detached: detached)

@@ -104,10 +104,10 @@ public final class RemoteWaitGroup<Value: Codable & Sendable>: Sendable {
         }
     }
 
-    /// Writes the buffered tasks in batches of one policy, up to 5,000 rows a statement; a
-    /// failed batch stays buffered and its error is kept for ``wait()``.
+    /// Writes the buffered tasks in batches of one policy, up to 5,000 rows a statement, through
+    /// outages of the database (a batch written twice adds its tasks once: each has its slot); a
+    /// batch that still fails stays buffered and its error is kept for ``wait()``.
     private func flush() async {
-        var failures = 0
         while true {
             let batch = state.withLock { state -> [Pending] in
                 guard let first = state.buffered.first else { return [] }
@@ -116,18 +116,15 @@ public final class RemoteWaitGroup<Value: Codable & Sendable>: Sendable {
             }
             guard let policy = batch.first?.policy else { break }
             do {
-                try await node.statements.addTasks(
-                    group: id, queue: queue, lane: lane.index, batch.map(\.task),
-                    policy: policy.statementPolicy)
-                state.withLock { $0.buffered.removeFirst(batch.count) }
-                failures = 0
-            } catch {
-                failures += 1
-                guard failures < 5 else {
-                    state.withLock { $0.flushError = error }
-                    break
+                try await node.toleratingOutages("submit") { [self] in
+                    try await node.statements.addTasks(
+                        group: id, queue: queue, lane: lane.index, batch.map(\.task),
+                        policy: policy.statementPolicy)
                 }
-                await node.timers.sleep(for: .milliseconds(100) * (1 << failures))
+                state.withLock { $0.buffered.removeFirst(batch.count) }
+            } catch {
+                state.withLock { $0.flushError = error }
+                break
             }
         }
         let waiters = state.withLock { state -> [OneShot<Void>] in
@@ -152,7 +149,9 @@ public final class RemoteWaitGroup<Value: Codable & Sendable>: Sendable {
         if start { Task { await flush() } }
         if let waiter { await waiter.wait() }
         if let error = state.withLock({ $0.flushError }) { throw error }
-        try await node.statements.seal(group: id, expected: count)
+        try await node.toleratingOutages("seal") { [self] in
+            try await node.statements.seal(group: id, expected: count)
+        }
     }
 
     /// Writes every task added so far and seals the group, without waiting for results.
@@ -224,10 +223,15 @@ public final class RemoteWaitGroup<Value: Codable & Sendable>: Sendable {
                 if cursor >= missing.count { cursor = 0 }
                 let window = Array(missing[cursor..<min(cursor + Self.window, missing.count)])
                 var found: Set<Int> = []
-                for recorded in try await node.statements.results(group: id, slots: window) {
+                let recordedResults = try await node.toleratingOutages("results") { [self] in
+                    try await node.statements.results(group: id, slots: window)
+                }
+                for recorded in recordedResults {
                     let history =
                         RemoteOutcome.needsHistory(recorded)
-                        ? try await node.statements.attempts(task: recorded.task) : []
+                        ? try await node.toleratingOutages("attempts") { [self] in
+                            try await node.statements.attempts(task: recorded.task)
+                        } : []
                     deliver(recorded.slot, RemoteOutcome.result(recorded, as: Value.self, history: history))
                     found.insert(recorded.slot)
                 }

@@ -517,6 +517,16 @@ package struct QueueStatements: Sendable {
         return released
     }
 
+    /// The attempts the database assigns to `node`: its claimed tasks, with their tokens.
+    package func held(node: Int64) async throws -> [(task: Int64, attemptID: Int64)] {
+        let rows = try await client.query(
+            "SELECT id, attempt_id FROM parallax.task WHERE node_id = \(node) AND state = 1 ORDER BY id",
+            logger: logger)
+        var held: [(task: Int64, attemptID: Int64)] = []
+        for try await (task, attemptID) in rows.decode((Int64, Int64).self) { held.append((task, attemptID)) }
+        return held
+    }
+
     // MARK: Cancelling
 
     /// What cancelling a group did.
