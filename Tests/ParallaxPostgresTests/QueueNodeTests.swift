@@ -1,8 +1,10 @@
+import CoreMetrics
 import FoundationEssentials
 import Logging
 import Parallax
 import ParallaxTestTasks
 import PostgresNIO
+import ServiceLifecycle
 import Testing
 
 @testable import ParallaxPostgres
@@ -82,7 +84,7 @@ struct QueueNodeTests {
         try await Self.withDatabase { client, postgres in
             // A statement whose connection dies at the wrong moment can go unanswered: the node
             // gives it up after its timeout and sends it again.
-            try await TestNode.with(postgres: postgres, configure: { $0.statementTimeout = .seconds(2) }) {
+            try await TestNode.with(postgres: postgres, configure: { $0.statementTimeout = .seconds(5) }) {
                 node, _ in
                 let group = try await node.group(of: Int.self, queue: "q")
                 for value in 0..<30 { try group.go(Sleep(milliseconds: value % 3 == 0 ? 300 : 1)) }
@@ -90,11 +92,15 @@ struct QueueNodeTests {
                 // Every other session of the database is ended, again and again, while the
                 // group is written, run and waited for.
                 for _ in 0..<60 {
-                    try await client.query(
-                        """
-                        SELECT count(pg_terminate_backend(pid))::int8 FROM pg_stat_activity
-                         WHERE datname = current_database() AND pid <> pg_backend_pid()
-                        """)
+                    // Given up after a while, as the node's own statements are: the session that
+                    // terminates the others can lose its answer too.
+                    _ = try? await node.timers.answer(within: .seconds(5)) {
+                        _ = try await client.query(
+                            """
+                            SELECT count(pg_terminate_backend(pid))::int8 FROM pg_stat_activity
+                             WHERE datname = current_database() AND pid <> pg_backend_pid()
+                            """)
+                    }
                     try await Task.sleep(for: .milliseconds(20))
                 }
                 let results = try await waiting.value
@@ -283,6 +289,41 @@ struct QueueNodeTests {
                     #expect(try await group.wait().map(\.value) == [lane.index])
                 }
             }
+        }
+    }
+
+    @Test func aGracefulShutdownOfItsServiceGroupLetsTheNodeWriteWhatItStillRuns() async throws {
+        try await Self.withDatabase { client, postgres in
+            let pool = WorkerPool(
+                configuration: WorkerPool.Configuration(
+                    workerCount: 1, executable: .path(TestNode.workerPath)),
+                tasks: TestTasks.registry, services: ServiceRegistry(), logger: TestNode.logger,
+                metricsFactory: NOOPMetricsHandler.instance)
+            let node = QueueNode(
+                postgres: postgres, tasks: TestTasks.registry, consumingInto: pool,
+                configuration: TestNode.configuration { $0.concurrency = 1 }, logger: TestNode.logger)
+            let services = ServiceGroup(
+                configuration: ServiceGroupConfiguration(
+                    services: [.init(service: pool), .init(service: node)], logger: TestNode.logger))
+            try await withThrowingTaskGroup(of: Void.self) { running in
+                running.addTask { try await services.run() }
+                let group = try await node.group(of: Int.self, queue: "q")
+                try group.go(Sleep(milliseconds: 600))
+                for _ in 0..<1_000 where node.heldAttempts.isEmpty {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                try #require(node.heldAttempts.count == 1)
+                // The group's graceful shutdown reaches the node's database clients too: they
+                // must outlive the node's drain.
+                await services.triggerGracefulShutdown()
+                try await running.waitForAll()
+            }
+            #expect(
+                try await Self.count(client, "SELECT count(*)::int8 FROM parallax.result WHERE outcome = 0")
+                    == 1,
+                "the running task finished and its result was written")
+            #expect(
+                try await Self.count(client, "SELECT count(*)::int8 FROM parallax.node WHERE state = 2") == 1)
         }
     }
 

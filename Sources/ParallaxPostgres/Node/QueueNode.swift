@@ -114,7 +114,17 @@ public final class QueueNode: Service, Sendable {
             // can keep the client's run from returning.
             try await withThrowingDiscardingTaskGroup { clients in
                 for client in [leaseClient, listenClient, workClient] {
-                    clients.addTask { await client.run() }
+                    // A client's run() ends at a graceful shutdown of its service group, which
+                    // would leave a draining node without the connections that write what it
+                    // still runs: detached, it ends only when the node is done with it.
+                    clients.addTask {
+                        let running = Task.detached { await client.run() }
+                        await withTaskCancellationHandler {
+                            await running.value
+                        } onCancel: {
+                            running.cancel()
+                        }
+                    }
                 }
                 try await runLoops()
                 logger.trace("the queue node's loops ended; closing its connections")
