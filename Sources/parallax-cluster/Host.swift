@@ -38,16 +38,20 @@ struct Host: AsyncParsableCommand {
     @Flag(help: "Use the default lease (15 s) instead of the demo's short one (3 s).")
     var defaultLease = false
 
+    @Option(help: "The least level of the host's log lines, on standard error.")
+    var logLevel = "error"
+
     func run() async throws {
         setenv(Self.nameVariable, name, 1)  // the workers inherit it
         var logger = Logger(label: "parallax.host.\(name)")
-        logger.logLevel = .error
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .error
         var configuration = HostsDemo.nodeConfiguration
         if defaultLease {
             configuration = QueueNode.Configuration()
             configuration.migratesSchema = false
         }
         configuration.queues = [queue]
+        configuration.commitEffects(of: ChaosWork.self)
         let pool = WorkerPool(
             configuration: WorkerPool.Configuration(workerCount: workers), tasks: ClusterTasks.registry,
             logger: logger)

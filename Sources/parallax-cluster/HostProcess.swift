@@ -7,18 +7,26 @@
 struct HostProcess {
     let pid: pid_t
 
-    /// Starts `executable` with `arguments`, its output going where the demo's goes.
-    init(executable: String, arguments: [String]) throws {
+    /// Starts `executable` with `arguments`, its output going where the demo's goes, or appended
+    /// to the file `output`.
+    init(executable: String, arguments: [String], output: String? = nil) throws {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if let output {
+            posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
         posix_spawnattr_setpgroup(&attributes, 0)
         let argv = [executable] + arguments
         var pointers: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for pointer in pointers { free(pointer) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, nil, &attributes, &pointers, environ)
+        let spawned = posix_spawn(&pid, executable, &actions, &attributes, &pointers, environ)
         guard spawned == 0 else { throw HostProcessError(errno: spawned) }
         self.pid = pid
     }
@@ -26,6 +34,15 @@ struct HostProcess {
     /// Sends `signal` to the host.
     func signal(_ signal: Int32) {
         kill(pid, signal)
+    }
+
+    /// Whether the host has ended, without waiting: `nil` while it runs, else whether it exited
+    /// with status 0.
+    func exited() -> Bool? {
+        var status: Int32 = 0
+        var reaped = waitpid(pid, &status, WNOHANG)
+        while reaped < 0, errno == EINTR { reaped = waitpid(pid, &status, WNOHANG) }
+        return reaped == pid ? status == 0 : nil
     }
 
     /// Waits for the host to end.

@@ -27,6 +27,7 @@ struct HostsDemo {
         configuration.reaperInterval = .milliseconds(250)
         configuration.pollInterval = .milliseconds(100)
         configuration.resultPollInterval = .milliseconds(100)
+        configuration.statementTimeout = .seconds(5)
         configuration.migratesSchema = false
         return configuration
     }

@@ -6,7 +6,9 @@ struct ParallaxCluster: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parallax-cluster",
         abstract: "A queue across hosts on PostgreSQL: the demo, and the hosts it starts.",
-        subcommands: [ClusterDemoCommand.self, ClusterBench.self, Host.self])
+        subcommands: [
+            ClusterDemoCommand.self, ClusterBench.self, ClusterChaos.self, Host.self, ChaosProducer.self,
+        ])
 
     static func main() async {
         await Worker.serveIfWorker(ClusterTasks.registry)
@@ -40,5 +42,5 @@ struct ClusterDemoCommand: AsyncParsableCommand {
 
 /// The tasks the hosts' workers run. Every host and the demo build this same registry.
 enum ClusterTasks {
-    static let registry = TaskRegistry(WhereDidIRun.self, NoOp.self, StartedAt.self)
+    static let registry = TaskRegistry(WhereDidIRun.self, NoOp.self, StartedAt.self, ChaosWork.self)
 }

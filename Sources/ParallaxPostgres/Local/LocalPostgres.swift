@@ -10,7 +10,7 @@ package import PostgresNIO
 /// directory, started by `pg_ctl` on a free port of loopback (and a socket in that directory), as
 /// the unprivileged user `nobody` when the tests run as root, with trust authentication for the
 /// user `parallax`. For tests, demonstrations and measurements, never for production data:
-/// `fsync` is off.
+/// `initdb` does not sync its files, and nothing is tuned.
 package final class LocalPostgres: Sendable {
     /// Where Debian's `postgresql-15` installs its programs.
     package static let binaries = "/usr/lib/postgresql/15/bin"
@@ -36,12 +36,7 @@ package final class LocalPostgres: Sendable {
         try server.run(
             "initdb",
             ["-D", server.dataDirectory, "-U", "parallax", "--auth=trust", "-E", "UTF8", "--no-sync"])
-        try server.run(
-            "pg_ctl",
-            [
-                "-D", server.dataDirectory, "-l", directory + "/server.log", "-w", "-t", "60", "-o",
-                "-p \(server.port) -k \(directory) -c listen_addresses=127.0.0.1", "start",
-            ])
+        try server.restart()
         return server
     }
 
@@ -49,6 +44,22 @@ package final class LocalPostgres: Sendable {
     package func stop() {
         try? run("pg_ctl", ["-D", dataDirectory, "-m", "fast", "-w", "-t", "60", "stop"])
         try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Stops the server as a crash would (immediate shutdown: every session ends at once, no
+    /// checkpoint; the next start recovers from the write-ahead log).
+    package func crash() throws {
+        try run("pg_ctl", ["-D", dataDirectory, "-m", "immediate", "-w", "-t", "60", "stop"])
+    }
+
+    /// Starts the stopped server again, on its port; waits until it accepts connections.
+    package func restart() throws {
+        try run(
+            "pg_ctl",
+            [
+                "-D", dataDirectory, "-l", directory + "/server.log", "-w", "-t", "60", "-o",
+                "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1", "start",
+            ])
     }
 
     private var dataDirectory: String { directory + "/data" }

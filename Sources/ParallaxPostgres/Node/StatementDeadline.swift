@@ -1,10 +1,10 @@
-import Parallax
+package import Parallax
 
 /// A statement that did not answer within ``QueueNode/Configuration/statementTimeout``: given
 /// up, and tried again as after a dropped connection.
-struct StatementTimedOut: Error, CustomStringConvertible {
-    var limit: Duration
-    var description: String { "the database did not answer within \(limit)" }
+package struct StatementTimedOut: Error, CustomStringConvertible {
+    package var limit: Duration
+    package var description: String { "the database did not answer within \(limit)" }
 }
 
 extension TimerService {
@@ -12,7 +12,7 @@ extension TimerService {
     /// ``StatementTimedOut`` at once, whether or not the cancellation reaches it. A connection
     /// that dies at the wrong moment can leave a statement unanswered forever; the loop that sent
     /// it must not wait with it.
-    func answer<Result: Sendable>(
+    package func answer<Result: Sendable>(
         within limit: Duration, _ body: @escaping @Sendable () async throws -> Result
     ) async throws -> Result {
         let outcome = OneShot<Swift.Result<Result, any Error>>()

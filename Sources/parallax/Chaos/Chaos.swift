@@ -62,7 +62,19 @@ struct Chaos: AsyncParsableCommand {
     @Option(help: "Write the report as JSON to this file.")
     var json: String?
 
+    @Flag(
+        help:
+            "Run the queue across hosts on a private PostgreSQL server under faults instead (parallax-cluster chaos; takes --quick, --seed, --json)."
+    )
+    var postgres = false
+
     func run() async throws {
+        if postgres {
+            var arguments = ["chaos", "--seed", "\(seed)"]
+            if quick { arguments.append("--quick") }
+            if let json { arguments += ["--json", json] }
+            try ClusterDemo.exec(arguments)
+        }
         let plan = ChaosPlan(
             tasks: tasks ?? (quick ? 4_000 : 100_000),
             rates: [
