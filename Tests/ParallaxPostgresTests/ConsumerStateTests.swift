@@ -98,6 +98,23 @@ struct ConsumerStateTests {
         #expect(state.isIdle)
     }
 
+    @Test func afterALostClaimAnswerOnlyAttemptsNeverStartedAreUnknownNotOnesKilledAndLeftToTheReaper() {
+        var state = ConsumerState(limit: 8)
+        _ = state.admit(Self.claimed(1), jobID: 1, at: .seconds(1))
+        _ = state.admit(Self.claimed(2), jobID: 2, at: .seconds(1))
+        _ = state.admit(Self.claimed(3), jobID: 3, at: .seconds(1))
+        _ = state.ended(attemptID: 30, .success([]))  // waiting to be written
+        _ = state.fence()
+        // Its kill answered before the worker is surely gone: the reaper's, not to be given back.
+        _ = state.ended(attemptID: 20, .failure(.cancelled(task: "k", running: true)))
+        let held: [(task: Int64, attemptID: Int64)] = [(1, 10), (2, 20), (3, 30), (4, 40)]
+        let unknown = state.unknown(among: held)
+        #expect(unknown.map(\.attemptID) == [40], "only the lost claim's attempt")
+        #expect(state.leftToReaper == [20])
+        _ = state.unknown(among: [(1, 10)])
+        #expect(state.leftToReaper.isEmpty, "forgotten once the database no longer assigns it")
+    }
+
     @Test func writesThatFailedGoBackAheadOfNewerOnes() {
         var state = ConsumerState(limit: 8)
         _ = state.admit(Self.claimed(1), jobID: 1, at: .zero)

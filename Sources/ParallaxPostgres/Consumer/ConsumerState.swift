@@ -53,6 +53,10 @@ package struct ConsumerState: Sendable {
         }
     }
 
+    /// Abandoned attempts that ended without a write (their kill): the reaper's, once the lease
+    /// they were claimed under has expired, since their workers may not have been gone yet.
+    /// Never given back as unknown claims; forgotten once the database no longer assigns them.
+    package private(set) var leftToReaper: Set<Int64> = []
     package private(set) var phase: Phase = .claiming
     package private(set) var attempts: [Int64: Attempt] = [:]
     package private(set) var writes = Writes()
@@ -113,6 +117,7 @@ package struct ConsumerState: Sendable {
                         task: attempt.claimed.task, attemptID: attemptID, outcome: .thrown, payload: encoded))
                 return true
             case .failure:
+                leftToReaper.insert(attemptID)
                 return false
             }
         }
@@ -193,14 +198,19 @@ package struct ConsumerState: Sendable {
     /// overdue), and is abandoned.
     /// - Returns: The jobs to kill.
     package mutating func reconcile(held: Set<Int64>, sentAt: Duration) -> [UInt64] {
-        abandon { $0.claimedAt < sentAt && !held.contains($0.claimed.attemptID) }
+        leftToReaper.formIntersection(held)
+        return abandon { $0.claimedAt < sentAt && !held.contains($0.claimed.attemptID) }
     }
 
     /// Of the attempts the database assigns to the node, those the consumer knows nothing of:
     /// neither running nor waiting to be written. Asked when nothing else of the consumer is
     /// under way, after a claim whose answer was lost, they are that claim's, never started.
-    package func unknown(among held: [(task: Int64, attemptID: Int64)]) -> [(task: Int64, attemptID: Int64)] {
+    package mutating func unknown(among held: [(task: Int64, attemptID: Int64)]) -> [(
+        task: Int64, attemptID: Int64
+    )] {
+        leftToReaper.formIntersection(held.map(\.attemptID))
         var known = Set(attempts.keys)
+        known.formUnion(leftToReaper)
         known.formUnion(writes.completions.map(\.attemptID))
         known.formUnion(writes.retries.map(\.attemptID))
         known.formUnion(writes.releases.map(\.attemptID))

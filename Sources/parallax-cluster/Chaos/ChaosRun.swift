@@ -72,7 +72,7 @@ struct ChaosRun {
                         let scenarios = ChaosScenarios(
                             server: server, hosts: hosts,
                             control: ChaosControl(client: client, logger: logger),
-                            quick: quick, seed: seed)
+                            producer: node, quick: quick, seed: seed)
                         try await scenarios.run(into: &report)
                         return report
                     }
@@ -126,6 +126,13 @@ struct ChaosRun {
                     SELECT coalesce(percentile_disc(0.5) WITHIN GROUP (ORDER BY n), 0) FROM (
                         SELECT count(*) AS n FROM parallax.result GROUP BY date_trunc('second', finished_at)) buckets
                     """),
+                // Ended as lost although their hosts did not die as often as their attempts allow.
+                try await control.number(
+                    """
+                    SELECT count(*) FROM parallax.result r
+                     WHERE r.outcome = 5
+                       AND (SELECT count(*) FROM parallax.attempt a WHERE a.task_id = r.task_id AND a.ended_by = 5) < 3
+                    """),
             ]
         }
         let (left, results, duplicateEffects, effects, values, stale, attempts, slowest, median) = (
@@ -161,7 +168,16 @@ struct ChaosRun {
             Double(attemptLog.overlappingTasks),
             holds: attemptLog.overlappingTasks == 0)
         report.check("wrong_values", "wrong values", Double(tally.wrongValues), holds: tally.wrongValues == 0)
-        let unexpected = tally.unexpectedFailures.values.reduce(0, +)
+        // A task whose hosts died under it as often as its attempts allow ends as lost, by its
+        // policy (three attempts here): repeated kills of one host can do that to a long task.
+        let lostByPolicy = tally.unexpectedFailures["hostLost", default: 0]
+        let lostEarly = counts[9]
+        report.check(
+            "lost_before_attempts_ran_out", "tasks ended as host lost with attempts left", Double(lostEarly),
+            holds: lostEarly == 0)
+        report.figure(
+            "host_lost_by_policy", "tasks ended as host lost, their hosts dead 3 times", Double(lostByPolicy))
+        let unexpected = tally.unexpectedFailures.filter { $0.key != "hostLost" }.values.reduce(0, +)
         report.check(
             "unexpected_failures", "healthy tasks that failed", Double(unexpected), holds: unexpected == 0)
         report.check(

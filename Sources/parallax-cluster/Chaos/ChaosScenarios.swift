@@ -12,6 +12,7 @@ struct ChaosScenarios {
     let server: LocalPostgres
     let hosts: [ChaosHost]
     let control: ChaosControl
+    let producer: QueueNode
     let quick: Bool
     let seed: UInt64
     /// The hosts' lease (the demo's short one).
@@ -127,24 +128,40 @@ struct ChaosScenarios {
         report.figure("backends_terminated", "backends terminated under load", Double(terminated))
     }
 
-    /// C6: host-3's parent frozen (SIGSTOP) for longer than its lease, then thawed: its workers
-    /// end themselves, its tasks run elsewhere, and what it finishes late is rejected.
+    /// C6: host-3's parent frozen (SIGSTOP) for longer than its lease while it runs probe tasks of
+    /// 300 ms, then thawed: the probes finish while it is frozen, its workers end themselves, the
+    /// probes run again elsewhere, and the completions it sends once thawed are rejected.
     private func frozenHost(into report: inout ChaosReport) async throws {
         let host = hosts[2]
-        _ = try await node(of: host)
+        let frozen = try await node(of: host)
         let staleBefore = try await control.number("SELECT count(*) FROM parallax.attempt WHERE ended_by = 7")
+        let probes = try await producer.group(of: Int64.self, queue: "chaos")
+        let probeGroup = ChaosProducer.group + 1
+        for slot in 0..<12 { try probes.go(ChaosWork(group: probeGroup, slot: slot, milliseconds: 300)) }
+        try await control.until(
+            """
+            SELECT CASE WHEN count(*) > 0 THEN 1 ELSE 0 END FROM parallax.task
+             WHERE group_id = '\(probes.id)' AND node_id = \(frozen) AND state = 1
+            """, is: 1)
         host.freeze()
         try await Task.sleep(for: .milliseconds(Int((lease + 3) * 1_000)))
         host.thaw()
-        try await Task.sleep(for: .seconds(3))
+        let results = try await probes.wait()
+        try await Task.sleep(for: .seconds(2))
         let stale =
             try await control.number("SELECT count(*) FROM parallax.attempt WHERE ended_by = 7") - staleBefore
+        let right = results.enumerated().count {
+            $0.element.value == ChaosWork.expected(group: probeGroup, slot: $0.offset)
+        }
         say(
-            "C6 frozen_parent: \(host.name) stopped for \(ClusterBench.format(lease + 3)) s; "
-                + "\(stale) late completion(s) rejected by the fence")
+            "C6 frozen_parent: \(host.name) stopped for \(ClusterBench.format(lease + 3)) s while it ran probe tasks; "
+                + "\(stale) late completion(s) rejected by the fence; \(right) of 12 probes right")
         report.check(
             "stale_rejected_frozen_host", "stale completions rejected after the frozen host thawed",
             Double(stale), holds: stale > 0)
+        report.check(
+            "frozen_host_probes", "probe tasks of the frozen host right (of 12)", Double(right),
+            holds: right == 12)
     }
 
     /// C7: a producer killed with SIGKILL while it waits, run again: it attaches to its group by
