@@ -117,12 +117,26 @@ public final class QueueNode: Service, Sendable {
                     // A client's run() ends at a graceful shutdown of its service group, which
                     // would leave a draining node without the connections that write what it
                     // still runs: detached, it ends only when the node is done with it.
-                    clients.addTask {
-                        let running = Task.detached { await client.run() }
-                        await withTaskCancellationHandler {
-                            await running.value
+                    // Cancelled while a connection is being opened, a client's run() can fail to
+                    // return: the node waits for it a few seconds, then leaves it behind.
+                    clients.addTask { [logger] in
+                        let ended = OneShot<Bool>()
+                        let running = Task.detached {
+                            await client.run()
+                            ended.deliver(true)
+                        }
+                        let inTime = await withTaskCancellationHandler {
+                            await ended.wait()
                         } onCancel: {
                             running.cancel()
+                            Task.detached {
+                                try? await Task.sleep(for: .seconds(5))
+                                ended.deliver(false)
+                            }
+                        }
+                        if !inTime {
+                            logger.warning(
+                                "a database client of the queue node did not close within 5 s; left behind")
                         }
                     }
                 }
