@@ -3,9 +3,9 @@ import PostgresNIO
 /// Tells a failure that goes away when the database comes back (a connection closed or
 /// refused, a server restarting or shutting down, a backend terminated by an administrator)
 /// from one that would fail again.
-enum DatabaseOutage {
+package enum DatabaseOutage {
     /// Whether `error` is worth the same statement again after a pause.
-    static func isTransient(_ error: any Error) -> Bool {
+    package static func isTransient(_ error: any Error) -> Bool {
         if let transaction = error as? PostgresTransactionError {
             let inner = transaction.beginError ?? transaction.closureError ?? transaction.commitError
             return inner.map(isTransient) ?? false

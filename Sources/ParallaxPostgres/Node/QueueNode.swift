@@ -380,21 +380,12 @@ extension QueueNode {
     func toleratingOutages<Result: Sendable>(
         _ what: String, _ body: @escaping @Sendable () async throws -> Result
     ) async throws -> Result {
-        var pause = Duration.milliseconds(50)
-        var failingSince: ContinuousClock.Instant?
-        while true {
-            do {
-                return try await timers.answer(within: configuration.statementTimeout, body)
-            } catch  where DatabaseOutage.isTransient(error) && !Task.isCancelled {
-                let since = failingSince ?? .now
-                failingSince = since
-                guard ContinuousClock.now - since < configuration.outageTolerance else { throw error }
+        try await timers.answerThroughOutages(
+            within: configuration.statementTimeout, tolerating: configuration.outageTolerance,
+            retrying: { [logger] error in
                 logger.notice(
                     "the database could not be reached; trying again",
                     metadata: ["parallax.queue.statement": "\(what)", "parallax.error": "\(error)"])
-                await timers.sleep(for: pause)
-                pause = min(pause * 2, .seconds(2))
-            }
-        }
+            }, body)
     }
 }

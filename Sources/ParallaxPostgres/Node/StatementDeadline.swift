@@ -34,4 +34,29 @@ extension TimerService {
         cancel(timer)
         return try result.get()
     }
+
+    /// Runs `body` (each try given up after `limit`), again after a growing pause each time it
+    /// fails because the database cannot be reached, for up to `tolerance` of failures in a row.
+    /// Any other failure, and an outage longer than `tolerance`, is thrown.
+    /// - Parameter retrying: Told of each transient failure before the pause.
+    package func answerThroughOutages<Result: Sendable>(
+        within limit: Duration, tolerating tolerance: Duration,
+        retrying: (any Error) -> Void = { _ in },
+        _ body: @escaping @Sendable () async throws -> Result
+    ) async throws -> Result {
+        var pause = Duration.milliseconds(50)
+        var failingSince: ContinuousClock.Instant?
+        while true {
+            do {
+                return try await answer(within: limit, body)
+            } catch where DatabaseOutage.isTransient(error) && !Task.isCancelled {
+                let since = failingSince ?? .now
+                failingSince = since
+                guard ContinuousClock.now - since < tolerance else { throw error }
+                retrying(error)
+                await sleep(for: pause)
+                pause = min(pause * 2, .seconds(2))
+            }
+        }
+    }
 }

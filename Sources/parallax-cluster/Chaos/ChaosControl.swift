@@ -4,7 +4,7 @@ import ParallaxPostgres
 import PostgresNIO
 
 /// The chaos run's own view of the database: one-number queries that ride out the outages the
-/// run causes (each given up after 5 s, tried again for up to two minutes).
+/// run causes (each try given up after 5 s, tried again through up to two minutes of outage).
 struct ChaosControl: Sendable {
     let client: PostgresClient
     let logger: Logger
@@ -12,26 +12,12 @@ struct ChaosControl: Sendable {
 
     func number(_ sql: String) async throws -> Int64 {
         let query = PostgresQuery(unsafeSQL: sql)
-        var lastError: (any Error)?
-        for _ in 0..<400 {
-            do {
-                return try await timers.answer(within: .seconds(5)) { [client, logger] in
-                    let rows = try await client.query(query, logger: logger)
-                    for try await value in rows.decode(Int64?.self) { return value ?? 0 }
-                    return 0
-                }
-            } catch {
-                // A mistake in the statement fails at once; an outage is waited out.
-                if let failure = error as? PSQLError, failure.code == .server,
-                    let state = failure.serverInfo?[.sqlState], !state.hasPrefix("57"), !state.hasPrefix("08")
-                {
-                    throw error
-                }
-                lastError = error
-                try await Task.sleep(for: .milliseconds(300))
-            }
+        return try await timers.answerThroughOutages(within: .seconds(5), tolerating: .seconds(120)) {
+            [client, logger] in
+            let rows = try await client.query(query, logger: logger)
+            for try await value in rows.decode(Int64?.self) { return value ?? 0 }
+            return 0
         }
-        throw ChaosFailure("the database did not answer \(sql): \(String(describing: lastError))")
     }
 
     func numbers(_ sql: String) async throws -> [Int64] {
