@@ -106,10 +106,12 @@ struct FileDescriptorPipe {
 
     /// Starts the test worker executable as a parent with two workers of its own, in the state
     /// `workers` names (see its `main.swift`), its stdout on a pipe whose read end is returned.
-    static func startParent(workers state: String) throws -> (pid_t, FileDescriptorPipe) {
+    /// - Parameter path: The executable, when not the test worker's own path (a copy of it).
+    static func startParent(workers state: String, path: String = TestPool.workerPath) throws -> (
+        pid_t, FileDescriptorPipe
+    ) {
         let output = try FileDescriptorPipe()
         var pid: pid_t = 0
-        let path = TestPool.workerPath
         let arguments = [path, "parent", "2", state]
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }

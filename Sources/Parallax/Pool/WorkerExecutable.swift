@@ -8,7 +8,9 @@ public struct WorkerExecutable: Sendable, Hashable {
     package let storage: Storage
 
     /// The running executable, started again in worker mode. Its `main` must call
-    /// ``Worker/serveIfWorker(_:bootstrap:)-(TaskRegistry,_)`` before anything else.
+    /// ``Worker/serveIfWorker(_:bootstrap:)-(TaskRegistry,_)`` before anything else. Workers are
+    /// started from the image the parent runs, so a deploy that replaces or removes the file
+    /// does not stop the pool from restarting a worker, nor start one with other code.
     public static let current = WorkerExecutable(storage: .current(arguments: []))
 
     /// The running executable with extra arguments.
@@ -32,7 +34,8 @@ public struct WorkerExecutable: Sendable, Hashable {
         switch storage {
         case .current(let arguments):
             WorkerLaunch(
-                path: WorkerLaunch.currentExecutablePath, arguments: arguments, environment: environment)
+                path: WorkerLaunch.currentExecutablePath, program: WorkerLaunch.currentExecutableProgram,
+                arguments: arguments, environment: environment)
         case .path(let path, let arguments):
             WorkerLaunch(path: path, arguments: arguments, environment: environment)
         }

@@ -29,14 +29,18 @@ package struct WorkerLaunch: Sendable {
     package static let backtraceSettings =
         "enable=yes,interactive=no,color=no,registers=none,images=none,threads=crashed,limit=24,sanitize=yes"
 
+    /// The executable's path, as the worker's `argv[0]` and in messages.
     package var path: String
+    /// What is executed: `path`, or for the running executable the image this process runs.
+    package var program: String
     package var arguments: [String]
     package var environment: [String: String]
     /// The pool's lease board (``LeaseBoard``), passed to the worker as descriptor 5; -1 for none.
     package var leaseBoardFD: Int32 = -1
 
-    package init(path: String, arguments: [String], environment: [String: String]) {
+    package init(path: String, program: String? = nil, arguments: [String], environment: [String: String]) {
         self.path = path
+        self.program = program ?? path
         self.arguments = arguments
         self.environment = environment
     }
@@ -66,6 +70,14 @@ package struct WorkerLaunch: Sendable {
         }
         return nil
     }()
+
+    /// What starts the running executable again: `/proc/self/exe`, which names the image this
+    /// process runs (in the child about to execute it, the same image) even after a deploy
+    /// replaced or removed the file at its path, so a restarted worker runs the parent's own code
+    /// and speaks its own wire; the path where there is no such link.
+    package static var currentExecutableProgram: String {
+        access("/proc/self/exe", X_OK) == 0 ? "/proc/self/exe" : currentExecutablePath
+    }
 
     /// The path of the running executable.
     package static var currentExecutablePath: String {

@@ -86,7 +86,7 @@ package final class WorkerProcess: Sendable {
         let rc = withCStrings(argv) { argvPointers in
             withCStrings(environment) { envPointers in
                 cpx_spawn(
-                    launch.path, argvPointers, envPointers, requests.read, replies.write, output.write,
+                    launch.program, argvPointers, envPointers, requests.read, replies.write, output.write,
                     errors.write, launch.leaseBoardFD, &pid)
             }
         }
