@@ -109,6 +109,86 @@ struct QueueNodeTests {
         }
     }
 
+    /// One connection for the lease, one for notifications and at most `connections` for the
+    /// rest, however many tasks run and however many groups are waited for at once.
+    @Test func aNodeHoldsTheSameFewConnectionsHoweverManyTasksRunAndGroupsWait() async throws {
+        try await Self.withDatabase { client, postgres in
+            try await TestNode.with(postgres: postgres, configure: { $0.connections = 3 }) { node, _ in
+                let sampler = Task { () -> [String: Int64] in
+                    var most: [String: Int64] = [:]
+                    while !Task.isCancelled {
+                        do {
+                            let rows = try await client.query(
+                                """
+                                SELECT split_part(application_name, ' ', 1), count(*)::int8 FROM pg_stat_activity
+                                 WHERE datname = current_database() AND application_name LIKE 'parallax-%'
+                                 GROUP BY 1
+                                """)
+                            for try await (role, count) in rows.decode((String, Int64).self) {
+                                most[role] = max(most[role, default: 0], count)
+                            }
+                        } catch {
+                            break
+                        }
+                    }
+                    return most
+                }
+                let right = try await withThrowingTaskGroup(of: Bool.self) { groups in
+                    for _ in 0..<8 {
+                        groups.addTask {
+                            let group = try await node.group(of: Int.self, queue: "q")
+                            for value in 0..<100 { try group.go(Echo(value)) }
+                            return try await group.wait().map(\.value) == (0..<100).map { $0 }
+                        }
+                    }
+                    return try await groups.reduce(true) { $0 && $1 }
+                }
+                sampler.cancel()
+                let most = await sampler.value
+                #expect(right)
+                #expect(most["parallax-lease"] == 1)
+                #expect(most["parallax-listen"] == 1)
+                #expect((1...3).contains(most["parallax-work"] ?? 0), "\(most)")
+            }
+        }
+    }
+
+    /// A claim that commits after its node gave up waiting for it (given up after
+    /// `statementTimeout`) leaves tasks the database assigns to a live node that never started
+    /// them: the node gives them back, and they run.
+    @Test func tasksTheDatabaseAssignsToALiveNodeThatNeverStartedThemAreGivenBackAndRun() async throws {
+        try await Self.withDatabase { client, postgres in
+            try await TestNode.with(postgres: postgres, configure: { $0.statementTimeout = .seconds(1) }) {
+                node, _ in
+                // Written to a queue no node serves, then made to look claimed by this node an
+                // hour ago on its own queue.
+                let group = try await node.group(of: Int.self, queue: "parked")
+                for value in 0..<5 { try group.go(Echo(value)) }
+                try await Self.until(
+                    client, "SELECT count(*)::int8 FROM parallax.task WHERE group_id = '\(group.id)'", is: 5)
+                let id = try await Self.count(
+                    client, "SELECT max(id)::int8 FROM parallax.node WHERE state = 0")
+                try await client.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            UPDATE parallax.task
+                               SET queue = 'q', state = 1, node_id = \(id), attempt = attempt + 1,
+                                   attempt_id = nextval('parallax.attempt_seq'),
+                                   claimed_at = parallax.now() - interval '1 hour',
+                                   deadline_at = parallax.now() + interval '1 hour'
+                             WHERE group_id = '\(group.id)'
+                            """))
+                let results = try await node.timers.answer(within: .seconds(30)) { try await group.wait() }
+                #expect(results.map(\.value) == (0..<5).map { $0 })
+                #expect(
+                    try await Self.count(
+                        client,
+                        "SELECT count(*)::int8 FROM parallax.attempt WHERE ended_by = \(AttemptEnd.released.rawValue)"
+                    ) == 5)
+            }
+        }
+    }
+
     @Test func resultsStreamInTheOrderTasksFinishEachWithItsSlot() async throws {
         try await Self.withDatabase { _, postgres in
             try await TestNode.with(postgres: postgres, workers: 2) { node, _ in

@@ -205,10 +205,13 @@ package struct ConsumerState: Sendable {
     /// Of the attempts the database assigns to the node, those the consumer knows nothing of:
     /// neither running nor waiting to be written. Asked when nothing else of the consumer is
     /// under way, after a claim whose answer was lost, they are that claim's, never started.
-    package mutating func unknown(among held: [(task: Int64, attemptID: Int64)]) -> [(
+    /// - Parameter complete: Whether `held` is all the database assigns to the node (not only the
+    ///   older attempts): only then are the attempts left to the reaper that it no longer holds
+    ///   forgotten.
+    package mutating func unknown(among held: [(task: Int64, attemptID: Int64)], complete: Bool = true) -> [(
         task: Int64, attemptID: Int64
     )] {
-        leftToReaper.formIntersection(held.map(\.attemptID))
+        if complete { leftToReaper.formIntersection(held.map(\.attemptID)) }
         var known = Set(attempts.keys)
         known.formUnion(leftToReaper)
         known.formUnion(writes.completions.map(\.attemptID))

@@ -60,12 +60,17 @@ final class QueueConsumer: Sendable {
         var lanes: [String: LaneState] = [:]
         // The node whose claim failed without an answer: the database may have made it.
         var uncertainClaim: Int64?
+        var lastSweep = timers.clock.now
         while !Task.isCancelled {
             var claimedAll = false
             do {
                 if let node = uncertainClaim {
                     try await releaseUnknownClaims(node: node)
                     uncertainClaim = nil
+                }
+                if timers.clock.now - lastSweep >= statementTimeout, let node = identity.current {
+                    try await releaseUnknownClaims(node: node, claimedBefore: statementTimeout * 2)
+                    lastSweep = timers.clock.now
                 }
             } catch {
                 await pause(after: error, failures: &failures)
@@ -123,12 +128,17 @@ final class QueueConsumer: Sendable {
         await timers.sleep(for: min(.milliseconds(50) * (1 << min(failures, 6)), .seconds(2)))
     }
 
-    /// After a claim whose answer was lost: gives back, unstarted, the attempts the database
-    /// assigns to `node` that the consumer knows nothing of. Nothing else of the consumer's is
-    /// under way (it runs all of its statements in turn), so they can only be that claim's.
-    private func releaseUnknownClaims(node: Int64) async throws {
-        let held = try await answer { [statements] in try await statements.held(node: node) }
-        let unknown = state.withLock { $0.unknown(among: held) }
+    /// Gives back, unstarted, the attempts the database assigns to `node` that the consumer knows
+    /// nothing of. Nothing else of the consumer's is under way (it runs all of its statements in
+    /// turn), so they can only be a claim's whose answer never came: asked at once after a claim
+    /// failed, and, with `age`, every ``statementTimeout`` for attempts claimed longer than `age`
+    /// ago, which catches a claim that committed after the consumer had given up waiting for it
+    /// (a claim's tasks are never started once it was given up).
+    private func releaseUnknownClaims(node: Int64, claimedBefore age: Duration? = nil) async throws {
+        let held = try await answer { [statements] in
+            try await statements.held(node: node, claimedBefore: age)
+        }
+        let unknown = state.withLock { $0.unknown(among: held, complete: age == nil) }
         guard !unknown.isEmpty else { return }
         let released = try await answer { [statements] in try await statements.release(node: node, unknown) }
         logger.notice(

@@ -39,7 +39,8 @@ extension QueueNode {
         public var concurrency: Int?
         /// The size of the pool of connections for claims, completions, submits and the
         /// reaper. The node opens one more for its lease and one for notifications, however
-        /// many tasks run.
+        /// many tasks run. Each connection's `application_name` says its node and role
+        /// (`parallax-work host:pid`), unless the client's configuration sets one.
         public var connections: Int = 4
         /// The largest encoded input a task may have.
         public var maximumPayloadSize: Int = 1 << 20

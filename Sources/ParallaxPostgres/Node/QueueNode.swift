@@ -80,9 +80,10 @@ public final class QueueNode: Service, Sendable {
         single.options.maximumConnections = 1
         var pooled = postgres
         pooled.options.maximumConnections = max(1, configuration.connections)
-        leaseClient = PostgresClient(configuration: single, backgroundLogger: logger)
-        listenClient = PostgresClient(configuration: single, backgroundLogger: logger)
-        workClient = PostgresClient(configuration: pooled, backgroundLogger: logger)
+        let name = Self.applicationName(host: configuration.host)
+        leaseClient = PostgresClient(configuration: name(single, "lease"), backgroundLogger: logger)
+        listenClient = PostgresClient(configuration: name(single, "listen"), backgroundLogger: logger)
+        workClient = PostgresClient(configuration: name(pooled, "work"), backgroundLogger: logger)
         let statements = QueueStatements(client: workClient, logger: logger)
         let (identity, timers) = (NodeIdentity(), self.timers)
         self.statements = statements
@@ -372,6 +373,26 @@ public final class QueueNode: Service, Sendable {
 }
 
 extension QueueNode: StoppableService {}
+
+extension QueueNode {
+    /// Names a client's connections, so that `pg_stat_activity` tells the nodes and their roles
+    /// apart (`parallax-lease host:pid`, `-listen`, `-work`); a name the configuration sets is
+    /// kept.
+    static func applicationName(host: String)
+        -> (PostgresClient.Configuration, String) -> PostgresClient.Configuration
+    {
+        { configuration, role in
+            var configuration = configuration
+            if !configuration.options.additionalStartupParameters.contains(where: {
+                $0.0 == "application_name"
+            }) {
+                configuration.options.additionalStartupParameters.append(
+                    ("application_name", "parallax-\(role) \(host):\(getpid())"))
+            }
+            return configuration
+        }
+    }
+}
 
 extension QueueNode {
     /// Runs `body`, again after a pause each time it fails because the database cannot be

@@ -49,7 +49,7 @@ extension TimerService {
         while true {
             do {
                 return try await answer(within: limit, body)
-            } catch where DatabaseOutage.isTransient(error) && !Task.isCancelled {
+            } catch  where DatabaseOutage.isTransient(error) && !Task.isCancelled {
                 let since = failingSince ?? .now
                 failingSince = since
                 guard ContinuousClock.now - since < tolerance else { throw error }

@@ -16,20 +16,35 @@ package struct QueueStatements: Sendable {
         self.logger = logger
     }
 
+    /// Runs a statement that writes in a transaction of its own, and reads its rows inside it.
+    ///
+    /// A lone statement's implicit transaction commits when the server handles the `Sync` that
+    /// follows it, after its rows and its completion were sent: a session ended in between (a
+    /// terminated backend, a crash) rolls it back, and a client that stops reading at the
+    /// completion, as postgres-nio's `query` does, takes it for done. Tasks added that way were
+    /// lost, and a claim could start a task the database still offered to others. A `COMMIT`
+    /// answers after the commit, so a statement that returns here is committed.
+    @discardableResult
+    private func written(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await client.withTransaction(logger: logger) { [logger] connection in
+            try await connection.query(query, logger: logger).collect()
+        }
+    }
+
     // MARK: Nodes and leases
 
     /// Registers a node (one process, a new id at every start) with a lease of `ttl`.
     package func registerNode(host: String, pid: Int32, ttl: Duration, queues: [String]) async throws -> Int64
     {
         let seconds = ttl.timeInterval
-        let rows = try await client.query(
+        let rows = try await written(
             """
             INSERT INTO parallax.node (host, pid, lease_ttl, lease_expires_at, queues)
             VALUES (\(host), \(Int32(pid)), make_interval(secs => \(seconds)),
                     parallax.now() + make_interval(secs => \(seconds)), \(queues))
             RETURNING id
-            """, logger: logger)
-        for try await id in rows.decode(Int64.self) { return id }
+            """)
+        for row in rows { return try row.decode(Int64.self) }
         throw QueueError("registering the node returned no id")
     }
 
@@ -45,7 +60,7 @@ package struct QueueStatements: Sendable {
 
     /// Renews the node's lease unless it expired already.
     package func renewLease(node: Int64) async throws -> Renewal {
-        let rows = try await client.query(
+        let rows = try await written(
             """
             WITH renewed AS (
                 UPDATE parallax.node SET lease_expires_at = parallax.now() + lease_ttl
@@ -56,8 +71,9 @@ package struct QueueStatements: Sendable {
                           WHERE node_id = \(node) AND state = 1 AND EXISTS (SELECT 1 FROM renewed)),
                    array(SELECT attempt_id FROM parallax.task
                           WHERE node_id = \(node) AND state = 1 AND cancel_requested_at IS NOT NULL)
-            """, logger: logger)
-        for try await (count, held, cancelled) in rows.decode((Int64, [Int64], [Int64]).self) {
+            """)
+        for row in rows {
+            let (count, held, cancelled) = try row.decode((Int64, [Int64], [Int64]).self)
             return Renewal(renewed: count == 1, held: held, cancelled: cancelled)
         }
         throw QueueError("the lease renewal returned no row")
@@ -98,7 +114,7 @@ package struct QueueStatements: Sendable {
     package func createGroup(queue: String, idempotencyKey: String?, owner: Int64) async throws -> (
         group: UUID, attached: Bool
     ) {
-        let rows = try await client.query(
+        let rows = try await written(
             """
             WITH created AS (
                 INSERT INTO parallax.task_group (idem_key, queue, owner_node)
@@ -109,8 +125,8 @@ package struct QueueStatements: Sendable {
             UNION ALL
             SELECT id, true FROM parallax.task_group
              WHERE idem_key = \(idempotencyKey) AND NOT EXISTS (SELECT 1 FROM created)
-            """, logger: logger)
-        for try await (group, attached) in rows.decode((UUID, Bool).self) { return (group, attached) }
+            """)
+        for row in rows { return try row.decode((UUID, Bool).self) }
         // A concurrent creator's row is not visible to this statement's snapshot yet: look again.
         return try await createGroup(queue: queue, idempotencyKey: idempotencyKey, owner: owner)
     }
@@ -129,7 +145,7 @@ package struct QueueStatements: Sendable {
         let slots = tasks.map { Int32($0.slot) }
         let kinds = tasks.map(\.kind)
         let payloads = tasks.map { ByteBuffer(bytes: $0.payload) }
-        let rows = try await client.query(
+        let rows = try await written(
             """
             WITH g AS (
                 SELECT added FROM parallax.task_group WHERE id = \(group) FOR UPDATE
@@ -149,16 +165,14 @@ package struct QueueStatements: Sendable {
                  WHERE id = \(group) AND EXISTS (SELECT 1 FROM g)
             )
             SELECT count(*)::int8 FROM added
-            """, logger: logger)
-        for try await count in rows.decode(Int64.self) { return Int(count) }
+            """)
+        for row in rows { return Int(try row.decode(Int64.self)) }
         return 0
     }
 
     /// Records how many tasks a group has, once its producer added them all.
     package func seal(group: UUID, expected: Int) async throws {
-        try await client.query(
-            "UPDATE parallax.task_group SET expected = \(Int32(expected)) WHERE id = \(group)", logger: logger
-        )
+        try await written("UPDATE parallax.task_group SET expected = \(Int32(expected)) WHERE id = \(group)")
     }
 
     /// A group as stored: its queue and how many tasks it has (its producer's count once sealed,
@@ -259,7 +273,7 @@ package struct QueueStatements: Sendable {
         var bindings = PostgresBindings()
         bindings.append(queue)
         bindings.append(node)
-        let rows = try await client.query(
+        let rows = try await written(
             PostgresQuery(
                 unsafeSQL: """
                     WITH me AS (
@@ -275,11 +289,11 @@ package struct QueueStatements: Sendable {
                      WHERE t.id = picked.id
                     RETURNING t.id, t.group_id, t.slot, t.kind, t.payload, t.attempt::int8, t.attempt_id,
                               extract(epoch FROM t.timeout)::float8, t.lane::int8
-                    """, binds: bindings), logger: logger)
+                    """, binds: bindings))
         var claimed: [Claimed] = []
-        for try await (task, group, slot, kind, payload, attempt, attemptID, timeout, lane) in rows.decode(
-            (Int64, UUID, Int32, String, ByteBuffer, Int64, Int64, Double, Int64).self)
-        {
+        for row in rows {
+            let (task, group, slot, kind, payload, attempt, attemptID, timeout, lane) = try row.decode(
+                (Int64, UUID, Int32, String, ByteBuffer, Int64, Int64, Double, Int64).self)
             claimed.append(
                 Claimed(
                     task: task, group: group, slot: Int(slot), kind: kind,
@@ -321,8 +335,7 @@ package struct QueueStatements: Sendable {
         let statement = completeStatement(node: node, completions)
         var landed: Set<Int64> = []
         if committers.isEmpty || !completions.contains(where: { $0.outcome == .value }) {
-            let rows = try await client.query(statement, logger: logger)
-            for try await (task, _, _, _, _) in rows.decode(Landed.self) { landed.insert(task) }
+            for row in try await written(statement) { landed.insert(try row.decode(Landed.self).0) }
         } else {
             let payloads = Dictionary(
                 completions.map { ($0.task, $0.payload) }, uniquingKeysWith: { first, _ in first })
@@ -447,7 +460,7 @@ package struct QueueStatements: Sendable {
                 least(c.backoff_max, c.backoff_initial * power(2, c.attempt - 1)) * (0.8 + random() * 0.4)
                 """
         }
-        let rows = try await client.query(
+        let rows = try await written(
             """
             WITH input AS (
                 SELECT \(ByteBuffer(bytes: failure))::bytea AS payload
@@ -476,8 +489,9 @@ package struct QueueStatements: Sendable {
                 RETURNING task_id
             )
             SELECT (SELECT count(*) FROM requeued)::int8, (SELECT count(*) FROM landed)::int8
-            """, logger: logger)
-        for try await (requeued, exhausted) in rows.decode((Int64, Int64).self) {
+            """)
+        for row in rows {
+            let (requeued, exhausted) = try row.decode((Int64, Int64).self)
             return requeued == 1 ? .requeued : exhausted == 1 ? .exhausted : .stale
         }
         return .stale
@@ -492,7 +506,7 @@ package struct QueueStatements: Sendable {
         guard !attempts.isEmpty else { return [] }
         let tasks = attempts.map(\.task)
         let tokens = attempts.map(\.attemptID)
-        let rows = try await client.query(
+        let rows = try await written(
             """
             WITH input AS (
                 SELECT * FROM unnest(\(tasks)::int8[], \(tokens)::int8[]) AS i(task_id, attempt_id)
@@ -511,16 +525,23 @@ package struct QueueStatements: Sendable {
                  WHERE t.id = c.id
                 RETURNING t.id)
             SELECT id FROM released ORDER BY id
-            """, logger: logger)
-        var released: [Int64] = []
-        for try await task in rows.decode(Int64.self) { released.append(task) }
+            """)
+        let released = try rows.map { try $0.decode(Int64.self) }
         return released
     }
 
-    /// The attempts the database assigns to `node`: its claimed tasks, with their tokens.
-    package func held(node: Int64) async throws -> [(task: Int64, attemptID: Int64)] {
+    /// The attempts the database assigns to `node`: its claimed tasks, with their tokens; only
+    /// those claimed longer than `age` ago on the database's clock, when given.
+    package func held(node: Int64, claimedBefore age: Duration? = nil) async throws -> [(
+        task: Int64, attemptID: Int64
+    )] {
         let rows = try await client.query(
-            "SELECT id, attempt_id FROM parallax.task WHERE node_id = \(node) AND state = 1 ORDER BY id",
+            """
+            SELECT id, attempt_id FROM parallax.task
+             WHERE node_id = \(node) AND state = 1
+               AND claimed_at <= parallax.now() - make_interval(secs => \(age?.timeInterval ?? 0))
+             ORDER BY id
+            """,
             logger: logger)
         var held: [(task: Int64, attemptID: Int64)] = []
         for try await (task, attemptID) in rows.decode((Int64, Int64).self) { held.append((task, attemptID)) }
@@ -751,14 +772,13 @@ package struct QueueStatements: Sendable {
     /// - Returns: Whether the node was marked.
     @discardableResult
     package func stopNode(_ node: Int64) async throws -> Bool {
-        let rows = try await client.query(
+        let rows = try await written(
             """
             UPDATE parallax.node SET state = 2
              WHERE id = \(node) AND state <> 2
                AND NOT EXISTS (SELECT 1 FROM parallax.task WHERE node_id = \(node) AND state = 1)
             RETURNING id
-            """, logger: logger)
-        for try await _ in rows.decode(Int64.self) { return true }
-        return false
+            """)
+        return !rows.isEmpty
     }
 }
