@@ -20,7 +20,10 @@ struct Host: AsyncParsableCommand {
     /// The variable through which a host names itself to its workers.
     static let nameVariable = "PARALLAX_DEMO_HOST"
 
-    @Option(help: "The PostgreSQL server's port on loopback.")
+    @Option(help: "The PostgreSQL server's address.")
+    var address = "127.0.0.1"
+
+    @Option(help: "The PostgreSQL server's port.")
     var port: Int
 
     @Option(help: "The database.")
@@ -56,7 +59,8 @@ struct Host: AsyncParsableCommand {
             configuration: WorkerPool.Configuration(workerCount: workers), tasks: ClusterTasks.registry,
             logger: logger)
         let node = QueueNode(
-            postgres: HostsDemo.postgres(port: port, database: database), tasks: ClusterTasks.registry,
+            postgres: HostsDemo.postgres(address: address, port: port, database: database),
+            tasks: ClusterTasks.registry,
             consumingInto: pool, configuration: configuration, logger: logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(

@@ -32,9 +32,11 @@ struct HostsDemo {
         return configuration
     }
 
-    static func postgres(port: Int, database: String) -> PostgresClient.Configuration {
+    static func postgres(address: String = "127.0.0.1", port: Int, database: String)
+        -> PostgresClient.Configuration
+    {
         PostgresClient.Configuration(
-            host: "127.0.0.1", port: port, username: "parallax", password: nil, database: database,
+            host: address, port: port, username: "parallax", password: nil, database: database,
             tls: .disable)
     }
 

@@ -23,21 +23,43 @@ package final class LocalPostgres: Sendable {
 
     package let directory: String
     package let port: Int
+    /// The addresses the server listens on: loopback, and one more when asked.
+    private let listenAddresses: String
 
-    private init(directory: String, port: Int) {
+    private init(directory: String, port: Int, listenAddresses: String) {
         self.directory = directory
         self.port = port
+        self.listenAddresses = listenAddresses
     }
 
     /// Creates the cluster and starts the server; waits until it accepts connections.
-    package static func start() throws -> LocalPostgres {
+    /// - Parameter also: One more address to listen on (of an interface of this machine), with
+    ///   the network (CIDR) whose clients it trusts there, as for hosts in network namespaces.
+    package static func start(alsoListeningOn also: (address: String, clients: String)? = nil) throws
+        -> LocalPostgres
+    {
         let directory = try makeDirectory()
-        let server = LocalPostgres(directory: directory, port: try freePort())
+        let server = LocalPostgres(
+            directory: directory, port: try freePort(),
+            listenAddresses: ["127.0.0.1", also?.address].compactMap { $0 }.joined(separator: ","))
         try server.run(
             "initdb",
             ["-D", server.dataDirectory, "-U", "parallax", "--auth=trust", "-E", "UTF8", "--no-sync"])
+        if let also { try server.trust(also.clients) }
         try server.restart()
         return server
+    }
+
+    /// Adds a rule to `pg_hba.conf` that trusts clients of `network`.
+    private func trust(_ network: String) throws {
+        let rules = dataDirectory + "/pg_hba.conf"
+        let fd = open(rules, O_WRONLY | O_APPEND)
+        guard fd >= 0 else { throw LocalPostgresError("cannot open \(rules)") }
+        defer { close(fd) }
+        let line = Array("host all all \(network) trust\n".utf8)
+        guard write(fd, line, line.count) == line.count else {
+            throw LocalPostgresError("cannot write \(rules)")
+        }
     }
 
     /// Stops the server (fast shutdown: sessions are ended) and removes its directory.
@@ -58,7 +80,7 @@ package final class LocalPostgres: Sendable {
             "pg_ctl",
             [
                 "-D", dataDirectory, "-l", directory + "/server.log", "-w", "-t", "60", "-o",
-                "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1", "start",
+                "-p \(port) -k \(directory) -c listen_addresses=\(listenAddresses)", "start",
             ])
     }
 

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import Parallax
 
 #if canImport(Glibc)
@@ -8,6 +9,7 @@ import Parallax
 /// run kills, restarts, freezes and thaws.
 final class ChaosHost: Sendable {
     let name: String
+    private let executable: String
     private let arguments: [String]
     private let current = Locked<HostProcess?>(nil)
 
@@ -15,21 +17,42 @@ final class ChaosHost: Sendable {
 
     private let output: String
 
-    /// - Parameter output: The file the host's log (warnings and worse) is appended to.
-    init(name: String, port: Int, database: String, workers: Int, output: String) {
+    /// - Parameters:
+    ///   - launcher: A command that runs the host (as `ip netns exec` into its namespace), or
+    ///     none to run it here.
+    ///   - address: The database server's address as the host reaches it.
+    ///   - output: The file the host's log (notices and worse) is appended to.
+    init(
+        name: String, launcher: [String] = [], address: String, port: Int, database: String, workers: Int,
+        output: String
+    ) {
         self.name = name
         self.output = output
-        arguments = [
-            "host", "--port", "\(port)", "--database", database, "--name", name, "--queue", "chaos",
-            "--workers", "\(workers)", "--log-level", "notice",
-        ]
+        let command =
+            launcher + [
+                WorkerLaunch.currentExecutablePath, "host", "--address", address, "--port", "\(port)",
+                "--database", database, "--name", name, "--queue", "chaos", "--workers", "\(workers)",
+                "--log-level", "notice",
+            ]
+        executable = command[0]
+        arguments = Array(command.dropFirst())
     }
 
     var pid: pid_t? { process?.pid }
 
+    /// The host's child processes now: its workers.
+    func workers() -> [Int32] {
+        guard let pid else { return [] }
+        let tasks = "/proc/\(pid)/task"
+        guard let threads = try? FileManager.default.contentsOfDirectory(atPath: tasks) else { return [] }
+        return threads.flatMap { thread -> [Int32] in
+            let text = (try? String(contentsOfFile: "\(tasks)/\(thread)/children", encoding: .utf8)) ?? ""
+            return text.split(separator: " ").compactMap { Int32($0) }
+        }
+    }
+
     func start() throws {
-        let started = try HostProcess(
-            executable: WorkerLaunch.currentExecutablePath, arguments: arguments, output: output)
+        let started = try HostProcess(executable: executable, arguments: arguments, output: output)
         current.withLock { $0 = started }
     }
 

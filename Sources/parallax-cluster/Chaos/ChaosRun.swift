@@ -22,17 +22,6 @@ struct ChaosRun {
     func run() async throws -> ChaosReport {
         let logger = logger
         print("chaos --postgres: a private PostgreSQL server, 3 hosts of 2 workers, a producer, faults")
-        let server = try LocalPostgres.start()
-        defer { server.stop() }
-        try await server.createDatabase("chaos", logger: logger)
-        _ = try await server.withClient(database: "chaos", logger: logger) { client in
-            try await QueueSchema.migrate(client, logger: logger)
-            try await client.query(
-                """
-                CREATE TABLE chaos_effect (
-                    task_id bigint NOT NULL, group_id uuid NOT NULL, slot integer NOT NULL, value bigint NOT NULL)
-                """, logger: logger)
-        }
         var template = Array("\(temporaryDirectory())/parallax-chaos-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw ChaosFailure("mkdtemp failed") }
         let logs = String(cString: made)
@@ -47,10 +36,34 @@ struct ChaosRun {
         }
         setenv(AttemptLog.variable, logs, 1)  // the hosts and their workers inherit it
 
+        let network: ChaosNetwork?
+        switch ChaosNetwork.make(hosts: 3, log: "\(logs)/network.log") {
+        case .success(let made):
+            network = made
+            print(
+                "   each host in a network namespace of its own, reaching the server at \(made.serverAddress)"
+            )
+        case .failure(let reason):
+            network = nil
+            print("   the hosts share this machine's loopback (\(reason)): the partition scenario is skipped")
+        }
+        defer { network?.remove() }
+        let server = try LocalPostgres.start(alsoListeningOn: network.map { ($0.serverAddress, $0.clients) })
+        defer { server.stop() }
+        try await server.createDatabase("chaos", logger: logger)
+        _ = try await server.withClient(database: "chaos", logger: logger) { client in
+            try await QueueSchema.migrate(client, logger: logger)
+            try await client.query(
+                """
+                CREATE TABLE chaos_effect (
+                    task_id bigint NOT NULL, group_id uuid NOT NULL, slot integer NOT NULL, value bigint NOT NULL)
+                """, logger: logger)
+        }
         let hosts = (1...3).map {
             ChaosHost(
-                name: "host-\($0)", port: server.port, database: "chaos", workers: 2,
-                output: "\(logs)/host-\($0).log")
+                name: "host-\($0)", launcher: network?.launcher(host: $0) ?? [],
+                address: network?.serverAddress ?? "127.0.0.1", port: server.port, database: "chaos",
+                workers: 2, output: "\(logs)/host-\($0).log")
         }
         for host in hosts { try host.start() }
         defer { for host in hosts { host.kill() } }
@@ -70,7 +83,7 @@ struct ChaosRun {
                     report = try await server.withClient(database: "chaos", logger: logger) { client in
                         var report = ChaosReport()
                         let scenarios = ChaosScenarios(
-                            server: server, hosts: hosts,
+                            server: server, logs: logs, network: network, hosts: hosts,
                             control: ChaosControl(client: client, logger: logger),
                             producer: node, quick: quick, seed: seed)
                         try await scenarios.run(into: &report)

@@ -10,6 +10,10 @@ import ParallaxPostgres
 /// measures.
 struct ChaosScenarios {
     let server: LocalPostgres
+    /// The directory of the workers' attempt logs.
+    let logs: String
+    /// The hosts' namespaces, when the machine allows them; host N (from 1) lives in the N-th.
+    let network: ChaosNetwork?
     let hosts: [ChaosHost]
     let control: ChaosControl
     let producer: QueueNode
@@ -27,6 +31,7 @@ struct ChaosScenarios {
         try await postgresRestart(down: 1, into: &report, key: "short")
         try await postgresRestart(down: lease + 2, into: &report, key: "long")
         try await backendKills(into: &report)
+        try await partition(into: &report)
         try await frozenHost(into: &report)
         try await producerCrash(into: &report)
     }
@@ -128,35 +133,118 @@ struct ChaosScenarios {
         report.figure("backends_terminated", "backends terminated under load", Double(terminated))
     }
 
+    /// C5: host-1 cut off from the database by a network partition (the router of its namespace
+    /// drops every packet) for longer than its lease while it runs probe tasks of 300 ms, then
+    /// healed: its workers end themselves before its lease lapses, the probes run again
+    /// elsewhere, the completions it sends once healed are rejected, and it registers again.
+    private func partition(into report: inout ChaosReport) async throws {
+        guard let network else {
+            say("C5 partition: skipped (no network namespaces on this machine)")
+            report.figure("partition_ran", "partition scenario run (1) or skipped (0)", 0)
+            return
+        }
+        let host = hosts[0]
+        let victim = try await node(of: host)
+        let staleBefore = try await staleCompletions()
+        let probes = try await probes(landingOn: host, numbered: ChaosProducer.group + 100)
+        try network.partition(host: 1)
+        try await Task.sleep(for: .milliseconds(Int((lease + 3) * 1_000)))
+        try network.heal(host: 1)
+        let healed = ContinuousClock.now
+        try await control.until(
+            "SELECT count(*) FROM parallax.node WHERE pid = \(host.pid ?? 0) AND state = 0 AND id > \(victim)",
+            is: 1)
+        let back = (ContinuousClock.now - healed).seconds
+        let right = try await rightResults(of: probes)
+        let stale = try await staleCompletions(above: staleBefore)
+        let total = probes.count * 12
+        say(
+            "C5 partition: \(host.name) cut off for \(ClusterBench.format(lease + 3)) s while it ran a probe task; "
+                + "\(stale) late completion(s) rejected by the fence; \(right) of \(total) probes right; "
+                + "serving again \(ClusterBench.format(back)) s after the heal"
+        )
+        report.figure("partition_ran", "partition scenario run (1) or skipped (0)", 1)
+        report.figure("partition_back_s", "partitioned host serving again after the heal (s)", back)
+        report.check(
+            "stale_rejected_partition", "stale completions rejected after the partition healed",
+            Double(stale),
+            holds: stale > 0)
+        report.check(
+            "partition_probes", "probe tasks of the partition scenario right (of \(total))", Double(right),
+            holds: right == total)
+    }
+
     /// C6: host-3's parent frozen (SIGSTOP) for longer than its lease while it runs probe tasks of
     /// 300 ms, then thawed: the probes finish while it is frozen, its workers end themselves, the
     /// probes run again elsewhere, and the completions it sends once thawed are rejected.
     private func frozenHost(into report: inout ChaosReport) async throws {
         let host = hosts[2]
-        guard let pid = host.pid else { throw ChaosFailure("\(host.name) is not running") }
-        let staleBefore = try await control.number("SELECT count(*) FROM parallax.attempt WHERE ended_by = 7")
-        // Rounds of probes until one runs on the host (the others may take them all).
-        var probes: [(number: Int, group: RemoteWaitGroup<Int64>)] = []
-        var landed = false
-        for round in 0..<20 where !landed {
-            let number = ChaosProducer.group + 1 + round
-            let group = try await producer.group(of: Int64.self, queue: "chaos")
-            for slot in 0..<12 { try group.go(ChaosWork(group: number, slot: slot, milliseconds: 300)) }
-            probes.append((number, group))
-            for _ in 0..<60 where !landed {
-                landed =
-                    try await control.number(
-                        """
-                        SELECT count(*) FROM parallax.task t JOIN parallax.node n ON n.id = t.node_id
-                         WHERE t.group_id = '\(group.id)' AND n.pid = \(pid) AND t.state = 1
-                        """) > 0
-                if !landed { try await Task.sleep(for: .milliseconds(50)) }
-            }
-        }
-        guard landed else { throw ChaosFailure("no probe task ran on \(host.name)") }
+        let staleBefore = try await staleCompletions()
+        let probes = try await probes(landingOn: host, numbered: ChaosProducer.group + 1)
         host.freeze()
         try await Task.sleep(for: .milliseconds(Int((lease + 3) * 1_000)))
         host.thaw()
+        let right = try await rightResults(of: probes)
+        let stale = try await staleCompletions(above: staleBefore)
+        let total = probes.count * 12
+        say(
+            "C6 frozen_parent: \(host.name) stopped for \(ClusterBench.format(lease + 3)) s while it ran a probe task; "
+                + "\(stale) late completion(s) rejected by the fence; \(right) of \(total) probes right"
+        )
+        report.check(
+            "stale_rejected_frozen_host", "stale completions rejected after the frozen host thawed",
+            Double(stale), holds: stale > 0)
+        report.check(
+            "frozen_host_probes", "probe tasks of the frozen-host scenario right (of \(total))",
+            Double(right), holds: right == total)
+    }
+
+    private func staleCompletions() async throws -> Int64 {
+        try await control.number("SELECT count(*) FROM parallax.attempt WHERE ended_by = 7")
+    }
+
+    /// Groups of 12 probe tasks of 300 ms, sent in rounds until one of them has started on a
+    /// worker of `host` (its attempt log says so: claimed is not enough, the task may wait for a
+    /// worker); the groups are numbered from `first`.
+    private func probes(landingOn host: ChaosHost, numbered first: Int) async throws -> [(
+        number: Int, group: RemoteWaitGroup<Int64>
+    )] {
+        guard host.pid != nil else { throw ChaosFailure("\(host.name) is not running") }
+        var probes: [(number: Int, group: RemoteWaitGroup<Int64>)] = []
+        for round in 0..<20 {
+            let number = first + round
+            let group = try await producer.group(of: Int64.self, queue: "chaos")
+            for slot in 0..<12 { try group.go(ChaosWork(group: number, slot: slot, milliseconds: 300)) }
+            probes.append((number, group))
+            for _ in 0..<150 {
+                if host.workers().contains(where: { started(probe: number, by: $0) }) { return probes }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        throw ChaosFailure("no probe task ran on \(host.name)")
+    }
+
+    /// Whether the worker `pid` logged the start of a task of probe group `number`.
+    private func started(probe number: Int, by pid: Int32) -> Bool {
+        guard let text = try? String(contentsOfFile: "\(logs)/attempts-\(pid).log", encoding: .utf8) else {
+            return false
+        }
+        return text.contains("S \(number)/")
+    }
+
+    /// The count of stale completions once it exceeds `before`, or after 10 s.
+    private func staleCompletions(above before: Int64) async throws -> Int64 {
+        var stale = try await staleCompletions()
+        let start = ContinuousClock.now
+        while stale <= before, ContinuousClock.now - start < .seconds(10) {
+            try await Task.sleep(for: .milliseconds(100))
+            stale = try await staleCompletions()
+        }
+        return stale - before
+    }
+
+    /// How many of the probes' results are right.
+    private func rightResults(of probes: [(number: Int, group: RemoteWaitGroup<Int64>)]) async throws -> Int {
         var right = 0
         for probe in probes {
             for (slot, result) in try await probe.group.wait().enumerated()
@@ -164,19 +252,7 @@ struct ChaosScenarios {
                 right += 1
             }
         }
-        try await Task.sleep(for: .seconds(2))
-        let stale =
-            try await control.number("SELECT count(*) FROM parallax.attempt WHERE ended_by = 7") - staleBefore
-        say(
-            "C6 frozen_parent: \(host.name) stopped for \(ClusterBench.format(lease + 3)) s while it ran a probe task; "
-                + "\(stale) late completion(s) rejected by the fence; \(right) of \(probes.count * 12) probes right"
-        )
-        report.check(
-            "stale_rejected_frozen_host", "stale completions rejected after the frozen host thawed",
-            Double(stale), holds: stale > 0)
-        report.check(
-            "frozen_host_probes", "probe tasks of the frozen-host scenario right (of \(probes.count * 12))",
-            Double(right), holds: right == probes.count * 12)
+        return right
     }
 
     /// C7: a producer killed with SIGKILL while it waits, run again: it attaches to its group by
@@ -192,11 +268,17 @@ struct ChaosScenarios {
             "--out", out,
         ]
         let first = try HostProcess(executable: WorkerLaunch.currentExecutablePath, arguments: arguments)
-        try await control.until(
-            """
-            SELECT CASE WHEN count(*) >= \(tasks / 3) THEN 1 ELSE 0 END FROM parallax.result r
-              JOIN parallax.task_group g ON g.id = r.group_id WHERE g.idem_key = '\(key)'
-            """, is: 1)
+        do {
+            try await control.until(
+                """
+                SELECT CASE WHEN count(*) >= \(tasks / 3) THEN 1 ELSE 0 END FROM parallax.result r
+                  JOIN parallax.task_group g ON g.id = r.group_id WHERE g.idem_key = '\(key)'
+                """, is: 1)
+        } catch {
+            first.signal(SIGKILL)
+            _ = first.waitForExit()
+            throw error
+        }
         first.signal(SIGKILL)
         _ = first.waitForExit()
         let again = try HostProcess(executable: WorkerLaunch.currentExecutablePath, arguments: arguments)

@@ -20,11 +20,14 @@ struct ClusterChaos: AsyncParsableCommand {
         discussion: """
             Scenarios, in order: kill -9 of a host (then a restart), repeated kills of another, \
             PostgreSQL crash restarts shorter and longer than the lease, backends terminated \
-            under load, a host frozen with SIGSTOP for longer than its lease, and a producer \
+            under load, a host cut off by a network partition for longer than its lease (when \
+            the hosts can have network namespaces of their own: root and iproute2), a host \
+            frozen with SIGSTOP for longer than its lease, and a producer \
             killed mid-wait that runs again and attaches to its group by key; poison tasks trap \
             at every attempt throughout. The run passes when no task is lost, no effect is \
             committed twice, no two attempts of a task ran at once, every value is right, \
-            stale completions were rejected while the host was frozen, and no process is left. \
+            stale completions were rejected after the partition and the freeze, and no process is \
+            left. \
             Exits with status 1 when it does not pass.
             """)
 
