@@ -189,6 +189,26 @@ struct QueueNodeTests {
         }
     }
 
+    /// A consumer claims again as long as tasks may be ready (a lane had its whole share),
+    /// not only when a notification or a poll says so: a queue of many drains at once.
+    @Test func aQueueOfManyTasksDrainsWithoutWaitingForPolls() async throws {
+        try await Self.withDatabase { _, postgres in
+            // Room for 64: a claim leaves a slot for each idle lane unused, and tasks stay ready.
+            try await TestNode.with(
+                postgres: postgres,
+                configure: {
+                    $0.pollInterval = .seconds(60)
+                    $0.concurrency = 64
+                }
+            ) { node, _ in
+                let group = try await node.group(of: Int.self, queue: "q")
+                for value in 0..<1_000 { try group.go(Echo(value)) }
+                let results = try await node.timers.answer(within: .seconds(30)) { try await group.wait() }
+                #expect(results.map(\.value) == (0..<1_000).map { $0 })
+            }
+        }
+    }
+
     @Test func resultsStreamInTheOrderTasksFinishEachWithItsSlot() async throws {
         try await Self.withDatabase { _, postgres in
             try await TestNode.with(postgres: postgres, workers: 2) { node, _ in

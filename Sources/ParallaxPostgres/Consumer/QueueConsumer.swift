@@ -32,6 +32,12 @@ final class QueueConsumer: Sendable {
     let linger: Duration = .milliseconds(2)
     /// Completions the fence rejected, since the node started.
     let staleCompletions = Atomic<Int>(0)
+    /// Whether tasks may have become ready since the last claim found fewer than it asked for: a
+    /// notification came, the notifications reconnected, the node resumed, or this consumer put
+    /// tasks back. Without it, the consumer claims only once a poll interval has passed, rather
+    /// than after every write: an empty claim costs a transaction, and a task that becomes ready
+    /// while one runs waits for it.
+    let mayHaveReady = Atomic<Bool>(true)
 
     init(
         statements: QueueStatements, pool: WorkerPool, queues: [String], laneWeights: [Int],
@@ -61,6 +67,7 @@ final class QueueConsumer: Sendable {
         // The node whose claim failed without an answer: the database may have made it.
         var uncertainClaim: Int64?
         var lastSweep = timers.clock.now
+        var lastClaim = timers.clock.now
         while !Task.isCancelled {
             var claimedAll = false
             do {
@@ -82,13 +89,20 @@ final class QueueConsumer: Sendable {
                     try await write(writes, node: node)
                     // A claim costs a statement whatever it takes: while enough still runs, it
                     // waits until there is room for a batch.
-                    if room > 0, room >= batch || running < batch {
+                    if room > 0, room >= batch || running < batch,
+                        mayHaveReady.exchange(false, ordering: .acquiringAndReleasing)
+                            || timers.clock.now - lastClaim >= pollInterval
+                    {
+                        lastClaim = timers.clock.now
+                        let moreMayBeReady: Bool
                         do {
-                            claimedAll = try await claim(room, node: node, lanes: &lanes)
+                            (claimedAll, moreMayBeReady) = try await claim(room, node: node, lanes: &lanes)
                         } catch {
                             uncertainClaim = node
+                            mayHaveReady.store(true, ordering: .releasing)
                             throw error
                         }
+                        if moreMayBeReady { mayHaveReady.store(true, ordering: .releasing) }
                     }
                 } else {
                     state.withLock { $0.putBack(writes) }
@@ -141,6 +155,7 @@ final class QueueConsumer: Sendable {
         let unknown = state.withLock { $0.unknown(among: held, complete: age == nil) }
         guard !unknown.isEmpty else { return }
         let released = try await answer { [statements] in try await statements.release(node: node, unknown) }
+        mayHaveReady.store(true, ordering: .releasing)
         logger.notice(
             "a claim whose answer was lost had claimed tasks; they were given back",
             metadata: ["parallax.queue.released": "\(released.count)"])
@@ -175,6 +190,7 @@ final class QueueConsumer: Sendable {
                 let releases = left.releases
                 try await answer { [statements] in try await statements.release(node: node, releases) }
                 left.releases = []
+                mayHaveReady.store(true, ordering: .releasing)
             }
         } catch {
             state.withLock { $0.putBack(left) }
@@ -193,15 +209,21 @@ final class QueueConsumer: Sendable {
     /// shared among the busy lanes by weight (each other lane probed with one slot) first, then,
     /// when a lane had as many as its share and the room is not full, whatever is left in the
     /// order of the lanes.
-    /// - Returns: Whether every claim was filled (more may be ready).
-    private func claim(_ room: Int, node: Int64, lanes: inout [String: LaneState]) async throws -> Bool {
+    /// - Returns: Whether the room was filled, and whether more tasks may be ready: a lane had
+    ///   as many as its share, or the claim in lane order as many as it asked for.
+    private func claim(_ room: Int, node: Int64, lanes: inout [String: LaneState]) async throws -> (
+        filled: Bool, moreMayBeReady: Bool
+    ) {
         var left = room
+        var moreMayBeReady = false
         for queue in queues where left > 0 {
             var lane = lanes[queue] ?? LaneState(scheduler: LaneScheduler(weights: laneWeights))
             let shares = lane.scheduler.allocate(left, busy: lane.busy)
             var claimed = try await answer { [statements] in
                 try await statements.claim(node: node, queue: queue, shares: shares)
             }
+            // Started at once: they do not wait for the second statement.
+            for task in claimed { start(task) }
             let perLane = Dictionary(grouping: claimed, by: \.lane).mapValues(\.count)
             // The rest in lane order, in a second statement, when it can fill much of the room
             // (a lane had its whole share, so may have more), or when nothing was found and a
@@ -213,16 +235,20 @@ final class QueueConsumer: Sendable {
             let unshared = shares.indices.contains { laneWeights[$0] > 0 && shares[$0] == 0 }
             if unused > 0, (mayHaveMore && unused >= max(1, batch / 8)) || (claimed.isEmpty && unshared) {
                 let limit = left - claimed.count
-                claimed += try await answer { [statements] in
+                let rest = try await answer { [statements] in
                     try await statements.claim(node: node, queue: queue, limit: limit)
                 }
+                for task in rest { start(task) }
+                claimed += rest
+                if rest.count >= limit { moreMayBeReady = true }
+            } else if mayHaveMore {
+                moreMayBeReady = true
             }
             lane.busy = Set(claimed.map(\.lane))
             lanes[queue] = lane
             left -= claimed.count
-            for task in claimed { start(task) }
         }
-        return left == 0
+        return (left == 0, moreMayBeReady || left == 0)
     }
 
     private func start(_ claimed: QueueStatements.Claimed) {
@@ -259,6 +285,13 @@ final class QueueConsumer: Sendable {
     /// The node holds a lease again.
     func resume() {
         state.withLock { $0.resume() }
+        tasksMayBeReady()
+    }
+
+    /// Tasks may be ready (a notification said so, or one may have been missed): the next turn
+    /// of the loop claims.
+    func tasksMayBeReady() {
+        mayHaveReady.store(true, ordering: .releasing)
         wake.notify()
     }
 

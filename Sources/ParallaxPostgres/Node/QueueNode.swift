@@ -328,11 +328,11 @@ public final class QueueNode: Service, Sendable {
                         try await connection.listen(on: "parallax_results") { results in
                             try await connection.listen(on: "parallax_cancel") { cancels in
                                 failures = 0
-                                self.consumer?.wake.notify()
+                                self.consumer?.tasksMayBeReady()
                                 self.watchers.wakeAll()
                                 try await withThrowingTaskGroup(of: Void.self) { group in
                                     group.addTask {
-                                        for try await _ in ready { self.consumer?.wake.notify() }
+                                        for try await _ in ready { self.consumer?.tasksMayBeReady() }
                                     }
                                     group.addTask {
                                         for try await note in results {
