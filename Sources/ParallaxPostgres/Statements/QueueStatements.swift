@@ -31,6 +31,17 @@ package struct QueueStatements: Sendable {
         }
     }
 
+    /// Runs a prepared statement that writes in a transaction of its own, as ``written(_:)-(PostgresQuery)``.
+    private func written<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws
+        -> [Statement.Row] where Statement.Row: Sendable
+    {
+        try await client.withTransaction(logger: logger) { [logger] connection in
+            var rows: [Statement.Row] = []
+            for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+            return rows
+        }
+    }
+
     // MARK: Nodes and leases
 
     /// Registers a node (one process, a new id at every start) with a lease of `ttl`.
@@ -142,32 +153,13 @@ package struct QueueStatements: Sendable {
     ) async throws -> Int {
         guard let first = tasks.first?.slot else { return 0 }
         precondition(tasks.enumerated().allSatisfy { $0.element.slot == first + $0.offset }, "slots in a row")
-        let slots = tasks.map { Int32($0.slot) }
-        let kinds = tasks.map(\.kind)
-        let payloads = tasks.map { ByteBuffer(bytes: $0.payload) }
-        let rows = try await written(
-            """
-            WITH g AS (
-                SELECT added FROM parallax.task_group WHERE id = \(group) FOR UPDATE
-            ), added AS (
-                INSERT INTO parallax.task
-                    (group_id, slot, queue, lane, kind, payload, timeout, max_attempts, backoff_initial,
-                     backoff_max)
-                SELECT \(group), s.slot, \(queue), \(Int16(clamping: lane)), s.kind, s.payload,
-                       make_interval(secs => \(policy.timeout.timeInterval)), \(policy.maxAttempts),
-                       make_interval(secs => \(policy.backoffInitial.timeInterval)),
-                       make_interval(secs => \(policy.backoffMaximum.timeInterval))
-                  FROM unnest(\(slots)::int4[], \(kinds)::text[], \(payloads)::bytea[]) AS s(slot, kind, payload)
-                 WHERE s.slot >= (SELECT added FROM g)
-                RETURNING 1
-            ), counted AS (
-                UPDATE parallax.task_group SET added = greatest(added, \(Int32(first + tasks.count)))
-                 WHERE id = \(group) AND EXISTS (SELECT 1 FROM g)
-            )
-            SELECT count(*)::int8 FROM added
-            """)
-        for row in rows { return Int(try row.decode(Int64.self)) }
-        return 0
+        let statement = AddTasks(
+            group: group, queue: queue, lane: Int16(clamping: lane), timeout: policy.timeout.timeInterval,
+            maxAttempts: policy.maxAttempts, backoffInitial: policy.backoffInitial.timeInterval,
+            backoffMaximum: policy.backoffMaximum.timeInterval, slots: tasks.map { Int32($0.slot) },
+            kinds: tasks.map(\.kind), payloads: tasks.map { ByteBuffer(bytes: $0.payload) },
+            added: Int32(first + tasks.count))
+        return Int(try await written(statement).first ?? 0)
     }
 
     /// Records how many tasks a group has, once its producer added them all.
@@ -232,72 +224,28 @@ package struct QueueStatements: Sendable {
     /// Claims up to `limit` ready tasks of `queue` for `node`, each with a new attempt token; none
     /// when the node's lease has expired.
     package func claim(node: Int64, queue: String, limit: Int) async throws -> [Claimed] {
-        try await claim(
-            node: node, queue: queue,
-            picking: """
-                picked AS (
-                    SELECT t.id FROM parallax.task t
-                     WHERE t.queue = $1 AND t.state = 0 AND t.run_at <= parallax.now()
-                       AND EXISTS (SELECT 1 FROM me)
-                     ORDER BY t.lane, t.run_at, t.id
-                     LIMIT \(max(0, limit))
-                     FOR UPDATE SKIP LOCKED)
-                """)
+        guard limit > 0 else { return [] }
+        return Self.claimed(
+            try await written(ClaimInOrder(queue: queue, node: node, limit: Int64(limit))))
     }
 
     /// Claims tasks of `queue` for `node` lane by lane: up to `shares[l]` ready tasks of lane `l`,
     /// oldest first within each, in one statement; none when the node's lease has expired.
     package func claim(node: Int64, queue: String, shares: [Int]) async throws -> [Claimed] {
-        let lanes = shares.indices.filter { shares[$0] > 0 }
-        guard !lanes.isEmpty else { return [] }
-        // A CTE per lane: row locks are not allowed in the branches of a UNION.
-        let perLane = lanes.map { lane in
-            """
-            lane\(lane) AS (
-                SELECT t.id FROM parallax.task t
-                 WHERE t.queue = $1 AND t.lane = \(lane) AND t.state = 0 AND t.run_at <= parallax.now()
-                   AND EXISTS (SELECT 1 FROM me)
-                 ORDER BY t.run_at, t.id
-                 LIMIT \(shares[lane])
-                 FOR UPDATE SKIP LOCKED)
-            """
-        }.joined(separator: ",\n")
-        let union = lanes.map { "SELECT id FROM lane\($0)" }.joined(separator: " UNION ALL ")
-        let picks = perLane + ",\npicked AS (" + union + ")"
-        return try await claim(node: node, queue: queue, picking: picks)
+        guard shares.contains(where: { $0 > 0 }) else { return [] }
+        let statement = ClaimByLanes(
+            queue: queue, node: node, shares: shares.map { Int32(clamping: max(0, $0)) })
+        return Self.claimed(try await written(statement))
     }
 
-    /// Claims the tasks of the CTE `picked` that `picking` defines (SQL over the CTE `me`, the
-    /// node while its lease holds, with the queue as `$1`), each with a new attempt token.
-    private func claim(node: Int64, queue: String, picking picked: String) async throws -> [Claimed] {
-        var bindings = PostgresBindings()
-        bindings.append(queue)
-        bindings.append(node)
-        let rows = try await written(
-            PostgresQuery(
-                unsafeSQL: """
-                    WITH me AS (
-                        SELECT id, lease_ttl FROM parallax.node
-                         WHERE id = $2 AND state = 0 AND lease_expires_at > parallax.now()
-                    ),
-                    \(picked)
-                    UPDATE parallax.task t
-                       SET state = 1, attempt = t.attempt + 1, attempt_id = nextval('parallax.attempt_seq'),
-                           node_id = $2, claimed_at = parallax.now(),
-                           deadline_at = parallax.now() + t.timeout + (SELECT lease_ttl FROM me)
-                      FROM picked
-                     WHERE t.id = picked.id
-                    RETURNING t.id, t.group_id, t.slot, t.kind, t.payload, t.attempt::int8, t.attempt_id,
-                              extract(epoch FROM t.timeout)::float8, t.lane::int8
-                    """, binds: bindings))
+    private static func claimed(_ rows: [ClaimStatement.Row]) -> [Claimed] {
         var claimed: [Claimed] = []
-        for row in rows {
-            let (task, group, slot, kind, payload, attempt, attemptID, timeout, lane) = try row.decode(
-                (Int64, UUID, Int32, String, ByteBuffer, Int64, Int64, Double, Int64).self)
+        claimed.reserveCapacity(rows.count)
+        for (task, group, slot, kind, payload, attempt, attemptID, timeout, lane) in rows {
+            let bytes: [UInt8] = Array(payload.readableBytesView)
             claimed.append(
                 Claimed(
-                    task: task, group: group, slot: Int(slot), kind: kind,
-                    payload: Array(payload.readableBytesView),
+                    task: task, group: group, slot: Int(slot), kind: kind, payload: bytes,
                     attempt: Int(attempt), attemptID: attemptID, timeout: .seconds(timeout), lane: Int(lane)))
         }
         return claimed.sorted { $0.task < $1.task }
