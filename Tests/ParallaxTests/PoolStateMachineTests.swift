@@ -234,6 +234,42 @@ import Testing
         }
     }
 
+    /// Terminating a running task kills its worker without answering it: the answer the worker
+    /// sent before it died is the task's, else its death is; a task that has not started is
+    /// cancelled.
+    @Test func aTerminatedTaskKeepsTheAnswerItsWorkerSentAndIsOtherwiseAnsweredByItsDeath() throws {
+        var machine = Self.ready(1, depth: 2)
+        let first = try #require(Self.send(machine.submit(Self.job(1))))
+        _ = machine.submit(Self.job(2))
+        guard case .cancel(.skip(let waiting, _, _)) = machine.terminate(jobID: 2) else {
+            Issue.record("expected the task sent ahead to be skipped")
+            return
+        }
+        #expect(waiting.id == 2)
+        guard case .kill(let handle) = machine.terminate(jobID: 1) else {
+            Issue.record("expected the running task's worker to be killed")
+            return
+        }
+        #expect(handle == "w0")
+        guard case .queued = machine.submit(Self.job(9)) else {
+            Issue.record("a worker being killed takes no new task")
+            return
+        }
+        // Its answer, read after the kill, is still the task's.
+        let finished = try #require(
+            Self.finished(machine.taskFinished(slot: 0, generation: first.generation, jobID: 1)))
+        #expect(finished.job?.id == 1)
+
+        // Without an answer, the worker's death answers it.
+        var other = Self.ready(1)
+        let running = try #require(Self.send(other.submit(Self.job(5))))
+        guard case .kill = other.terminate(jobID: 5) else {
+            Issue.record("expected the running task's worker to be killed")
+            return
+        }
+        #expect(other.workerExited(slot: 0, generation: running.generation).job?.id == 5)
+    }
+
     @Test func aSkippedTaskIsDroppedWhenTheWorkerReportsIt() throws {
         var machine = Self.ready(1, depth: 2)
         _ = machine.submit(Self.job(1))

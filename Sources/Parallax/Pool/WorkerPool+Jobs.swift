@@ -30,6 +30,14 @@ extension WorkerPool {
         storage.cancel(jobID: jobID, grace: grace)
     }
 
+    /// Kills the worker running a job at once, without answering the job for it: the job gets
+    /// its answer if the worker sent one before it died, else its death (`crashed`). For a queue
+    /// node whose lease lapsed: a task that finished while the node was frozen keeps its value,
+    /// which the node then writes through the attempt's fence.
+    package func terminate(jobID: UInt64) {
+        storage.terminate(jobID: jobID)
+    }
+
     /// Runs an encoded task and waits for its answer; cancelling the caller cancels the task.
     package func answer(
         _ task: EncodedTask, kind: Frame.Kind = .run, timeout: Duration?, whenFull: WhenFull = .fail,

@@ -274,7 +274,7 @@ final class QueueConsumer: Sendable {
     /// node is killed at once.
     func fence() {
         let jobs = state.withLock { $0.fence() }
-        for job in jobs { pool.cancel(jobID: job, grace: .zero) }
+        for job in jobs { pool.terminate(jobID: job) }
         if !jobs.isEmpty {
             logger.warning(
                 "the node lost its lease; its running tasks were killed",
@@ -301,7 +301,7 @@ final class QueueConsumer: Sendable {
         let (taken, cancelling) = state.withLock {
             ($0.reconcile(held: Set(held), sentAt: sentAt), $0.cancelRequested(cancelled))
         }
-        for job in taken { pool.cancel(jobID: job, grace: .zero) }
+        for job in taken { pool.terminate(jobID: job) }
         for job in cancelling { pool.cancel(jobID: job) }
         if !taken.isEmpty {
             logger.warning(

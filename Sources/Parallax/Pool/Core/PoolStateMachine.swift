@@ -241,6 +241,27 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
         return .queued
     }
 
+    /// What ``terminate(jobID:)`` decided.
+    package enum TerminateAction: Sendable {
+        /// The job runs: kill its worker, and leave the job to whatever comes first from it, its
+        /// answer (sent before it died, it stays in the channel) or its death.
+        case kill(Handle)
+        /// The job did not run: cancel it as ``cancel(jobID:)`` decided.
+        case cancel(CancelAction)
+    }
+
+    /// A running job's worker is to be killed at once, the job not answered until the worker
+    /// answers or dies; a job that has not started is cancelled.
+    package mutating func terminate(jobID: UInt64) -> TerminateAction {
+        if let held = inFlight[jobID], !held.answered, slots[held.slot].sent.first == jobID,
+            let handle = slots[held.slot].handle
+        {
+            slots[held.slot].isReady = false  // it is being stopped
+            return .kill(handle)
+        }
+        return .cancel(cancel(jobID: jobID))
+    }
+
     package mutating func cancel(jobID: UInt64) -> CancelAction {
         if let held = inFlight[jobID] {
             guard !held.answered, let handle = slots[held.slot].handle else { return .none }

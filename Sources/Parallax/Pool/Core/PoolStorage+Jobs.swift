@@ -135,7 +135,24 @@ extension PoolStorage {
     /// cancelled in its worker, which is killed if it has not answered within `grace` (by default
     /// the configured ``WorkerPool/Configuration/stopGracePeriod``).
     func cancel(jobID: UInt64, grace: Duration? = nil) {
-        let action = withMachine { $0.cancel(jobID: jobID) }
+        perform(withMachine { $0.cancel(jobID: jobID) }, jobID: jobID, grace: grace)
+    }
+
+    /// Kills the worker running `jobID` at once without answering the job: it gets its answer if
+    /// the worker sent it before it died, else the worker's death (`crashed`, SIGKILL). A job that
+    /// has not started is cancelled.
+    func terminate(jobID: UInt64) {
+        switch withMachine({ $0.terminate(jobID: jobID) }) {
+        case .kill(let process):
+            process.signal(SIGKILL)
+        case .cancel(let action):
+            perform(action, jobID: jobID, grace: .zero)
+        }
+    }
+
+    private func perform(
+        _ action: PoolStateMachine<WorkerProcess>.CancelAction, jobID: UInt64, grace: Duration?
+    ) {
         switch action {
         case .skip(let job, let process, let sequence), .cancelRunning(let job, let process, _, let sequence):
             process.enqueue(kind: .cancel, id: job.id, payload: [], sequence: sequence)
