@@ -13,6 +13,9 @@ final class ChaosLoad: Sendable {
         var wrongValues = 0
         var poisonSent = 0
         var poisonExhausted = 0
+        /// Poison tasks whose hosts died under them as often as their attempts allow: they end
+        /// as lost by policy before their crashes use the attempts up.
+        var poisonLostByPolicy = 0
         /// Failures of tasks that should have succeeded, by kind.
         var unexpectedFailures: [String: Int] = [:]
         /// Slots whose result was delivered twice.
@@ -94,6 +97,9 @@ final class ChaosLoad: Sendable {
                 switch (task.poison, result.result) {
                 case (true, .failure(let error)) where error.kind == .attemptsExhausted:
                     tally.poisonExhausted += 1
+                case (true, .failure(let error)) where error.kind == .hostLost:
+                    tally.poisonLostByPolicy += 1
+                    tally.unexpectedFailures["hostLost", default: 0] += 1
                 case (false, .success(let value)):
                     if value == ChaosWork.expected(group: number, slot: slot) {
                         tally.correct += 1
