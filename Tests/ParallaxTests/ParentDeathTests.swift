@@ -56,11 +56,7 @@ struct LeaseDeadlineTests {
         }
 
         // Printed after three leases' worth of renewals: the workers lived through them.
-        let line = output.readLine()
-        close(output.read)
-        let words = line.split(separator: " children")[0].split(separator: " ")
-        try #require(words.first == "pids", "parent printed: \(line)")
-        let workers = words.dropFirst().compactMap { Int32($0) }
+        let workers = try output.readWorkerPIDs()
         try #require(workers.count == 2)
         let watches = try workers.map { try ProcessWatch(pid: $0) }
         #expect(workers.allSatisfy { kill($0, 0) == 0 }, "a renewed lease keeps the workers")
@@ -123,6 +119,16 @@ struct FileDescriptorPipe {
         close(output.write)
         guard rc == 0 else { throw ProcessWatch.OpenError(errno: rc) }
         return (pid, output)
+    }
+
+    /// Reads the parent's line (`pids P1 P2 children C1 C2`) and closes the pipe.
+    /// - Returns: Its workers' pids.
+    func readWorkerPIDs() throws -> [Int32] {
+        let line = readLine()
+        close(read)
+        let words = (line.split(separator: " children").first ?? "").split(separator: " ")
+        try #require(words.first == "pids", "parent printed: \(line)")
+        return words.dropFirst().compactMap { Int32($0) }
     }
 
     func readLine() -> String {

@@ -24,11 +24,7 @@ struct ReplacedExecutableTests {
             var status: Int32 = 0
             waitpid(pid, &status, 0)
         }
-        let line = output.readLine()
-        close(output.read)
-        let words = line.split(separator: " children")[0].split(separator: " ")
-        try #require(words.first == "pids", "parent printed: \(line)")
-        let workers = Set(words.dropFirst().compactMap { Int32($0) })
+        let workers = Set(try output.readWorkerPIDs())
         try #require(workers.count == 2)
 
         // The deploy: the file is gone (a new version would be renamed over it).
