@@ -27,7 +27,7 @@ struct Bench: AsyncParsableCommand {
     @Option(
         name: .customLong("only"),
         help:
-            "Run only these groups (repeatable): roundtrip, throughput, map, payload, start, inprocess, memory, peers."
+            "Run only these groups (repeatable): roundtrip, throughput, map, payload, start, scale, inprocess, memory, peers."
     )
     var groups: [String] = []
 
@@ -68,6 +68,15 @@ struct Bench: AsyncParsableCommand {
             report["worker_spawn_ms"] = try measure.workerSpawn()
             report["restart_ms_p50"] = try await measure.restart()
         }
+        if runs("scale") {
+            progress("pools of 1, 4, 16 and 64 workers")
+            for size in [1, 4, 16, 64] {
+                let cost = try await measure.scale(size: size)
+                report["pool_ready_ms_\(size)"] = cost.readyMilliseconds
+                report["roundtrip_us_p50_\(size)_workers"] = cost.roundTrip
+                if size == 64 { report["parent_fds_per_worker"] = cost.descriptorsPerWorker }
+            }
+        }
         if runs("inprocess") {
             progress("in-process WaitGroup")
             let inProcess = await measure.inProcess()
@@ -85,6 +94,8 @@ struct Bench: AsyncParsableCommand {
         guard runs("peers") else {
             print("")
             report.printTable()
+            if let json { try writeFile(json, report.json()) }
+            if let plot { try writeFile(plot, BenchPlot(report: report).svg()) }
             return
         }
         progress("peers")

@@ -8,6 +8,9 @@ struct BenchReport {
         "python_ppe_roundtrip_us_p50", "python_ppe_throughput_tasks_per_s", "python_ppe_map_items_per_s",
         "python_ppe_pool_start_ms", "python_idle_rss_mib", "node_worker_threads_roundtrip_us_p50",
         "payload_1mib_gb_per_s_each_way", "leak_check_tasks", "parent_rss_drift_mib", "parent_fd_growth",
+        "pool_ready_ms_1", "pool_ready_ms_4", "pool_ready_ms_16", "pool_ready_ms_64", "parent_fds_per_worker",
+        "roundtrip_us_p50_1_workers", "roundtrip_us_p50_4_workers", "roundtrip_us_p50_16_workers",
+        "roundtrip_us_p50_64_workers",
     ]
 
     var metrics: [String: Double] = [:]
@@ -88,6 +91,16 @@ struct BenchReport {
             "parent fd growth", "parent_fd_growth", "fds", against: "limit", 1, ratio: { $0 / $1 },
             target: "0",
             met: { $0 <= 0 })
+        row(
+            "round trip p50, 64 workers", "roundtrip_us_p50_64_workers", "µs", against: "4 workers",
+            value("roundtrip_us_p50_4_workers"), ratio: { $0 / $1 }, target: "≤ 1.2x", met: { $0 <= 1.2 })
+        row(
+            "pool of 64 ready", "pool_ready_ms_64", "ms", against: "16 × pool of 4",
+            value("pool_ready_ms_4").map { $0 * 16 },
+            ratio: { $0 / $1 }, target: "≤ 1.2x (linear)", met: { $0 <= 1.2 })
+        row(
+            "parent descriptors per worker", "parent_fds_per_worker", "fds", against: "target", 3,
+            ratio: { $0 / $1 }, target: "≤ 3", met: { $0 <= 1 })
         row(
             "round trip p50", "process_roundtrip_us_p50", "µs", against: "Node worker_threads",
             value("node_worker_threads_roundtrip_us_p50"), ratio: { $1 / $0 }, target: "(orientation)",

@@ -124,6 +124,39 @@ struct Measurements {
         return samples.median / 1_000
     }
 
+    /// What a pool of `size` workers costs: the time from creating it to every worker having
+    /// answered a task (milliseconds), the parent's descriptors per worker while it runs, and the
+    /// warm round trip through it (median microseconds).
+    func scale(size: Int) async throws -> (
+        readyMilliseconds: Double, descriptorsPerWorker: Double, roundTrip: Double
+    ) {
+        var configuration = WorkerPool.Configuration(workerCount: size)
+        configuration.executable = .current
+        let descriptorsBefore = ProcessStatus.openDescriptors()
+        let start = clock.now
+        let pool = WorkerPool(configuration: configuration, tasks: DemoTasks.registry, logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await pool.run() }
+            defer { pool.shutdown() }
+            await pool.waitForStartedWorkers(size)
+            // One task each at once: with one task per worker at a time, each started worker
+            // takes one.
+            try await withThrowingTaskGroup(of: Int.self) { tasks in
+                for value in 0..<size { tasks.addTask { try await pool.submit(EchoTask(value: value)) } }
+                for try await _ in tasks {}
+            }
+            let ready = (clock.now - start).timeInterval * 1_000
+            let perWorker = Double(ProcessStatus.openDescriptors() - descriptorsBefore) / Double(size)
+            var roundTrips = Samples()
+            for value in 0..<(quick ? 300 : 2_000) {
+                let sent = clock.now
+                _ = try await pool.submit(EchoTask(value: value))
+                roundTrips.append(clock.now - sent)
+            }
+            return (ready, perWorker, roundTrips.median)
+        }
+    }
+
     /// Spawn and exit of this executable in its smallest mode, median milliseconds.
     func workerSpawn() throws -> Double {
         var samples = Samples()
