@@ -115,7 +115,16 @@ struct FileDescriptorPipe {
         posix_spawn_file_actions_init(&actions)
         posix_spawn_file_actions_adddup2(&actions, output.write, 1)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        let rc = posix_spawn(&pid, path, &actions, nil, &argv, environ)
+        // A fresh copy of an executable can fail to start with ETXTBSY for a moment: a child that
+        // another test forks at the same time holds the copy's write descriptor until that child
+        // execs. Nothing announces that exec, so the spawn is tried again a few times.
+        var rc = posix_spawn(&pid, path, &actions, nil, &argv, environ)
+        var tries = 1
+        while rc == ETXTBSY, tries < 100 {
+            usleep(10_000)
+            rc = posix_spawn(&pid, path, &actions, nil, &argv, environ)
+            tries += 1
+        }
         close(output.write)
         guard rc == 0 else { throw ProcessWatch.OpenError(errno: rc) }
         return (pid, output)
