@@ -29,6 +29,13 @@ enum SeedCorpus {
                 payload: ServicePayload.reply(
                     .failure(ServiceError(kind: .threw, method: "store", message: "no")))),
             Frame(kind: .serviceCancel, id: 7, payload: []),
+            Frame(
+                kind: .runTraced, id: 8,
+                payload: TracedPayload.wrap(
+                    TracedPayload.context([
+                        (key: "traceparent", value: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+                    ])!,
+                    around: try RunRequest.payload(name: "task", input: 7))),
         ]
         var batch = BatchPayload.RequestWriter(name: "map")
         for value in 0..<3 { try batch.append(value) }

@@ -37,6 +37,41 @@ package struct Frame: Sendable, Equatable {
         /// worker whose channel ends without it checks whether its parent died, and if so ends
         /// its process group (what its tasks started) with itself.
         case goodbye = 14
+        /// Parent to worker: a run frame with its caller's trace context (see ``TracedPayload``).
+        case runTraced = 15
+        /// Parent to worker: a runBatch frame with its caller's trace context.
+        case runBatchTraced = 16
+        /// Worker to parent: a serviceCall frame with the calling task's trace context.
+        case serviceCallTraced = 17
+
+        /// The kind that carries the same payload with a trace context before it; nil for a kind
+        /// that never carries one.
+        package var traced: Kind? {
+            switch self {
+            case .run: .runTraced
+            case .runBatch: .runBatchTraced
+            case .serviceCall: .serviceCallTraced
+            default: nil
+            }
+        }
+
+        /// The kind of the plain frame a traced kind wraps; a plain kind itself.
+        package var plain: Kind {
+            switch self {
+            case .runTraced: .run
+            case .runBatchTraced: .runBatch
+            case .serviceCallTraced: .serviceCall
+            default: self
+            }
+        }
+
+        /// Whether a frame of this kind asks a worker to run a task or a batch.
+        package var startsTask: Bool {
+            switch self {
+            case .run, .runBatch, .runTraced, .runBatchTraced: true
+            default: false
+            }
+        }
     }
 
     /// Bytes before the payload: length, kind and id.

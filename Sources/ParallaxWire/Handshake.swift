@@ -2,7 +2,7 @@
 /// the worker's pid from the spawn.)
 package struct Handshake: Sendable, Equatable {
     /// Bumped whenever the frame layout or a payload layout changes.
-    package static let currentVersion: UInt16 = 5
+    package static let currentVersion: UInt16 = 6
     /// Marks a handshake so that stray bytes are not taken for one.
     package static let magic: UInt32 = 0x5058_4C57  // "PXLW"
 

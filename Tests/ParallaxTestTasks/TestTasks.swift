@@ -20,7 +20,7 @@ public enum TestTasks {
             OpenDescriptors.self,
             Misbehave.self, Environment.self, Credentials.self, CallService.self, RecordCalls.self,
             CallUntilRefused.self, SeesCancellation.self, StartChild.self, BumpProcessCounter.self,
-            CrashWithMoreQueued.self
+            CrashWithMoreQueued.self, TracedWork.self
         )
         registry.register(square)
         registry.register(userStats)
@@ -31,6 +31,7 @@ public enum TestTasks {
         registry.register(crashOnThirteen)
         registry.register(liveResource)
         registry.register(failOnSevensAsync)
+        registry.register(TracingProbe.seenByMap)
         return registry
     }()
 
@@ -104,6 +105,7 @@ public enum TestTasks {
     /// The bootstrap of the test worker: counts its runs, and fails on request.
     public static func bootstrap() async throws {
         bootstrapRuns.add(1, ordering: .relaxed)
+        _ = TestTracer.shared  // the worker's instrument, which extracts what the parent sends
         if getenv(failBootstrapVariable) != nil {
             throw BootstrapError(reason: "the test asked the bootstrap to fail")
         }

@@ -27,7 +27,7 @@ import Testing
 
     @Test func everySwiftExampleInTheReadmeIsCompiledByTheExampleTarget() throws {
         let readme = try PackageFiles.text("README.md")
-        let compiled = try ["ReadmeExample.swift", "AcrossHosts.swift"].map {
+        let compiled = try ["ReadmeExample.swift", "AcrossHosts.swift", "InAServer.swift"].map {
             try PackageFiles.text("Examples/ReadmeExample/" + $0)
         }.joined(separator: "\n")
         let blocks = Self.swiftBlocks(readme)

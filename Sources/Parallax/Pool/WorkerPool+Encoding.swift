@@ -7,28 +7,41 @@ extension WorkerPool {
         @usableFromInline package var name: String
         /// The payload of the task's run frame: the name, then the encoded input.
         @usableFromInline package var payload: [UInt8]
+        /// The trace of the task, when it was submitted in a service context: its span in the
+        /// pool, and the context its frames carry to the worker.
+        @usableFromInline package var trace: TaskTrace?
 
         /// A task encoded before, such as one read back from a queue.
-        package init(name: String, payload: [UInt8]) {
+        package init(name: String, payload: [UInt8], trace: TaskTrace? = nil) {
             self.name = name
             self.payload = payload
+            self.trace = trace
         }
     }
 
-    /// Checks a task against the registry and snapshots its input.
+    /// Checks a task against the registry, snapshots its input and, in a service context, starts
+    /// its trace.
     /// - Throws: ``SpawnError``.
     @usableFromInline
     package func encode<Task: WorkerTask>(_ task: Task) throws -> EncodedTask {
-        try tasks.encode(task, payloadLimit: configuration.payloadLimit)
+        traced(try tasks.encode(task, payloadLimit: configuration.payloadLimit))
     }
 
-    /// Checks a function against the registry and snapshots its input.
+    /// Checks a function against the registry, snapshots its input and, in a service context,
+    /// starts its trace.
     /// - Throws: ``SpawnError``.
     @usableFromInline
     package func encode<Input, Output>(_ function: TaskFunction<Input, Output>, _ input: Input) throws
         -> EncodedTask
     {
-        try tasks.encode(function, input, payloadLimit: configuration.payloadLimit)
+        traced(try tasks.encode(function, input, payloadLimit: configuration.payloadLimit))
+    }
+
+    /// `task` with its trace started, when the caller runs in a service context.
+    private func traced(_ task: EncodedTask) -> EncodedTask {
+        var task = task
+        task.trace = TaskTrace.start("run", task: task.name, pool: configuration.name)
+        return task
     }
 
     /// Checks an encoded input (`inputs` of them, for a chunk of a map) against

@@ -154,7 +154,10 @@ extension WorkerPool {
                 let index = next
                 next += 1
                 group.addTask {
-                    let task = EncodedTask(name: name, payload: chunks[index].payload)
+                    let chunk = chunks[index]
+                    let trace = TaskTrace.start(
+                        "map", task: name, pool: self.configuration.name, inputs: chunk.count)
+                    let task = EncodedTask(name: name, payload: chunk.payload, trace: trace)
                     return ChunkAnswer(
                         index: index, answer: await self.answer(task, kind: .runBatch, timeout: timeout))
                 }

@@ -197,7 +197,7 @@ package final class WorkerProcess: Sendable {
                 guard written < writer.writing.count else { continue }
                 // Once a write failed the worker is gone: nothing after it can arrive either.
                 writer.isBroken = true
-                for frame in writer.writing[written...] where frame.kind == .run || frame.kind == .runBatch {
+                for frame in writer.writing[written...] where frame.kind.startsTask {
                     unsent.append(frame.id)
                 }
             }
@@ -215,7 +215,7 @@ package final class WorkerProcess: Sendable {
         var end = start
         for frame in writer.writing[..<written.frames] {
             end += Frame.headerSize + frame.payload.count
-            guard frame.kind == .run || frame.kind == .runBatch else { continue }
+            guard frame.kind.startsTask else { continue }
             if writer.recentRuns.count == heldJobs { writer.recentRuns.removeFirst() }
             writer.recentRuns.append((frame.id, end))
         }

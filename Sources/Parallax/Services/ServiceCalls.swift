@@ -1,3 +1,5 @@
+import Instrumentation
+
 /// The worker side of service calls: the calls in flight from this worker's tasks, each waiting
 /// for its reply, its deadline or its task's cancellation, whichever comes first.
 package final class ServiceCalls: Sendable {
@@ -41,7 +43,7 @@ package final class ServiceCalls: Sendable {
     package func call(
         method: String, taskID: UInt64, input: [UInt8], timeout: Duration?
     ) async -> Result<[UInt8], ServiceError> {
-        let payload = ServicePayload.Call(method: method, taskID: taskID, input: input).payload
+        var payload = ServicePayload.Call(method: method, taskID: taskID, input: input).payload
         guard payload.count <= payloadLimit else {
             return .failure(
                 ServiceError(
@@ -49,6 +51,12 @@ package final class ServiceCalls: Sendable {
                     message:
                         "the call's input encodes to \(payload.count) bytes, over the pool's payload limit of "
                         + "\(payloadLimit) bytes (Configuration.maximumPayloadSize)"))
+        }
+        // The calling task's trace context goes with the call: the parent runs its handler in it.
+        var kind = Frame.Kind.serviceCall
+        if let context = ServiceContext.current, let wire = TraceCarrier.wire(for: context) {
+            kind = .serviceCallTraced
+            payload = TracedPayload.wrap(wire, around: payload)
         }
         let id = entries.withLock { state in
             defer { state.next &+= 1 }
@@ -69,7 +77,7 @@ package final class ServiceCalls: Sendable {
                     return
                 }
                 if let timeout { setDeadline(of: id, after: timeout) }
-                send(.serviceCall, id, payload)
+                send(kind, id, payload)
             }
         } onCancel: {
             let waiting = entries.withLock { state -> Bool in

@@ -1,3 +1,5 @@
+import Instrumentation
+
 /// The parent side of service calls: runs each call of each worker in a task of its own, and
 /// cancels those a caller gave up on, those of a worker that died, and all of them when the pool
 /// stops, so that nothing is left waiting in the parent.
@@ -29,6 +31,7 @@ final class ServiceDispatcher: Sendable {
     /// Starts a call from the worker of `slot` and `generation`; `reply` sends its outcome.
     func start(
         _ call: ServicePayload.Call, id: UInt64, slot: Int, generation: UInt64,
+        context: ServiceContext? = nil,
         reply: @escaping @Sendable (Result<[UInt8], ServiceError>) -> Void
     ) {
         let key = Key(slot: slot, generation: generation, call: id)
@@ -50,7 +53,9 @@ final class ServiceDispatcher: Sendable {
             // Registered under the lock that the task's own removal takes: it cannot end first.
             state.running[key] = Task {
                 let start = ContinuousClock.now
-                let outcome = await handler(call.input[...])
+                let outcome = await ServiceContext.$current.withValue(context) {
+                    await handler(call.input[...])
+                }
                 self.metrics.recordServiceCall(outcome, elapsed: .now - start)
                 let stillWanted = self.state.withLock { $0.running.removeValue(forKey: key) != nil }
                 if stillWanted { reply(outcome) }

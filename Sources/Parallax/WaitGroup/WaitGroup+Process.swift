@@ -76,9 +76,11 @@ extension WaitGroup where Isolation == ProcessIsolation {
     ) where Value: Decodable {
         isolation.pool.enqueueRun(id: id, task: task, timeout: timeout) { outcome in
             if case .failure(let error) = outcome, retry.retries(error, after: attempt) {
+                task.trace?.retrying(after: error, attempt: attempt)
                 self.attempt(task, timeout: timeout, retry: retry, slot: slot, attempt: attempt + 1)
                 return
             }
+            task.trace?.finish(outcome, attempts: attempt)
             self.complete(
                 slot,
                 outcome.flatMap { bytes in

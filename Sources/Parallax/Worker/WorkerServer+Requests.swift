@@ -10,7 +10,8 @@ import Synchronization
 extension WorkerServer {
     /// Reads frames until end of file into the mailbox, starting a drain loop when none runs.
     func readRequests() {
-        var decoder = FrameDecoder(maximumPayloadSize: payloadLimit)
+        // A traced frame carries its trace context besides a payload of up to the limit.
+        var decoder = FrameDecoder(maximumPayloadSize: payloadLimit + TracedPayload.maximumContextSize)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
         defer { buffer.deallocate() }
         var frames: [Frame] = []
@@ -26,7 +27,7 @@ extension WorkerServer {
             do {
                 while let frame = try decoder.next() {
                     switch frame.kind {
-                    case .run, .runBatch, .cancel:
+                    case .run, .runBatch, .runTraced, .runBatchTraced, .cancel:
                         frames.append(frame)
                     case .ping:
                         // Benchmark support: the channel's own round trip, answered before any task.
@@ -66,7 +67,7 @@ extension WorkerServer {
             let step = mailbox.withLock { $0.next(generation: generation, isCancelled: Task.isCancelled) }
             switch step {
             case .run(let frame):
-                if frame.kind == .runBatch { await runBatch(frame) } else { await run(frame) }
+                await start(frame)
             case .skip(let frame):
                 let cancelled = TaskError.cancelled(workerPID: pid)
                 send(kind: .failure, id: frame.id, payload: (try? WireCodec.encode(cancelled)) ?? [])

@@ -1,4 +1,5 @@
 import CParallaxSystem
+import Instrumentation
 import Logging
 import Synchronization
 
@@ -22,16 +23,44 @@ extension WorkerServer {
         }
     }
 
+    /// Runs a run or batch frame; a traced one in the service context its caller's instrument
+    /// injected, as this worker's instrument extracts it.
+    func start(_ frame: Frame) async {
+        switch frame.kind {
+        case .runTraced, .runBatchTraced:
+            let traced: TracedPayload
+            do {
+                traced = try TracedPayload(frame)
+            } catch {
+                Self.protocolError(error)
+            }
+            let trace = TraceParent(traced[TraceParent.key])
+            await ServiceContext.withValue(TraceCarrier.context(from: traced)) {
+                await start(traced.frame, trace: trace)
+            }
+        default:
+            await start(frame, trace: nil)
+        }
+    }
+
+    private func start(_ frame: Frame, trace: TraceParent?) async {
+        if frame.kind == .runBatch {
+            await runBatch(frame, trace: trace)
+        } else {
+            await run(frame, trace: trace)
+        }
+    }
+
     /// Runs a registered function over every input of a batch, one at a time, and answers with
     /// one outcome per input.
-    func runBatch(_ frame: Frame) async {
+    private func runBatch(_ frame: Frame, trace: TraceParent?) async {
         let batch: BatchPayload.Request
         do {
             batch = try BatchPayload.Request(frame.payload)
         } catch {
             Self.protocolError(error)
         }
-        let context = context(for: frame.id)
+        let context = context(for: frame.id, trace: trace)
         var reply = BatchPayload.ReplyWriter(count: batch.inputs.count)
         if let handler = registry.batchHandler(named: batch.name) {
             await handler(batch.inputs, context, &reply)
@@ -49,9 +78,9 @@ extension WorkerServer {
         send(kind: .batchResult, id: frame.id, payload: reply.bytes)
     }
 
-    func run(_ frame: Frame) async {
+    private func run(_ frame: Frame, trace: TraceParent?) async {
         let (name, handler, input) = lookUp(frame)
-        switch await perform(name, handler, input, context(for: frame.id)) {
+        switch await perform(name, handler, input, context(for: frame.id, trace: trace)) {
         case .success(let bytes) where bytes.count > payloadLimit:
             let error = payloadTooLarge("the output of '\(name)'", bytes.count)
             send(kind: .failure, id: frame.id, payload: (try? WireCodec.encode(error)) ?? [])
@@ -86,8 +115,8 @@ extension WorkerServer {
         TaskError.payloadTooLarge(what, count: count, limit: payloadLimit, workerPID: pid)
     }
 
-    private func context(for taskID: UInt64) -> WorkerContext {
-        WorkerContext(slot: slot, pid: pid, taskID: taskID, shared: contextShared)
+    private func context(for taskID: UInt64, trace: TraceParent?) -> WorkerContext {
+        WorkerContext(slot: slot, pid: pid, taskID: taskID, shared: contextShared, trace: trace)
     }
 
     /// Runs one input through a handler; a missing handler is a rejection, and every error

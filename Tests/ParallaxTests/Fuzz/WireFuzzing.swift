@@ -50,6 +50,7 @@ enum WireFuzzing {
         _ = try? BatchPayload.Outcomes(frame.payload, expected: Int(frame.id % 300))
         _ = try? BinaryDecoder.decode(TaskError.self, from: frame.payload)
         _ = try? ServicePayload.Call(frame.payload)
+        _ = try? TracedPayload(frame)
         _ = ServicePayload.outcome(frame.payload, method: "fuzz")
     }
 

@@ -31,7 +31,7 @@ enum TestPool {
         workers: Int = 2, timeout: Duration? = nil, payloadLimit: Int? = nil,
         environment: [String: String] = [:],
         logger: Logger = Logger(label: "parallax.test", factory: { _ in SwiftLogNoOpLogHandler() }),
-        clock: ManualClock? = nil,
+        clock: ManualClock? = nil, services: ServiceRegistry = ServiceRegistry(),
         configure: (inout WorkerPool.Configuration) -> Void = { _ in },
         _ body: (WorkerPool) async throws -> Result
     ) async throws -> Result {
@@ -43,7 +43,7 @@ enum TestPool {
         var hooks = WorkerPool.TestHooks()
         hooks.clock = clock
         let pool = WorkerPool(
-            configuration: configuration, tasks: TestTasks.registry, services: ServiceRegistry(),
+            configuration: configuration, tasks: TestTasks.registry, services: services,
             logger: logger,
             metricsFactory: NOOPMetricsHandler.instance, hooks: hooks)
         return try await pool.running(body)
@@ -74,6 +74,12 @@ struct CapturingLogHandler: LogHandler, Sendable {
         /// Waits until `message` has been logged.
         func waitFor(_ message: String) async {
             for await logged in stream where logged == message { return }
+        }
+
+        /// Waits until a message that contains `text` has been logged; returns the message.
+        func waitForMessage(containing text: String) async -> String {
+            for await logged in stream where logged.contains(text) { return logged }
+            return ""
         }
 
         /// Waits until a message that starts with `prefix` has been logged; returns the rest.

@@ -23,11 +23,14 @@ package final class Job: Sendable {
     /// The kind of frame that carries the job: a run, or a batch of a map.
     package let kind: Frame.Kind
     package let name: String
-    /// The payload of the job's run frame: the name and the encoded input.
+    /// The payload of the job's run frame: the name and the encoded input, after the trace
+    /// context of a traced job.
     package let payload: [UInt8]
     package let timeout: Duration?
     /// Called exactly once with the job's outcome.
     package let complete: Finish
+    /// The trace of the task, which the job's sends are recorded in.
+    package let trace: TaskTrace?
 
     package convenience init(
         id: UInt64, kind: Frame.Kind = .run, name: String, payload: [UInt8], timeout: Duration?,
@@ -37,15 +40,25 @@ package final class Job: Sendable {
             id: id, kind: kind, name: name, payload: payload, timeout: timeout, finish: .call(completion))
     }
 
+    /// - Parameters:
+    ///   - kind: `.run` or `.runBatch`; with a trace whose context travels, the traced kind.
+    ///   - payload: The payload of the plain frame.
+    ///   - trace: The task's trace.
     package init(
         id: UInt64, kind: Frame.Kind = .run, name: String, payload: [UInt8], timeout: Duration?,
-        finish: Finish
+        finish: Finish, trace: TaskTrace? = nil
     ) {
         self.id = id
-        self.kind = kind
+        if let wire = trace?.wire, let traced = kind.traced {
+            self.kind = traced
+            self.payload = TracedPayload.wrap(wire, around: payload)
+        } else {
+            self.kind = kind
+            self.payload = payload
+        }
         self.name = name
-        self.payload = payload
         self.timeout = timeout
         self.complete = finish
+        self.trace = trace
     }
 }

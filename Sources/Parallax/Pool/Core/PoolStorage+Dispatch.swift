@@ -11,6 +11,7 @@ extension PoolStorage {
     /// Queues the run frame of a send on its worker, in the place the state machine numbered it,
     /// and makes sure the worker's replies are read.
     private func post(_ send: PoolStateMachine<WorkerProcess>.Send) {
+        send.job.trace?.sent(to: send.handle.pid, runsAtOnce: send.startsRunning)
         send.handle.enqueue(
             kind: send.job.kind, id: send.job.id, payload: send.job.payload, sequence: send.sequence)
         send.handle.replies.ensureReader()

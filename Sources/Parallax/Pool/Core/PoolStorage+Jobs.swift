@@ -24,8 +24,10 @@ extension PoolStorage {
             let result = await answerOnce(task, kind: kind, timeout: timeout, whenFull: whenFull)
             guard case .failure(let error) = result, retry.retries(error, after: attempt), !Task.isCancelled
             else {
+                task.trace?.finish(result, attempts: attempt)
                 return result
             }
+            task.trace?.retrying(after: error, attempt: attempt)
             attempt += 1
         }
     }
@@ -107,7 +109,7 @@ extension PoolStorage {
     ) -> Enqueued {
         let job = Job(
             id: id, kind: kind, name: task.name, payload: task.payload,
-            timeout: timeout ?? configuration.taskTimeout, finish: metrics.timing(finish))
+            timeout: timeout ?? configuration.taskTimeout, finish: metrics.timing(finish), trace: task.trace)
         let (action, queued, running) = withMachine { machine in
             (machine.submit(job), machine.queuedCount, machine.inFlightCount)
         }

@@ -1,3 +1,4 @@
+import Instrumentation
 import Logging
 
 #if canImport(Glibc)
@@ -56,7 +57,9 @@ final class WorkerLife: WorkerProcessDelegate, @unchecked Sendable {
             process = try WorkerProcess(
                 launch: storage.launch,
                 slot: slot, heldJobs: configuration.pipelineDepth,
-                maximumPayloadSize: configuration.payloadLimit, logger: logger, delegate: self)
+                maximumPayloadSize: configuration.payloadLimit + TracedPayload.maximumContextSize,
+                logger: logger,
+                delegate: self)
         } catch {
             return (.startFailed(TaskError.spawnFailed(error)), nil)
         }
@@ -160,13 +163,13 @@ final class WorkerLife: WorkerProcessDelegate, @unchecked Sendable {
             startup.deliver(.failed(failure))
         case .result, .batchResult, .failure:
             answered(frame)
-        case .serviceCall:
+        case .serviceCall, .serviceCallTraced:
             serviceCall(frame)
         case .serviceCancel:
             storage.services.cancel(id: frame.id, slot: slot, generation: generation)
         case .pong:
             break  // read by the benchmark's ping on its own thread; a stray one is harmless
-        case .run, .runBatch, .cancel, .serviceReply, .ping, .goodbye:
+        case .run, .runBatch, .runTraced, .runBatchTraced, .cancel, .serviceReply, .ping, .goodbye:
             // Only the parent sends these: the worker is broken. Its running task fails with a
             // protocol violation when it exits.
             let process = storage.withMachine {
@@ -247,8 +250,16 @@ final class WorkerLife: WorkerProcessDelegate, @unchecked Sendable {
         let process = storage.withMachine { $0.handle(slot: slot, generation: generation) }
         guard let process else { return }  // a worker being replaced: its caller is gone
         let call: ServicePayload.Call
+        // A call from a task that runs in a trace context: its handler runs in that context.
+        var context: ServiceContext?
         do {
-            call = try ServicePayload.Call(frame.payload)
+            if frame.kind == .serviceCallTraced {
+                let traced = try TracedPayload(frame)
+                context = TraceCarrier.context(from: traced)
+                call = try ServicePayload.Call(traced.frame.payload)
+            } else {
+                call = try ServicePayload.Call(frame.payload)
+            }
         } catch {
             logger.error(
                 "worker sent an unreadable service call; stopping it",
@@ -257,7 +268,8 @@ final class WorkerLife: WorkerProcessDelegate, @unchecked Sendable {
             return
         }
         let limit = storage.configuration.payloadLimit
-        storage.services.start(call, id: frame.id, slot: slot, generation: generation) { outcome in
+        storage.services.start(call, id: frame.id, slot: slot, generation: generation, context: context) {
+            outcome in
             var reply = ServicePayload.reply(outcome)
             if reply.count > limit {
                 reply = ServicePayload.reply(
