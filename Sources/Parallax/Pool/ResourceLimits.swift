@@ -1,9 +1,9 @@
 /// Limits each worker process sets on itself before it takes work (`setrlimit`), so that a task
 /// that runs away fails its own slot instead of starving the machine.
 ///
-/// A task that exceeds the memory limit fails with reason ``TaskError/Reason/outOfMemory``; one
-/// that exceeds the CPU limit with reason ``TaskError/Reason/cpuLimitExceeded``; both are
-/// ``TaskError/Kind/crashed``,
+/// A task that exceeds the memory limit fails with reason ``/ParallaxWire/TaskError/Reason/outOfMemory``; one
+/// that exceeds the CPU limit with reason ``/ParallaxWire/TaskError/Reason/cpuLimitExceeded``; both are
+/// ``/ParallaxWire/TaskError/Kind/crashed``,
 /// and the worker is replaced. With too few open files, opening one more fails inside the task.
 ///
 /// ```swift

@@ -6,8 +6,8 @@ public struct ShutdownPolicy: Sendable, Hashable, CustomStringConvertible {
         self.drains = drains
     }
 
-    /// Answer them at once with a ``TaskError/Kind/rejected`` error with reason
-    /// ``TaskError/Reason/poolShuttingDown``. The default: shutdown is quick.
+    /// Answer them at once with a ``/ParallaxWire/TaskError/Kind/rejected`` error with reason
+    /// ``/ParallaxWire/TaskError/Reason/poolShuttingDown``. The default: shutdown is quick.
     public static let reject = ShutdownPolicy(drains: false)
 
     /// Run them, within the graceful shutdown timeout; those still waiting when it ends are

@@ -29,8 +29,8 @@ extension WorkerPool {
         ///
         /// An input over it fails at the call site (`submit`, `go`, `map` throw ``SpawnError`` with
         /// code ``SpawnError/Code/payloadTooLarge``; nothing is sent). An output over it fails the
-        /// task with a ``TaskError/Kind/rejected`` error with reason
-        /// ``TaskError/Reason/payloadTooLarge`` that
+        /// task with a ``/ParallaxWire/TaskError/Kind/rejected`` error with reason
+        /// ``/ParallaxWire/TaskError/Reason/payloadTooLarge`` that
         /// names the size and the limit, and the worker goes on. The worker learns the limit when
         /// it starts; one that sends more anyway breaks the protocol and is replaced. At most
         /// 4 GiB less 10 bytes, what a frame's 32-bit length can count; 256 MiB by default.
@@ -48,10 +48,10 @@ extension WorkerPool {
             max(0, min(maximumPayloadSize, Frame.maximumPayloadCount))
         }
         /// The time limit of a task that sets none; `nil` for no limit. On expiry the worker is
-        /// killed, the task reports ``TaskError/Kind/timedOut`` and a new worker starts.
+        /// killed, the task reports ``/ParallaxWire/TaskError/Kind/timedOut`` and a new worker starts.
         public var taskTimeout: Duration?
         /// How many tasks may wait for a worker. Past it a task is refused at once with a
-        /// ``TaskError/Kind/rejected`` error with reason ``TaskError/Reason/mailboxFull``
+        /// ``/ParallaxWire/TaskError/Kind/rejected`` error with reason ``/ParallaxWire/TaskError/Reason/mailboxFull``
         /// (backpressure), or waits
         /// for room when submitted with ``WorkerPool/WhenFull/wait``.
         public var mailboxLimit: Int
@@ -102,7 +102,8 @@ extension WorkerPool {
         /// restores it. `.zero` never polls.
         public var inlineReplyPolling: Duration
         /// The deadline of a call from worker code to the parent's services that sets none; `nil`
-        /// for none. See ``ServiceClient/call(_:_:timeout:)``.
+        /// for none. See
+        /// ``ServiceClient/call(_:_:timeout:)-(ServiceMethod<Input,Output>,_,_)``.
         public var serviceCallTimeout: Duration?
         /// What a graceful shutdown does with tasks still waiting for a worker.
         public var queuedTasksOnShutdown: ShutdownPolicy

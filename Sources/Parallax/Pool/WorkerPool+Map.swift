@@ -71,7 +71,7 @@ extension WorkerPool {
     ///   - limit: How many chunks are in the pool at once.
     ///   - timeout: The time limit of each chunk (of each input with the default `chunkSize` of 1).
     /// - Returns: One output per input, in input order.
-    /// - Throws: ``SpawnError`` before anything runs; the first ``TaskError``.
+    /// - Throws: ``SpawnError`` before anything runs; the first ``/ParallaxWire/TaskError``.
     @inlinable
     public func mapValues<Input, Output>(
         _ inputs: some Sequence<Input>, _ function: TaskFunction<Input, Output>, chunkSize: Int = 1,

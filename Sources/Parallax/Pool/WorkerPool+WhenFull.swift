@@ -7,8 +7,8 @@ extension WorkerPool {
             self.waits = waits
         }
 
-        /// Fail at once with a ``TaskError/Kind/rejected`` error with reason
-        /// ``TaskError/Reason/mailboxFull``:
+        /// Fail at once with a ``/ParallaxWire/TaskError/Kind/rejected`` error with reason
+        /// ``/ParallaxWire/TaskError/Reason/mailboxFull``:
         /// the caller learns that the pool is saturated. The default.
         public static let fail = WhenFull(waits: false)
 

@@ -6,10 +6,10 @@ public import ServiceLifecycle
 ///
 /// The pool starts its workers when ``run()`` starts and keeps each slot filled: a worker that
 /// crashes, is killed, or breaks the protocol fails only the task it was running, with the reason
-/// in the ``TaskError``, and a new worker takes its place. Tasks wait in a queue for a free worker.
+/// in the ``/ParallaxWire/TaskError``, and a new worker takes its place. Tasks wait in a queue for a free worker.
 ///
 /// `WorkerPool` is a swift-service-lifecycle `Service`: run it in a `ServiceGroup`, or scope it
-/// with ``withPool(configuration:tasks:logger:_:)``. Graceful shutdown stops intake, rejects
+/// with ``withPool(configuration:tasks:services:logger:_:)``. Graceful shutdown stops intake, rejects
 /// queued tasks, lets running tasks finish within the graceful timeout, closes the channels and
 /// kills what is left after the force timeout; it always ends and leaves no process behind.
 ///
@@ -46,6 +46,7 @@ public final class WorkerPool: Service, Sendable {
     /// - Parameters:
     ///   - configuration: Worker count, executable, timeouts.
     ///   - tasks: The tasks the workers can run; the workers must build the same registry.
+    ///   - services: The methods of this process that the workers' tasks can call.
     ///   - logger: Receives lifecycle events and the workers' output lines.
     ///   - metricsFactory: Where the pool's metrics go (see the list in the README); the globally
     ///     bootstrapped factory by default.
@@ -104,7 +105,7 @@ public final class WorkerPool: Service, Sendable {
     /// Starts a graceful shutdown; ``run()`` returns when it is complete.
     ///
     /// The pool takes no task from the moment this returns, and queued tasks are rejected with a
-    /// ``TaskError/Kind/rejected`` error (unless ``Configuration/queuedTasksOnShutdown`` drains
+    /// ``/ParallaxWire/TaskError/Kind/rejected`` error (unless ``Configuration/queuedTasksOnShutdown`` drains
     /// them); running tasks get the configured graceful timeout to finish.
     public func shutdown() {
         storage.shutdown()
@@ -134,7 +135,7 @@ public final class WorkerPool: Service, Sendable {
 
     /// Runs a task in a worker and returns its output.
     ///
-    /// Cancelling the calling task answers it with a ``TaskError/Kind/cancelled`` error: a queued
+    /// Cancelling the calling task answers it with a ``/ParallaxWire/TaskError/Kind/cancelled`` error: a queued
     /// task never runs; a running task's worker is stopped and replaced.
     ///
     /// - Parameters:
@@ -145,7 +146,7 @@ public final class WorkerPool: Service, Sendable {
     ///   - retry: Whether a failed task runs again; never by default.
     /// - Returns: The task's output.
     /// - Throws: ``SpawnError`` for an unregistered task or an input that cannot be encoded or is
-    ///   over the payload limit, ``TaskError`` when the task fails or the mailbox is full.
+    ///   over the payload limit, ``/ParallaxWire/TaskError`` when the task fails or the mailbox is full.
     public func submit<Task: WorkerTask>(
         _ task: Task, timeout: Duration? = nil, whenFull: WhenFull = .fail, retry: RetryPolicy = .never
     ) async throws -> Task.Output {
@@ -163,7 +164,7 @@ public final class WorkerPool: Service, Sendable {
     ///   - whenFull: What to do when the mailbox is full: fail at once (the default) or wait.
     ///   - retry: Whether a failed call runs again; never by default.
     /// - Returns: The function's output.
-    /// - Throws: ``SpawnError`` or ``TaskError``, as for
+    /// - Throws: ``SpawnError`` or ``/ParallaxWire/TaskError``, as for
     ///   ``submit(_:timeout:whenFull:retry:)-(Task,_,_,_)``.
     public func submit<Input, Output>(
         _ function: TaskFunction<Input, Output>, _ input: Input, timeout: Duration? = nil,

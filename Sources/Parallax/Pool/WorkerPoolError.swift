@@ -1,5 +1,5 @@
 /// Why a ``WorkerPool`` itself could not run or stopped, as opposed to the failure of one task
-/// (``TaskError``).
+/// (``/ParallaxWire/TaskError``).
 public struct WorkerPoolError: Error, Sendable, CustomStringConvertible {
     /// Which error this is.
     public struct Code: Sendable, Hashable, CustomStringConvertible {

@@ -8,7 +8,7 @@
 /// supplementary groups and switches group, then user, then sets `no_new_privs`, so that neither
 /// it nor a program it starts can gain privileges through a setuid binary or file capabilities.
 /// Switching user needs a parent that runs as root; a worker that cannot apply a setting fails to
-/// start with a ``TaskError/Reason/privilegesNotDropped`` error, which the pool's supervision
+/// start with a ``/ParallaxWire/TaskError/Reason/privilegesNotDropped`` error, which the pool's supervision
 /// handles like any start
 /// failure.
 ///

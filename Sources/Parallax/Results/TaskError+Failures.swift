@@ -1,7 +1,7 @@
 import Glibc
 
-/// Every ``TaskError`` the library itself produces, parent and worker side, built in one place so
-/// that each failure has one ``TaskError/Reason``, one kind and one wording.
+/// Every ``/ParallaxWire/TaskError`` the library itself produces, parent and worker side, built in one place so
+/// that each failure has one ``/ParallaxWire/TaskError/Reason``, one kind and one wording.
 extension TaskError {
     private init(
         _ reason: Reason, _ kind: Kind, _ message: String, trace: String = "",

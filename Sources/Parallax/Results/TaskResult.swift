@@ -1,4 +1,4 @@
-/// The outcome of one task in a ``WaitGroup``: a value, or a ``TaskError``.
+/// The outcome of one task in a ``WaitGroup``: a value, or a ``/ParallaxWire/TaskError``.
 ///
 /// ```swift
 /// for (index, slot) in await group.wait().enumerated() {
@@ -37,9 +37,9 @@ public struct TaskResult<Value: Sendable>: Sendable {
         return nil
     }
 
-    /// Returns the value or throws the ``TaskError``.
+    /// Returns the value or throws the ``/ParallaxWire/TaskError``.
     /// - Returns: The task's value.
-    /// - Throws: ``TaskError`` when the task failed.
+    /// - Throws: ``/ParallaxWire/TaskError`` when the task failed.
     @inlinable public func get() throws(TaskError) -> Value {
         try result.get()
     }

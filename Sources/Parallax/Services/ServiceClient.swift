@@ -24,7 +24,7 @@ public struct ServiceClient: Sendable {
     ///   - timeout: The call's deadline; by default the pool's
     ///     ``WorkerPool/Configuration/serviceCallTimeout``.
     /// - Returns: The handler's output.
-    /// - Throws: ``ServiceError``: the handler threw (``ServiceError/Kind/threw``, with its type,
+    /// - Throws: ``/ParallaxWire/ServiceError``: the handler threw (``/ParallaxWire/ServiceError/Kind/threw``, with its type,
     ///   message and code), the method is unknown, the pool is shutting down, the deadline passed,
     ///   the task was cancelled, or a value could not be encoded.
     public func call<Input, Output: Codable>(
@@ -69,7 +69,7 @@ public struct ServiceClient: Sendable {
     ///   - input: Its input.
     ///   - timeout: The call's deadline; by default the pool's
     ///     ``WorkerPool/Configuration/serviceCallTimeout``.
-    /// - Throws: ``ServiceError``, as for ``call(_:_:timeout:)-(ServiceMethod<Input,Output>,_,_)``.
+    /// - Throws: ``/ParallaxWire/ServiceError``, as for ``call(_:_:timeout:)-(ServiceMethod<Input,Output>,_,_)``.
     public func call<Input>(
         _ method: ServiceMethod<Input, Void>, _ input: Input, timeout: Duration? = nil
     ) async throws(ServiceError) {

@@ -12,7 +12,7 @@ final class ServiceDispatcher: Sendable {
 
     private struct State {
         var running: [Key: Task<Void, Never>] = [:]
-        /// Set by the pool's shutdown: new calls get ``ServiceError/Kind/unavailable``.
+        /// Set by the pool's shutdown: new calls get ``/ParallaxWire/ServiceError/Kind/unavailable``.
         var refusing = false
     }
 

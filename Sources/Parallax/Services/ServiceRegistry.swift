@@ -24,7 +24,7 @@ public struct ServiceRegistry: Sendable {
     /// - Parameters:
     ///   - method: The method.
     ///   - handler: Runs in the parent for every call; a thrown error reaches the caller as a
-    ///     ``ServiceError`` of kind ``ServiceError/Kind/threw``. It is cancelled when the caller's
+    ///     ``/ParallaxWire/ServiceError`` of kind ``/ParallaxWire/ServiceError/Kind/threw``. It is cancelled when the caller's
     ///     deadline passes, the calling task is cancelled or its worker dies.
     public mutating func register<Input, Output: Codable>(
         _ method: ServiceMethod<Input, Output>,

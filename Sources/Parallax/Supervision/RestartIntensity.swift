@@ -3,8 +3,8 @@
 ///
 /// A pool whose workers crash more often than this is broken (a bad deploy, a missing resource),
 /// and restarting them forever would only hide it. Past the limit the pool enters a failed state:
-/// queued and new tasks fail with a ``TaskError/Kind/rejected`` error with reason
-/// ``TaskError/Reason/poolFailed``, a ``WorkerPool/Event/Kind/gaveUp`` event is sent, and
+/// queued and new tasks fail with a ``/ParallaxWire/TaskError/Kind/rejected`` error with reason
+/// ``/ParallaxWire/TaskError/Reason/poolFailed``, a ``WorkerPool/Event/Kind/gaveUp`` event is sent, and
 /// ``WorkerPool/run()``
 /// throws ``WorkerPoolError/Code/restartIntensityExceeded``.
 public struct RestartIntensity: Sendable, Hashable {

@@ -18,8 +18,8 @@ public struct SupervisionStrategy: Sendable, Hashable, CustomStringConvertible {
     /// The default.
     public static let restartOnCrash = SupervisionStrategy(storage: .restart)
 
-    /// Stop the whole pool: queued and new tasks fail with a ``TaskError/Kind/rejected`` error with
-    /// reason ``TaskError/Reason/poolFailed``, and ``WorkerPool/run()`` throws
+    /// Stop the whole pool: queued and new tasks fail with a ``/ParallaxWire/TaskError/Kind/rejected`` error with
+    /// reason ``/ParallaxWire/TaskError/Reason/poolFailed``, and ``WorkerPool/run()`` throws
     /// ``WorkerPoolError/Code/workerFailed``.
     public static let stopAll = SupervisionStrategy(storage: .stopAll)
 

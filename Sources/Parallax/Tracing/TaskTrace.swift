@@ -9,7 +9,7 @@ import Tracing
 /// The span starts where the task is submitted (queued), records each worker the task is sent
 /// to (`parallax.sent`, with the worker's pid) and each retry (`parallax.retry`), and ends with
 /// the task's outcome: a failure records the error, sets `error.type` (OpenTelemetry's general
-/// attribute, here ``TaskError/type``) and marks the span as an error with its message. Its
+/// attribute, here ``/ParallaxWire/TaskError/type``) and marks the span as an error with its message. Its
 /// other attributes are named `parallax.*`: OpenTelemetry has no convention for a worker pool.
 @usableFromInline
 package final class TaskTrace: Sendable {

@@ -1,8 +1,8 @@
 /// Go's `go func` with errgroup's limit and php-parallax's per-slot results, for Swift.
 ///
-/// ``go(_:)-(()->Value)`` never blocks: it starts the task (or queues it behind the group's
+/// `go` never blocks: it starts the task (or queues it behind the group's
 /// `limit`) and returns. ``wait()`` returns one ``TaskResult`` per `go`, in spawn order, each a
-/// value or a ``TaskError``: one failing task never affects its siblings, and partial results
+/// value or a ``/ParallaxWire/TaskError``: one failing task never affects its siblings, and partial results
 /// are never lost.
 ///
 /// The isolation is chosen per group and is part of its type:

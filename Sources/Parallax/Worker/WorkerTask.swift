@@ -29,8 +29,8 @@ public protocol WorkerTask: Codable, Sendable {
     ///
     /// - Parameter context: The worker the task runs in.
     /// - Returns: The task's output, encoded and sent to the parent.
-    /// - Throws: Any error; it reaches the caller as a ``TaskError`` with kind
-    ///   ``TaskError/Kind/threw``, its type name, message and code.
+    /// - Throws: Any error; it reaches the caller as a ``/ParallaxWire/TaskError`` with kind
+    ///   ``/ParallaxWire/TaskError/Kind/threw``, its type name, message and code.
     func run(in context: WorkerContext) async throws -> Output
 }
 

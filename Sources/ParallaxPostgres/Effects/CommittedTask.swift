@@ -26,7 +26,7 @@ public import PostgresNIO
 /// ```
 ///
 /// An effect that throws is rolled back alone (a savepoint each); the task's result becomes the
-/// error, of kind ``TaskError/Kind/threw``. Effects outside the database are not covered: use
+/// error, of kind `TaskError/Kind/threw`. Effects outside the database are not covered: use
 /// ``QueueCommit/effectKey`` as their idempotency key.
 public protocol CommittedTask: WorkerTask {
     /// Commits the effect of a successful result, in the transaction that records it.

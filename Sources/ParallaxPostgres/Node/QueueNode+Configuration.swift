@@ -46,7 +46,7 @@ extension QueueNode {
         public var maximumPayloadSize: Int = 1 << 20
         /// The policy of a task whose kind has none of its own in ``policies``.
         public var defaultPolicy = QueueTaskPolicy()
-        /// Policies by task name (``WorkerTask/taskName`` or ``TaskFunction/name``).
+        /// Policies by task name (``/Parallax/WorkerTask/taskName`` or ``/Parallax/TaskFunction/name``).
         public var policies: [String: QueueTaskPolicy] = [:]
         /// Whether the node creates or migrates the queue's schema when it starts.
         public var migratesSchema = true

@@ -5,7 +5,7 @@ public import ServiceLifecycle
 import Synchronization
 
 /// One process's place in a task queue on PostgreSQL: it runs registered tasks for other hosts
-/// on its local ``WorkerPool`` (a consumer), and sends tasks to them in remote wait groups (a
+/// on its local ``/Parallax/WorkerPool`` (a consumer), and sends tasks to them in remote wait groups (a
 /// producer), or both.
 ///
 /// A node is a `Service`: run it in the same `ServiceGroup` as its pool and its server, after the

@@ -1,8 +1,8 @@
 import Parallax
 
-/// Turns a recorded result into the slot's ``TaskResult``: the same kinds of ``TaskError`` a
-/// local pool gives, plus the remote ones (``TaskError/Kind/hostLost``,
-/// ``TaskError/Kind/attemptsExhausted``) with the task's attempts in the trace.
+/// Turns a recorded result into the slot's ``/Parallax/TaskResult``: the same kinds of `TaskError` a
+/// local pool gives, plus the remote ones (`TaskError/Kind/hostLost`,
+/// `TaskError/Kind/attemptsExhausted`) with the task's attempts in the trace.
 enum RemoteOutcome {
     static func result<Value: Decodable & Sendable>(
         _ recorded: QueueStatements.Result, as _: Value.Type, history: [QueueStatements.AttemptRecord]

@@ -2,8 +2,8 @@ public import FoundationEssentials
 public import Parallax
 
 /// A wait group whose tasks run on whichever hosts serve its queue: `go` takes the same
-/// ``WorkerTask`` and ``TaskFunction`` values as a local ``WaitGroup``, and ``wait()`` returns
-/// one ``TaskResult`` per `go`, in the order of the calls.
+/// ``/Parallax/WorkerTask`` and ``/Parallax/TaskFunction`` values as a local ``/Parallax/WaitGroup``, and ``wait()`` returns
+/// one ``/Parallax/TaskResult`` per `go`, in the order of the calls.
 ///
 /// ```swift
 /// let group = try await node.group(of: Int.self, idempotencyKey: "report-2026-12")
@@ -12,15 +12,15 @@ public import Parallax
 /// ```
 ///
 /// `go` never waits: it checks the task against the node's registry (an unknown task or an input
-/// that cannot be encoded is a ``SpawnError`` at the call site), snapshots its input, and the
+/// that cannot be encoded is a ``/Parallax/SpawnError`` at the call site), snapshots its input, and the
 /// group writes its tasks to the queue in batches behind it. Results are rows in the database:
 /// a producer that restarts gets the same group back from the same idempotency key (its tasks are
-/// not added twice, and finished ones are not run again) or from ``QueueNode/attach(of:group:)``.
+/// not added twice, and finished ones are not run again) or from ``QueueNode/attach(of:group:detached:)``.
 ///
 /// Cancelling the task that waits cancels the group, unless the group was created `detached`:
 /// tasks that have not started never will, and running ones are killed on their hosts.
 public final class RemoteWaitGroup<Value: Codable & Sendable>: Sendable {
-    /// The group's id, for ``QueueNode/attach(of:group:)``.
+    /// The group's id, for ``QueueNode/attach(of:group:detached:)``.
     public let id: UUID
     /// The queue its tasks go to.
     public let queue: String
@@ -68,7 +68,7 @@ public final class RemoteWaitGroup<Value: Codable & Sendable>: Sendable {
     /// Adds a task: checks it, snapshots its input and queues it, without waiting.
     ///
     /// - Parameter task: The task, registered in the node's ``QueueNode/tasks``.
-    /// - Throws: ``SpawnError`` for a task that is not registered, an input that cannot be
+    /// - Throws: ``/Parallax/SpawnError`` for a task that is not registered, an input that cannot be
     ///   encoded or is larger than ``QueueNode/Configuration/maximumPayloadSize``;
     ///   ``QueueNodeError/groupSealed`` once ``wait()`` began. The task is not added.
     public func go<Task: WorkerTask>(_ task: Task) throws where Task.Output == Value {

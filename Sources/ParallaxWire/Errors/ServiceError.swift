@@ -31,7 +31,7 @@ public struct ServiceError: Error, Sendable, Hashable, Codable, CustomStringConv
         /// The input or the output could not be encoded or decoded.
         public static let encoding = Kind("encoding")
         /// The input or the output is larger than the pool's
-        /// ``WorkerPool/Configuration/maximumPayloadSize``.
+        /// `WorkerPool/Configuration/maximumPayloadSize`.
         public static let payloadTooLarge = Kind("payloadTooLarge")
         /// The call was made outside a worker process, where there is no parent to call.
         public static let notInWorker = Kind("notInWorker")

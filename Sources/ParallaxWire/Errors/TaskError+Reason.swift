@@ -37,10 +37,10 @@ extension TaskError {
         /// The worker process died while running the task: a trap, a signal or an exit
         /// (kind ``TaskError/Kind/crashed``).
         public static let workerCrashed = Reason("Parallax.WorkerCrash")
-        /// The worker ran out of memory under its ``ResourceLimits/memoryBytes`` limit
+        /// The worker ran out of memory under its `ResourceLimits/memoryBytes` limit
         /// (kind ``TaskError/Kind/crashed``).
         public static let outOfMemory = Reason("Parallax.WorkerOutOfMemory")
-        /// The worker used up its ``ResourceLimits/cpuSeconds`` limit
+        /// The worker used up its `ResourceLimits/cpuSeconds` limit
         /// (kind ``TaskError/Kind/crashed``).
         public static let cpuLimitExceeded = Reason("Parallax.WorkerCPULimit")
         /// The task ran past its timeout and its worker was stopped
@@ -59,22 +59,22 @@ extension TaskError {
 
         // MARK: The pool did not run the task
 
-        /// The pool-wide queue was full (``WorkerPool/WhenFull/fail``) (kind
+        /// The pool-wide queue was full (`WorkerPool/WhenFull/fail`) (kind
         /// ``TaskError/Kind/rejected``).
         public static let mailboxFull = Reason("Parallax.MailboxFull")
-        /// The pool was shutting down: the task came after ``WorkerPool/shutdown()``, or it did
+        /// The pool was shutting down: the task came after `WorkerPool/shutdown()`, or it did
         /// not finish within the graceful shutdown timeout (kind ``TaskError/Kind/rejected`` or
         /// ``TaskError/Kind/cancelled``).
         public static let poolShuttingDown = Reason("Parallax.PoolShuttingDown")
         /// The pool gave up: its restart intensity was exceeded, or a worker failed under
-        /// ``SupervisionStrategy/stopAll`` (kind ``TaskError/Kind/rejected``).
+        /// `SupervisionStrategy/stopAll` (kind ``TaskError/Kind/rejected``).
         public static let poolFailed = Reason("Parallax.PoolFailed")
         /// No worker could start, so nothing could run the task (kind ``TaskError/Kind/rejected``).
         public static let noWorkerAvailable = Reason("Parallax.NoWorkerAvailable")
-        /// The task's worker failed and ``SupervisionStrategy/ignore`` leaves its slot empty (kind
+        /// The task's worker failed and `SupervisionStrategy/ignore` leaves its slot empty (kind
         /// ``TaskError/Kind/rejected``).
         public static let workerNotRestarted = Reason("Parallax.WorkerNotRestarted")
-        /// The task's answer was larger than ``WorkerPool/Configuration/maximumPayloadSize``; the
+        /// The task's answer was larger than `WorkerPool/Configuration/maximumPayloadSize`; the
         /// worker goes on (kind ``TaskError/Kind/rejected``).
         public static let payloadTooLarge = Reason("Parallax.PayloadTooLarge")
         /// The worker has no task by the name it was sent (kind ``TaskError/Kind/rejected``).
@@ -96,12 +96,12 @@ extension TaskError {
         public static let workerStartFailed = Reason("Parallax.WorkerStartFailure")
         /// The worker's own bootstrap failed without saying why (kind ``TaskError/Kind/threw``).
         public static let bootstrapFailed = Reason("Parallax.BootstrapFailure")
-        /// The worker serves a different ``TaskRegistry`` than the pool; the pool stops (kind
+        /// The worker serves a different `TaskRegistry` than the pool; the pool stops (kind
         /// ``TaskError/Kind/rejected``).
         public static let registryMismatch = Reason("Parallax.RegistryMismatch")
-        /// The worker could not apply its ``ResourceLimits`` (kind ``TaskError/Kind/rejected``).
+        /// The worker could not apply its `ResourceLimits` (kind ``TaskError/Kind/rejected``).
         public static let resourceLimitsNotApplied = Reason("Parallax.ResourceLimits")
-        /// The worker could not drop to its ``WorkerPrivileges`` (kind
+        /// The worker could not drop to its `WorkerPrivileges` (kind
         /// ``TaskError/Kind/rejected``).
         public static let privilegesNotDropped = Reason("Parallax.Privileges")
 

@@ -1,4 +1,4 @@
-/// Why one task did not produce a value: the error half of a ``TaskResult``.
+/// Why one task did not produce a value: the error half of a `TaskResult`.
 ///
 /// A `TaskError` is plain data, not a live error: it crossed a process boundary or was built from
 /// an error that did. It carries the ``kind`` of failure, the Swift type name of the thrown error,
