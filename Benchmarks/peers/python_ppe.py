@@ -16,6 +16,48 @@ def echo(value):
     return value
 
 
+MASK = (1 << 64) - 1
+
+
+def kernel(job):
+    """The speed-up figures' CPU-bound work: the dependent chain of parallax bench's kernel."""
+    iterations, seed = job
+    x = seed | 1
+    for _ in range(iterations):
+        x = (x * 6364136223846793005 + 1442695040888963407) & MASK
+        x ^= x >> 29
+    return x
+
+
+def kernel_iterations(seconds):
+    """The iterations that take about `seconds` here: the median of three timed runs of 50 ms or more."""
+    rates = []
+    probe = 1 << 10
+    while len(rates) < 3:
+        began = time.perf_counter()
+        kernel((probe, probe))
+        elapsed = time.perf_counter() - began
+        if elapsed < 0.05:
+            probe *= 2
+            continue
+        rates.append(probe / elapsed)
+    return max(1, int(sorted(rates)[1] * seconds))
+
+
+def speedup(pool, seconds, serial_seconds):
+    """Tasks of `seconds` each, about `serial_seconds` of them in all: serial time over the pool's."""
+    iterations = kernel_iterations(seconds)
+    jobs = [(iterations, seed) for seed in range(max(8, int(serial_seconds / seconds)))]
+    began = time.perf_counter()
+    expected = [kernel(job) for job in jobs]
+    serial = time.perf_counter() - began
+    began = time.perf_counter()
+    results = list(pool.map(kernel, jobs))
+    parallel = time.perf_counter() - began
+    assert results == expected
+    return serial / parallel
+
+
 def rss_mib(pid):
     with open(f"/proc/{pid}/status") as status:
         for line in status:
@@ -67,6 +109,10 @@ def main():
     map_items = items / (time.perf_counter() - began)
     assert total == items * (items - 1) // 2
 
+    serial_seconds = 0.25 if quick else 1.0
+    speedup_100us = speedup(pool, 100e-6, serial_seconds)
+    speedup_1ms = speedup(pool, 1e-3, serial_seconds)
+
     pool.shutdown()
 
     idle = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
@@ -81,6 +127,8 @@ def main():
         "python_ppe_map_items_per_s": map_items,
         "python_ppe_pool_start_ms": pool_start_ms,
         "python_idle_rss_mib": idle_rss,
+        "python_ppe_speedup_100us": speedup_100us,
+        "python_ppe_speedup_1ms": speedup_1ms,
         "python_version": sys.version.split()[0],
     }))
 

@@ -67,11 +67,26 @@ struct Demo: AsyncParsableCommand {
         let serialStart = clock.now
         let serialTotal = (0..<shards).reduce(0) { $0 + CountEvents.count(shard: $1, events: events) }
         let serial = clock.now - serialStart
+        // The in-process limit: the same shards as Swift tasks of this process, which share its
+        // fate (a trap in one ends them all).
+        let inProcessStart = clock.now
+        let inProcessTotal = await withTaskGroup(of: Int.self) { group in
+            for shard in 0..<shards { group.addTask { CountEvents.count(shard: shard, events: events) } }
+            return await group.reduce(0, +)
+        }
+        let inProcess = clock.now - inProcessStart
         let total = results.compactMap(\.value).reduce(0, +)
-        precondition(total == serialTotal, "parallel and serial totals differ")
+        precondition(total == serialTotal && total == inProcessTotal, "parallel and serial totals differ")
+        let processSpeedUp = serial / parallel
+        let taskSpeedUp = serial / inProcess
         print(
-            "   total \(total); workers \(format(parallel)), serial in this process \(format(serial)): "
-                + "\(fixed(serial / parallel, digits: 2))x faster\n")
+            "   total \(total); one after another in this process \(format(serial)); "
+                + "\(pool.configuration.workerCount) worker processes \(format(parallel)) "
+                + "(\(fixed(processSpeedUp, digits: 2))x faster); Swift tasks in this process "
+                + "\(format(inProcess)) (\(fixed(taskSpeedUp, digits: 2))x)")
+        print(
+            "   the workers reach \(Int((processSpeedUp / taskSpeedUp * 100).rounded()))% of the in-process "
+                + "speed-up, and a crash in one of them fails one slot instead of the whole process\n")
     }
 
     /// Captures are snapshots taken at `go`.

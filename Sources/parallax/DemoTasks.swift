@@ -9,6 +9,7 @@ enum DemoTasks {
         registry.register(echoBytes)
         registry.register(identity)
         registry.register(score)
+        registry.register(CPUKernel.function)
         return registry
     }()
 

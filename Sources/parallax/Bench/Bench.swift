@@ -27,7 +27,7 @@ struct Bench: AsyncParsableCommand {
     @Option(
         name: .customLong("only"),
         help:
-            "Run only these groups (repeatable): roundtrip, throughput, map, payload, start, scale, inprocess, memory, peers."
+            "Run only these groups (repeatable): roundtrip, throughput, map, payload, start, scale, speedup, inprocess, memory, peers."
     )
     var groups: [String] = []
 
@@ -75,6 +75,15 @@ struct Bench: AsyncParsableCommand {
                 report["pool_ready_ms_\(size)"] = cost.readyMilliseconds
                 report["roundtrip_us_p50_\(size)_workers"] = cost.roundTrip
                 if size == 64 { report["parent_fds_per_worker"] = cost.descriptorsPerWorker }
+            }
+        }
+        if runs("speedup") {
+            for granularity in SpeedUp.Granularity.all {
+                progress("speed-up of CPU-bound tasks of \(granularity.name) over serial")
+                let result = try await measure.speedUp(granularity)
+                for mode in SpeedUp.Mode.allCases where mode != .serial {
+                    report["speedup_\(mode.rawValue)_\(granularity.name)"] = result.speedUps[mode]
+                }
             }
         }
         if runs("inprocess") {

@@ -11,6 +11,10 @@ struct BenchReport {
         "pool_ready_ms_1", "pool_ready_ms_4", "pool_ready_ms_16", "pool_ready_ms_64", "parent_fds_per_worker",
         "roundtrip_us_p50_1_workers", "roundtrip_us_p50_4_workers", "roundtrip_us_p50_16_workers",
         "roundtrip_us_p50_64_workers",
+        "speedup_taskgroup_100us", "speedup_waitgroup_100us", "speedup_submit_100us", "speedup_map_100us",
+        "speedup_taskgroup_1ms", "speedup_waitgroup_1ms", "speedup_submit_1ms", "speedup_map_1ms",
+        "speedup_taskgroup_10ms", "speedup_waitgroup_10ms", "speedup_submit_10ms", "speedup_map_10ms",
+        "python_ppe_speedup_100us", "python_ppe_speedup_1ms",
     ]
 
     var metrics: [String: Double] = [:]
@@ -101,6 +105,25 @@ struct BenchReport {
         row(
             "parent descriptors per worker", "parent_fds_per_worker", "fds", against: "target", 3,
             ratio: { $0 / $1 }, target: "≤ 3", met: { $0 <= 1 })
+        // Speed-up of CPU-bound tasks over serial, against the in-process limit of the same run.
+        for (granularity, label, minimum) in [
+            ("100us", "100 µs", 0.9), ("1ms", "1 ms", 0.95), ("10ms", "10 ms", nil),
+        ] {
+            for (api, name) in [("waitgroup", "WaitGroup"), ("submit", "concurrent submit"), ("map", "map")] {
+                row(
+                    "speed-up, \(label) tasks, \(name)", "speedup_\(api)_\(granularity)", "x",
+                    against: "withTaskGroup", value("speedup_taskgroup_\(granularity)"), ratio: { $0 / $1 },
+                    target: minimum.map { "≥ \(fixed($0, digits: 2))x" } ?? "(orientation)",
+                    met: minimum.map { minimum in { $0 >= minimum } })
+            }
+        }
+        for (granularity, label) in [("100us", "100 µs"), ("1ms", "1 ms")] {
+            row(
+                "speed-up, \(label) tasks, Python PPE over its serial", "python_ppe_speedup_\(granularity)",
+                "x",
+                against: "withTaskGroup", value("speedup_taskgroup_\(granularity)"), ratio: { $0 / $1 },
+                target: "(orientation)", met: nil)
+        }
         row(
             "round trip p50", "process_roundtrip_us_p50", "µs", against: "Node worker_threads",
             value("node_worker_threads_roundtrip_us_p50"), ratio: { $1 / $0 }, target: "(orientation)",
