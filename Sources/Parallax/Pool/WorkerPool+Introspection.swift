@@ -25,9 +25,10 @@ extension WorkerPool {
     /// (``Configuration/inlineReplyPolling``), before it slept.
     package var inlineAnswersWhilePolling: Int { storage.inline.answersWhilePolling }
 
-    /// Benchmark support: timed raw round trips of ping frames through the idle worker of `slot`
-    /// (see ``PoolStorage/pingRoundTrips(_:slot:)``). Nothing else may use the pool meanwhile.
-    package func pingRoundTrips(_ count: Int, slot: Int = 0) -> [Duration]? {
-        storage.pingRoundTrips(count, slot: slot)
+    /// Benchmark support: timed raw round trips of ping frames of `payloadSize` bytes through the
+    /// idle worker of `slot` (see ``PoolStorage/pingRoundTrips(_:slot:payloadSize:)``). Nothing
+    /// else may use the pool meanwhile.
+    package func pingRoundTrips(_ count: Int, slot: Int = 0, payloadSize: Int = 8) -> [Duration]? {
+        storage.pingRoundTrips(count, slot: slot, payloadSize: payloadSize)
     }
 }

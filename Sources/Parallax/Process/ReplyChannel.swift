@@ -160,18 +160,30 @@ package final class ReplyChannel: @unchecked Sendable {
     /// Reads exactly one frame of `count` bytes with blocking reads, as a raw ping-pong does, and
     /// checks that it is a pong with `id`; the caller holds a claim and nothing else is pending.
     package func readPong(id: UInt64, count: Int) -> Bool {
-        guard !hasEnded, decoder.bufferedByteCount == 0, count <= buffer.count else { return false }
+        guard !hasEnded, decoder.bufferedByteCount == 0, count >= Frame.headerSize else { return false }
+        func read(into range: Range<Int>) -> Int {
+            (try? FileDescriptorIO.read(
+                descriptor, into: UnsafeMutableRawBufferPointer(rebasing: buffer[range])))
+                ?? 0
+        }
+        // The header, then the payload a buffer at a time: a large pong does not fit the buffer.
         var offset = 0
-        while offset < count {
-            let read =
-                (try? FileDescriptorIO.read(
-                    descriptor, into: UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<count]))) ?? 0
-            guard read > 0 else { return false }
-            offset += read
+        while offset < Frame.headerSize {
+            let count = read(into: offset..<Frame.headerSize)
+            guard count > 0 else { return false }
+            offset += count
         }
         let header = UnsafeRawBufferPointer(buffer)
-        return header[Frame.kindOffset] == Frame.Kind.pong.rawValue
+        let matches =
+            header[Frame.kindOffset] == Frame.Kind.pong.rawValue
             && header.loadLittleEndian(UInt64.self, at: Frame.idOffset) == id
+        var remaining = count - Frame.headerSize
+        while remaining > 0 {
+            let count = read(into: 0..<min(remaining, buffer.count))
+            guard count > 0 else { return false }
+            remaining -= count
+        }
+        return matches
     }
 
     /// Gives the pipe back after a claim: to nobody when the worker holds no other job and no

@@ -38,7 +38,7 @@ struct BenchPlot {
                 title: "1 MiB payload, each way", unit: "GB/s", better: "higher is better",
                 bars: [
                     ("swift-parallax", value("payload_1mib_gb_per_s_each_way"), true),
-                    ("target", 2, false),
+                    ("raw 1 MiB echo (floor)", value("payload_1mib_floor_gb_per_s_each_way"), false),
                 ]),
             Panel(
                 title: "Pool of 4 workers ready", unit: "ms", better: "lower is better",

@@ -89,20 +89,29 @@ struct Measurements {
         }
     }
 
-    /// 1 MiB there and back, median milliseconds.
-    func payload() async throws -> Double {
+    /// 1 MiB there and back, median milliseconds, beside its floor: a raw 1 MiB ping-pong through
+    /// the very worker and pipes that echo the task's bytes (no codec, no task), interleaved.
+    func payload() async throws -> (library: Double, floor: Double) {
         let bytes = [UInt8]((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) })
         var samples = Samples()
+        var floor = Samples()
         try await pool(workers: 1) { pool in
             _ = try await pool.submit(DemoTasks.echoBytes, bytes)
+            guard pool.pingRoundTrips(2, payloadSize: bytes.count) != nil else {
+                throw BenchError("the worker did not answer pings")
+            }
             for _ in 0..<(quick ? 5 : 30) {
                 let start = clock.now
                 let echoed = try await pool.submit(DemoTasks.echoBytes, bytes)
                 samples.append(clock.now - start)
                 guard echoed == bytes else { throw BenchError("the 1 MiB payload came back changed") }
+                guard let pings = pool.pingRoundTrips(1, payloadSize: bytes.count) else {
+                    throw BenchError("the worker did not answer pings")
+                }
+                for ping in pings { floor.append(ping) }
             }
         }
-        return samples.median / 1_000
+        return (samples.median / 1_000, floor.median / 1_000)
     }
 
     /// From `run()` to four workers ready, median milliseconds.

@@ -5,12 +5,13 @@
 /// Benchmark support, outside the path of a task: the raw floor of a worker's channel for
 /// `parallax bench`.
 extension PoolStorage {
-    /// Round trips of ping frames through the idle worker of `slot`, each timed: the raw floor of
+    /// Round trips of ping frames of `payloadSize` bytes through the idle worker of `slot`, each
+    /// timed (with 1 MiB, the floor of the payload figure): the raw floor of
     /// the channel, with the processes and threads of a task's round trip. This thread writes the
     /// ping and blocks reading the pong, which the worker's reader thread answers without a task.
     /// Nothing else may use the pool meanwhile. Nil when the worker is busy or gone, or when its
     /// I/O thread does not let go of the pipe (a worker without a pidfd).
-    func pingRoundTrips(_ count: Int, slot: Int) -> [Duration]? {
+    func pingRoundTrips(_ count: Int, slot: Int, payloadSize: Int = 8) -> [Duration]? {
         enum Claim {
             case claimed(WorkerProcess, UInt64)
             case busy
@@ -31,7 +32,7 @@ extension PoolStorage {
         }
         guard case .claimed(let process, let generation) = claim else { return nil }
         let clock = ContinuousClock()
-        let payload = [UInt8](repeating: 7, count: 8)
+        let payload = [UInt8](repeating: 7, count: payloadSize)
         var samples: [Duration] = []
         samples.reserveCapacity(count)
         for _ in 0..<count {
