@@ -16,7 +16,7 @@ struct ReplacedExecutableTests {
         let directory = String(cString: try #require(mkdtemp(&template)))
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let copy = directory + "/ParallaxTestWorker"
-        try FileManager.default.copyItem(atPath: TestPool.workerPath, toPath: copy)
+        try Self.copyExecutable(TestPool.workerPath, to: copy)
 
         let (pid, output) = try FileDescriptorPipe.startParent(workers: "idle", path: copy)
         defer {
@@ -43,6 +43,19 @@ struct ReplacedExecutableTests {
             if !replaced { usleep(20_000) }
         }
         #expect(replaced, "no worker was started after the executable was removed")
+    }
+
+    /// Copies an executable through a descriptor opened close-on-exec. A descriptor without it
+    /// (as FileManager's copy opens) is inherited by whatever another test spawns meanwhile, such
+    /// as a PostgreSQL server that lives for the whole run, and starting the copy fails with
+    /// ETXTBSY for as long as that process holds it.
+    static func copyExecutable(_ source: String, to destination: String) throws {
+        let bytes = try #require(FileManager.default.contents(atPath: source))
+        let fd = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        try #require(fd >= 0, "open \(destination): errno \(errno)")
+        defer { close(fd) }
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        try #require(written == bytes.count, "wrote \(written) of \(bytes.count) bytes")
     }
 
     /// Whether `pid` runs in worker mode: its environment marks it as a worker.
