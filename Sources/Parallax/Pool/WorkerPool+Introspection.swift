@@ -31,4 +31,11 @@ extension WorkerPool {
     package func pingRoundTrips(_ count: Int, slot: Int = 0, payloadSize: Int = 8) -> [Duration]? {
         storage.pingRoundTrips(count, slot: slot, payloadSize: payloadSize)
     }
+
+    /// Benchmark support: `count` pings through the idle worker of `slot`, `ahead` of them in
+    /// flight (see ``PoolStorage/pipelinedPings(_:ahead:slot:)``); the time they took. Nothing
+    /// else may use that worker meanwhile.
+    package func pipelinedPings(_ count: Int, ahead: Int, slot: Int) -> Duration? {
+        storage.pipelinedPings(count, ahead: ahead, slot: slot)
+    }
 }

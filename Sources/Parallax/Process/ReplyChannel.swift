@@ -157,6 +157,13 @@ package final class ReplyChannel: @unchecked Sendable {
         return readyWhilePolling && !slept && done()
     }
 
+    /// Benchmark support: one blocking read of whatever the worker sent, for a caller that counts
+    /// fixed-size frames itself. Returns how many bytes came; 0 when the pipe ended.
+    package func readAvailable() -> Int {
+        guard !hasEnded, decoder.bufferedByteCount == 0 else { return 0 }
+        return (try? FileDescriptorIO.read(descriptor, into: buffer)) ?? 0
+    }
+
     /// Reads exactly one frame of `count` bytes with blocking reads, as a raw ping-pong does, and
     /// checks that it is a pong with `id`; the caller holds a claim and nothing else is pending.
     package func readPong(id: UInt64, count: Int) -> Bool {

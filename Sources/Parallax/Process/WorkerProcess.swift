@@ -247,6 +247,18 @@ package final class WorkerProcess: Sendable {
         }
     }
 
+    /// Benchmark support: writes `frames` at once, joined in as few writes as the outbox joins
+    /// frames. Returns false if the worker is gone.
+    package func writeNow(_ frames: [Frame]) -> Bool {
+        writer.withLock { writer in
+            guard !writer.isClosed, !writer.isBroken else { return false }
+            let written = Frame.write(
+                to: requestFD, frames, joiningUpTo: Self.batchLimit, scratch: &writer.batch)
+            writer.bytesWritten += written.bytes
+            return written.frames == frames.count
+        }
+    }
+
     /// Lets the I/O thread of an ended worker kill what the worker started and reap it: once its
     /// replacement is ready, or its slot stops. Without it, that happens a moment after the end.
     package func allowReaping() {

@@ -50,7 +50,9 @@ struct Bench: AsyncParsableCommand {
         }
         if runs("throughput") {
             progress("tasks in flight")
-            report["process_throughput_tasks_per_s"] = try await measure.throughput()
+            let throughput = try await measure.throughput()
+            report["process_throughput_tasks_per_s"] = throughput.library
+            report["pipelined_floor_tasks_per_s"] = throughput.floor
         }
         if runs("map") {
             progress("map over trivial items")
