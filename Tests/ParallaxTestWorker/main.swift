@@ -18,6 +18,13 @@ await Worker.serveIfWorker([TestTasks.registry, TestTasks.secondRegistry], boots
 let arguments = CommandLine.arguments
 if arguments.count >= 3, arguments[1] == "parent", let count = Int(arguments[2]) {
     let busy = arguments.count > 3 && arguments[3] == "busy"
+    // A low soft limit of open files to start from, as a test asks: the pool must raise it.
+    if let text = getenv("PARALLAX_TEST_NOFILE"), let soft = rlim_t(String(cString: text)) {
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        limit.rlim_cur = soft
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
     let leased = arguments.count > 3 && arguments[3] == "leased"
     var configuration = WorkerPool.Configuration(workerCount: count)
     configuration.executable = .current

@@ -103,26 +103,36 @@ struct FileDescriptorPipe {
     /// Starts the test worker executable as a parent with two workers of its own, in the state
     /// `workers` names (see its `main.swift`), its stdout on a pipe whose read end is returned.
     /// - Parameter path: The executable, when not the test worker's own path (a copy of it).
-    static func startParent(workers state: String, path: String = TestPool.workerPath) throws -> (
-        pid_t, FileDescriptorPipe
-    ) {
+    /// - Parameter count: How many workers.
+    /// - Parameter environment: Variables added to this process's, as `NAME=value`.
+    static func startParent(
+        workers state: String, path: String = TestPool.workerPath, count: Int = 2, environment: [String] = []
+    ) throws -> (pid_t, FileDescriptorPipe) {
         let output = try FileDescriptorPipe()
         var pid: pid_t = 0
-        let arguments = [path, "parent", "2", state]
+        let arguments = [path, "parent", "\(count)", state]
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         posix_spawn_file_actions_adddup2(&actions, output.write, 1)
         defer { posix_spawn_file_actions_destroy(&actions) }
+        var variables: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) }
+        defer { for pointer in variables.prefix(environment.count) { free(pointer) } }
+        var index = 0
+        while let variable = environ[index] {
+            variables.append(variable)
+            index += 1
+        }
+        variables.append(nil)
         // A fresh copy of an executable can fail to start with ETXTBSY for a moment: a child that
         // another test forks at the same time holds the copy's write descriptor until that child
         // execs. Nothing announces that exec, so the spawn is tried again a few times.
-        var rc = posix_spawn(&pid, path, &actions, nil, &argv, environ)
+        var rc = posix_spawn(&pid, path, &actions, nil, &argv, &variables)
         var tries = 1
         while rc == ETXTBSY, tries < 100 {
             usleep(10_000)
-            rc = posix_spawn(&pid, path, &actions, nil, &argv, environ)
+            rc = posix_spawn(&pid, path, &actions, nil, &argv, &variables)
             tries += 1
         }
         close(output.write)

@@ -111,6 +111,24 @@ final class PoolStorage: Sendable {
         }
         signal(SIGPIPE, SIG_IGN)
         logger.debug("starting pool", metadata: ["parallax.pool.workers": "\(configuration.workerCount)"])
+        switch DescriptorLimit.ensureRoom(forWorkers: configuration.workerCount) {
+        case .enough:
+            break
+        case .raised(let from, let to, let needed):
+            logger.notice(
+                "raised this process's soft limit of open files for the pool's workers",
+                metadata: [
+                    "parallax.nofile.from": "\(from)", "parallax.nofile.to": "\(to)",
+                    "parallax.nofile.needed": "\(needed)",
+                ])
+        case .short(let from, let to, let needed):
+            logger.warning(
+                "the hard limit of open files is below what the pool's workers need; workers may fail to start",
+                metadata: [
+                    "parallax.nofile.from": "\(from)", "parallax.nofile.to": "\(to)",
+                    "parallax.nofile.needed": "\(needed)",
+                ])
+        }
         // The handler holds the pool until stop() below: no expiry can outlive run().
         deadlines.start { [self] entry in
             self.expire(jobID: entry.jobID, generation: entry.generation, timeout: entry.timeout)
