@@ -279,9 +279,12 @@ struct QueueNodeTests {
 
     @Test func aProducerThatRunsAgainWithTheSameKeyAddsNothingTwiceAndGetsEveryResult() async throws {
         try await Self.withDatabase { client, postgres in
-            // The first producer adds three tasks and dies before anyone ran them.
+            // The first producer adds three tasks and stops before anyone ran them. Its group is
+            // detached: one that is not would be cancelled once its owner is lost, unless the
+            // next run took it over before the reaper saw the owner gone.
             try await TestNode.with(postgres: postgres, workers: nil) { node, _ in
-                let group = try await node.group(of: Int.self, queue: "q", idempotencyKey: "nightly-1")
+                let group = try await node.group(
+                    of: Int.self, queue: "q", idempotencyKey: "nightly-1", detached: true)
                 for value in 0..<3 { try group.go(Echo(value)) }
                 try await Self.until(client, "SELECT added::int8 FROM parallax.task_group", is: 3)
                 #expect(!group.attached)
@@ -320,6 +323,40 @@ struct QueueNodeTests {
                 #expect(results.allSatisfy { $0.error?.kind == .cancelled })
                 #expect(
                     results[0].error?.message.contains("while running") == true, "the hung task was killed")
+            }
+        }
+    }
+
+    @Test func aGroupWhoseProducerIsGoneIsCancelledAndItsRunningTaskKilledUnlessDetached() async throws {
+        try await Self.withDatabase { client, postgres in
+            try await TestNode.with(postgres: postgres, workers: 1, configure: { $0.concurrency = 1 }) {
+                consumer, _ in
+                // A producer sends two groups and stops without waiting: one bound to it, one
+                // detached.
+                let (bound, detached) = try await TestNode.with(postgres: postgres, workers: nil) {
+                    producer, _ in
+                    let bound = try await producer.group(of: Int.self, queue: "q")
+                    try bound.go(Hang())
+                    try bound.go(Echo(1))
+                    try await Self.until(
+                        client, "SELECT count(*)::int8 FROM parallax.task WHERE state = 1", is: 1)
+                    let detached = try await producer.group(of: Int.self, queue: "q", detached: true)
+                    try detached.go(Echo(2))
+                    try await Self.until(
+                        client, "SELECT count(*)::int8 FROM parallax.task_group WHERE added > 0", is: 2)
+                    return (bound.id, detached.id)
+                }
+                let boundResults = try await consumer.attach(of: Int.self, group: bound, detached: true)
+                    .wait()
+                #expect(
+                    boundResults[0].error?.kind == .cancelled
+                        && boundResults[0].error?.message.contains("while running") == true,
+                    "the hung task was killed on its host")
+                #expect(
+                    boundResults[1].error?.kind == .cancelled
+                        && boundResults[1].error?.message.contains("owned its group was lost") == true)
+                let detachedResults = try await consumer.attach(of: Int.self, group: detached).wait()
+                #expect(detachedResults.map(\.value) == [2], "a detached group runs to its end")
             }
         }
     }

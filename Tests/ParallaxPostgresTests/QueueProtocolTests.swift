@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Logging
+import Parallax
 import PostgresNIO
 import Testing
 
@@ -259,6 +260,125 @@ struct QueueProtocolTests {
             let again = try await Self.submit(queue, owner: node, count: 4, key: "batch-7")
             #expect(!first.attached && again.attached && again.group == first.group)
             #expect(try await Self.count(client, "SELECT count(*)::int8 FROM parallax.task") == 4)
+        }
+    }
+
+    /// Adds `count` tasks to `group`, their slots from `first`.
+    static func add(_ queue: QueueStatements, group: UUID, count: Int, from first: Int = 0) async throws
+        -> Int
+    {
+        try await queue.addTasks(
+            group: group, queue: "q",
+            (first..<first + count).map { .init(slot: $0, kind: "test.echo", payload: [UInt8($0)]) },
+            policy: .init(timeout: .seconds(60), maxAttempts: 3))
+    }
+
+    @Test func aGroupWhoseOwnerIsLostIsCancelledOnceUnlessItKeepsRunning() async throws {
+        try await Self.withQueue { queue, client in
+            let producer = try await queue.registerNode(host: "p", pid: 1, ttl: Self.ttl, queues: [])
+            let consumer = try await queue.registerNode(
+                host: "c", pid: 2, ttl: .seconds(3_600), queues: ["q"])
+            let (bound, _) = try await queue.createGroup(
+                queue: "q", idempotencyKey: nil, owner: producer, cancelledOnOwnerLoss: true)
+            let (free, _) = try await queue.createGroup(
+                queue: "q", idempotencyKey: nil, owner: producer, cancelledOnOwnerLoss: false)
+            #expect(try await Self.add(queue, group: bound, count: 3) == 3)
+            #expect(try await Self.add(queue, group: free, count: 2) == 2)
+            let running = try #require(try await queue.claim(node: consumer, queue: "q", limit: 1).first)
+            #expect(running.group == bound)
+
+            #expect(try await queue.reap(grace: .seconds(1)).ownerLost.isEmpty, "its owner is alive")
+            try await Self.advance(client, seconds: 17)
+            let reaped = try await queue.reap(grace: .seconds(1))
+            #expect(reaped.deadNodes == [producer])
+            #expect(reaped.ownerLost == [bound], "the group that keeps running is left alone")
+
+            // What had not started finished as cancelled, saying why; what runs is flagged for
+            // its node, which learns it from its renewal.
+            let results = try await queue.results(group: bound)
+            #expect(results.map(\.slot) == [1, 2] && results.allSatisfy { $0.outcome == .cancelled })
+            let reason = try #require(results.first?.payload)
+            #expect(
+                try WireCodec.decode(TaskError.self, from: reason[...]).message.contains(
+                    "owned its group was lost"))
+            #expect(try await queue.renewLease(node: consumer).cancelled == [running.attemptID])
+            #expect(
+                try await Self.count(
+                    client, "SELECT count(*)::int8 FROM parallax.task WHERE group_id = '\(free)'")
+                    == 2)
+
+            // Once: the next pass finds nothing; a task added to the cancelled group never queues.
+            #expect(try await queue.reap(grace: .seconds(1)).ownerLost.isEmpty)
+            #expect(try await Self.add(queue, group: bound, count: 1, from: 3) == 0)
+            #expect(try await queue.results(group: bound, slots: [3]).map(\.outcome) == [.cancelled])
+            #expect(
+                try await queue.claim(node: consumer, queue: "q", limit: 10).map(\.group) == [free, free])
+            // Taking the group over after its owner was lost changes nothing.
+            try await queue.own(group: bound, owner: consumer)
+            #expect(
+                try await Self.count(
+                    client, "SELECT count(*)::int8 FROM parallax.task_group WHERE owner_node = \(consumer)")
+                    == 0)
+        }
+    }
+
+    @Test func aGroupTakenOverInTimeByItsKeyOrByANewRegistrationOutlivesItsFirstOwner() async throws {
+        try await Self.withQueue { queue, client in
+            let first = try await queue.registerNode(host: "p", pid: 1, ttl: Self.ttl, queues: [])
+            let (keyed, _) = try await queue.createGroup(
+                queue: "q", idempotencyKey: "nightly", owner: first, cancelledOnOwnerLoss: true)
+            #expect(try await Self.add(queue, group: keyed, count: 2) == 2)
+            let second = try await queue.registerNode(host: "p", pid: 2, ttl: Self.ttl, queues: [])
+            let again = try await queue.createGroup(
+                queue: "q", idempotencyKey: "nightly", owner: second, cancelledOnOwnerLoss: true)
+            #expect(again.attached && again.group == keyed)
+            let (unkeyed, _) = try await queue.createGroup(
+                queue: "q", idempotencyKey: nil, owner: second, cancelledOnOwnerLoss: true)
+            #expect(try await Self.add(queue, group: unkeyed, count: 1) == 1)
+
+            // The second producer's lease lapses; it registers again, naming its old id.
+            try await Self.advance(client, seconds: 14)
+            let third = try await queue.registerNode(
+                host: "p", pid: 2, ttl: Self.ttl, queues: [], previous: second)
+            try await Self.advance(client, seconds: 3)
+            let reaped = try await queue.reap(grace: .seconds(1))
+            #expect(Set(reaped.deadNodes) == [first, second])
+            #expect(reaped.ownerLost.isEmpty, "both groups have a live owner")
+            #expect(
+                try await Self.count(
+                    client, "SELECT count(*)::int8 FROM parallax.task_group WHERE owner_node = \(third)") == 2
+            )
+            #expect(try await Self.count(client, "SELECT count(*)::int8 FROM parallax.task") == 3)
+        }
+    }
+
+    @Test func anOutageLongerThanEveryLeaseLosesNoOwnerAndOneThatRegistersAgainKeepsItsGroups() async throws {
+        try await Self.withQueue { queue, client in
+            let producer = try await queue.registerNode(host: "p", pid: 1, ttl: Self.ttl, queues: [])
+            let consumer = try await queue.registerNode(host: "c", pid: 2, ttl: Self.ttl, queues: ["q"])
+            let (group, _) = try await queue.createGroup(
+                queue: "q", idempotencyKey: nil, owner: producer, cancelledOnOwnerLoss: true)
+            #expect(try await Self.add(queue, group: group, count: 2) == 2)
+
+            // The database was out of reach for longer than the leases: every one lapsed.
+            try await Self.advance(client, seconds: 20)
+            let consumerAgain = try await queue.registerNode(
+                host: "c", pid: 2, ttl: .seconds(3_600), queues: ["q"], previous: consumer)
+            let reaped = try await queue.reap(grace: .seconds(1))
+            #expect(Set(reaped.deadNodes) == [producer, consumer])
+            #expect(reaped.ownerLost.isEmpty, "nobody held a lease while the producer could not")
+            let producerAgain = try await queue.registerNode(
+                host: "p", pid: 1, ttl: Self.ttl, queues: [], previous: producer)
+            #expect(try await queue.reap(grace: .seconds(1)).ownerLost.isEmpty)
+            #expect(try await Self.count(client, "SELECT count(*)::int8 FROM parallax.task") == 2)
+
+            // Its new registration owns the group: when it is lost while the consumer holds its
+            // lease, the group is cancelled.
+            try await Self.advance(client, seconds: 17)
+            let later = try await queue.reap(grace: .seconds(1))
+            #expect(later.deadNodes == [producerAgain] && later.ownerLost == [group])
+            #expect(try await queue.renewLease(node: consumerAgain).renewed)
+            #expect(try await Self.count(client, "SELECT count(*)::int8 FROM parallax.task") == 0)
         }
     }
 

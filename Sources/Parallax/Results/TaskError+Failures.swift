@@ -211,6 +211,15 @@ extension TaskError {
 
     // MARK: Queues across hosts
 
+    /// A queued task that never started because the node owning its group was lost (its lease
+    /// expired, or it stopped) and the group was not detached.
+    package static func ownerLost() -> TaskError {
+        TaskError(
+            .cancelled, .cancelled,
+            "the task was cancelled before it started: the node that owned its group was lost "
+                + "(its lease expired, or it stopped) and the group was not detached")
+    }
+
     /// A queued task whose hosts died or lost their leases `times` times while running it;
     /// `history` lists its attempts.
     package static func hostLost(task name: String, times: Int, history: String) -> TaskError {

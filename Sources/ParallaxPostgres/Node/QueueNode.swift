@@ -196,14 +196,17 @@ public final class QueueNode: Service, Sendable {
 
     /// Registers a new node row.
     /// - Returns: Its id, and when the registration was sent, on the node's clock.
-    private func register() async throws -> (Int64, Duration) {
+    /// - Parameter previous: The id the node held before its lease lapsed: its groups become the
+    ///   new id's.
+    private func register(previous: Int64? = nil) async throws -> (Int64, Duration) {
         let sent = timers.clock.now
         let sentReal = ContinuousClock.now
         let (host, ttl, queues) = (
             configuration.host, configuration.leaseDuration, consumer == nil ? [] : configuration.queues
         )
         let node = try await timers.answer(within: configuration.statementTimeout) { [leaseStatements] in
-            try await leaseStatements.registerNode(host: host, pid: getpid(), ttl: ttl, queues: queues)
+            try await leaseStatements.registerNode(
+                host: host, pid: getpid(), ttl: ttl, queues: queues, previous: previous)
         }
         consumer?.armWorkers(
             renewalSent: sentReal, lease: configuration.leaseDuration, margin: configuration.leaseMargin)
@@ -226,7 +229,7 @@ public final class QueueNode: Service, Sendable {
             if Task.isCancelled { break }
             if leaseLapsed.load(ordering: .acquiring) {
                 do {
-                    let (id, at) = try await register()
+                    let (id, at) = try await register(previous: node)
                     node = id
                     timers.cancel(fenceTimer)
                     fenceTimer = armFence(sentAt: at)
@@ -298,7 +301,7 @@ public final class QueueNode: Service, Sendable {
                 let reaped = try await timers.answer(within: configuration.statementTimeout) { [statements] in
                     try await statements.reap(grace: grace)
                 }
-                if !reaped.deadNodes.isEmpty || !reaped.overdue.isEmpty {
+                if !reaped.deadNodes.isEmpty || !reaped.overdue.isEmpty || !reaped.ownerLost.isEmpty {
                     logger.notice(
                         "the reaper took tasks back",
                         metadata: [
@@ -306,6 +309,7 @@ public final class QueueNode: Service, Sendable {
                             "parallax.tasks.requeued": "\(reaped.requeued.count)",
                             "parallax.tasks.lost": "\(reaped.lost.count)",
                             "parallax.tasks.overdue": "\(reaped.overdue.count)",
+                            "parallax.groups.owner_lost": "\(reaped.ownerLost.count)",
                         ])
                 }
             } catch {

@@ -18,7 +18,8 @@ public import Parallax
 /// not added twice, and finished ones are not run again) or from ``QueueNode/attach(of:group:detached:)``.
 ///
 /// Cancelling the task that waits cancels the group, unless the group was created `detached`:
-/// tasks that have not started never will, and running ones are killed on their hosts.
+/// tasks that have not started never will, and running ones are killed on their hosts. So does
+/// the loss of the node that owns it (see ``QueueNode/group(of:queue:idempotencyKey:lane:detached:)``).
 public final class RemoteWaitGroup<Value: Codable & Sendable>: Sendable {
     /// The group's id, for ``QueueNode/attach(of:group:detached:)``.
     public let id: UUID

@@ -4,7 +4,7 @@ enum QueueMigrations {
     /// The key of the transaction-scoped advisory lock that serializes migrations.
     static let lockKey: Int64 = 0x5058_4D49_4752  // "PXMIGR"
 
-    static let all: [[String]] = [version1, version2, version3]
+    static let all: [[String]] = [version1, version2, version3, version4]
 
     /// The database's clock, and a way to move it in tests.
     ///
@@ -157,6 +157,24 @@ enum QueueMigrations {
         CREATE TRIGGER task_added AFTER INSERT ON parallax.task
             REFERENCING NEW TABLE AS written FOR EACH STATEMENT
             EXECUTE FUNCTION parallax.notify_written('parallax_ready', 'queue')
+        """,
+    ]
+
+    /// What becomes of a group when the node that owns it is lost (`on_owner_loss`: 0 cancel,
+    /// 1 keep running), and when that was seen (`owner_lost_at`).
+    ///
+    /// A group's owner is the node of the producer that created it, or that last took it over
+    /// (by creating it again with its key, by attaching to it, or by registering again after its
+    /// lease lapsed). Groups from before this version keep running, as they did.
+    static let version4: [String] = [
+        """
+        ALTER TABLE parallax.task_group
+            ADD COLUMN on_owner_loss smallint    NOT NULL DEFAULT 1,
+            ADD COLUMN owner_lost_at timestamptz
+        """,
+        """
+        CREATE INDEX task_group_owned ON parallax.task_group (owner_node)
+         WHERE on_owner_loss = 0 AND owner_lost_at IS NULL
         """,
     ]
 }

@@ -44,16 +44,25 @@ package struct QueueStatements: Sendable {
 
     // MARK: Nodes and leases
 
-    /// Registers a node (one process, a new id at every start) with a lease of `ttl`.
-    package func registerNode(host: String, pid: Int32, ttl: Duration, queues: [String]) async throws -> Int64
-    {
+    /// Registers a node (one process, a new id at every start) with a lease of `ttl`. A node that
+    /// registers again after its lease lapsed names its `previous` id: the groups it owned that
+    /// are not lost yet become the new id's.
+    package func registerNode(
+        host: String, pid: Int32, ttl: Duration, queues: [String], previous: Int64? = nil
+    ) async throws -> Int64 {
         let seconds = ttl.timeInterval
         let rows = try await written(
             """
-            INSERT INTO parallax.node (host, pid, lease_ttl, lease_expires_at, queues)
-            VALUES (\(host), \(Int32(pid)), make_interval(secs => \(seconds)),
-                    parallax.now() + make_interval(secs => \(seconds)), \(queues))
-            RETURNING id
+            WITH registered AS (
+                INSERT INTO parallax.node (host, pid, lease_ttl, lease_expires_at, queues)
+                VALUES (\(host), \(Int32(pid)), make_interval(secs => \(seconds)),
+                        parallax.now() + make_interval(secs => \(seconds)), \(queues))
+                RETURNING id
+            ), moved AS (
+                UPDATE parallax.task_group SET owner_node = (SELECT id FROM registered)
+                 WHERE owner_node = \(previous) AND on_owner_loss = 0 AND owner_lost_at IS NULL
+            )
+            SELECT id FROM registered
             """)
         for row in rows { return try row.decode(Int64.self) }
         throw QueueError("registering the node returned no id")
@@ -120,18 +129,26 @@ package struct QueueStatements: Sendable {
     }
 
     /// Creates a group on `queue` owned by `owner`, or, when a group with `idempotencyKey`
-    /// exists, finds it.
+    /// exists, finds it and makes `owner` its owner (unless its owner was lost already). A group
+    /// that is `cancelledOnOwnerLoss` is cancelled once its owner is lost (see
+    /// ``reap(grace:)``); any other keeps running.
     /// - Returns: The group's id, and whether it existed before.
-    package func createGroup(queue: String, idempotencyKey: String?, owner: Int64) async throws -> (
-        group: UUID, attached: Bool
-    ) {
+    package func createGroup(
+        queue: String, idempotencyKey: String?, owner: Int64, cancelledOnOwnerLoss: Bool = false
+    ) async throws -> (group: UUID, attached: Bool) {
+        let onOwnerLoss: Int16 = cancelledOnOwnerLoss ? 0 : 1
         let rows = try await written(
             """
             WITH created AS (
-                INSERT INTO parallax.task_group (idem_key, queue, owner_node)
-                VALUES (\(idempotencyKey), \(queue), \(owner))
+                INSERT INTO parallax.task_group (idem_key, queue, owner_node, on_owner_loss)
+                VALUES (\(idempotencyKey), \(queue), \(owner), \(onOwnerLoss))
                 ON CONFLICT (idem_key) DO NOTHING
-                RETURNING id)
+                RETURNING id
+            ), taken AS (
+                UPDATE parallax.task_group SET owner_node = \(owner), on_owner_loss = \(onOwnerLoss)
+                 WHERE idem_key = \(idempotencyKey) AND owner_lost_at IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM created)
+            )
             SELECT id, false FROM created
             UNION ALL
             SELECT id, true FROM parallax.task_group
@@ -139,14 +156,27 @@ package struct QueueStatements: Sendable {
             """)
         for row in rows { return try row.decode((UUID, Bool).self) }
         // A concurrent creator's row is not visible to this statement's snapshot yet: look again.
-        return try await createGroup(queue: queue, idempotencyKey: idempotencyKey, owner: owner)
+        return try await createGroup(
+            queue: queue, idempotencyKey: idempotencyKey, owner: owner,
+            cancelledOnOwnerLoss: cancelledOnOwnerLoss)
+    }
+
+    /// Makes `owner` the owner of `group`, to be cancelled once `owner` is lost, unless the
+    /// group's owner was lost already.
+    package func own(group: UUID, owner: Int64) async throws {
+        try await written(
+            """
+            UPDATE parallax.task_group SET owner_node = \(owner), on_owner_loss = 0
+             WHERE id = \(group) AND owner_lost_at IS NULL
+            """)
     }
 
     /// Adds tasks to a group in one statement, their slots numbered on from the first: a slot
     /// below the group's count of added tasks is left out, so a producer that runs again after a
     /// restart adds nothing twice. The group's row lock orders concurrent producers. The tasks go
-    /// to the priority lane `lane` (0 the most urgent).
-    /// - Returns: How many tasks were new.
+    /// to the priority lane `lane` (0 the most urgent). The tasks of a cancelled group finish at
+    /// once as cancelled instead.
+    /// - Returns: How many tasks entered the queue.
     @discardableResult
     package func addTasks(
         group: UUID, queue: String, lane: Int = QueueLane.normal.index, _ tasks: [NewTask], policy: TaskPolicy
@@ -511,40 +541,52 @@ package struct QueueStatements: Sendable {
     /// notification reached them. Row locks order it against a concurrent claim: the ready tasks
     /// are deleted only if still ready, and the running ones are read by a later statement.
     package func cancel(group: UUID) async throws -> Cancelled {
-        try await client.withTransaction(logger: logger) { connection in
-            var cancelled = Cancelled(notStarted: [], running: [])
+        try await client.withTransaction(logger: logger) { [logger] connection in
             try await connection.query(
                 """
                 UPDATE parallax.task_group SET cancel_requested_at = parallax.now()
                  WHERE id = \(group) AND cancel_requested_at IS NULL
                 """, logger: logger)
-            let ready = try await connection.query(
-                """
-                WITH finished AS (
-                    DELETE FROM parallax.task t WHERE t.group_id = \(group) AND t.state = 0
-                    RETURNING \(unescaped: Self.finishedColumns))
-                \(unescaped: Self.recordResults(.cancelled, payload: "NULL"))
-                RETURNING task_id
-                """, logger: logger)
-            for try await task in ready.decode(Int64.self) { cancelled.notStarted.append(task) }
-            // The holders learn it from their next renewal; a notification only makes it sooner.
-            let running = try await connection.query(
-                """
-                WITH flagged AS (
-                    UPDATE parallax.task SET cancel_requested_at = parallax.now()
-                     WHERE group_id = \(group) AND state = 1 AND cancel_requested_at IS NULL
-                    RETURNING id, node_id
-                ), hinted AS (
-                    SELECT pg_notify('parallax_cancel', string_agg(DISTINCT node_id::text, ','))
-                      FROM flagged HAVING count(*) > 0
-                )
-                SELECT id FROM flagged, (SELECT count(*) FROM hinted) AS h
-                """, logger: logger)
-            for try await task in running.decode(Int64.self) { cancelled.running.append(task) }
-            cancelled.notStarted.sort()
-            cancelled.running.sort()
-            return cancelled
+            return try await Self.cancelTasks(of: [group], payload: nil, on: connection, logger: logger)
         }
+    }
+
+    /// Cancels the tasks of `groups`, in a transaction that marked the groups cancelled: those
+    /// that have not started finish as cancelled (with `payload`, a ``/ParallaxWire/TaskError``,
+    /// when given), those that run are flagged for their nodes.
+    private static func cancelTasks(
+        of groups: [UUID], payload: [UInt8]?, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Cancelled {
+        var cancelled = Cancelled(notStarted: [], running: [])
+        let bytes = payload.map { ByteBuffer(bytes: $0) }
+        let ready = try await connection.query(
+            """
+            WITH reason AS (
+                SELECT \(bytes)::bytea AS payload
+            ), finished AS (
+                DELETE FROM parallax.task t WHERE t.group_id = ANY(\(groups)) AND t.state = 0
+                RETURNING \(unescaped: finishedColumns))
+            \(unescaped: recordResults(.cancelled, payload: "(SELECT payload FROM reason)"))
+            RETURNING task_id
+            """, logger: logger)
+        for try await task in ready.decode(Int64.self) { cancelled.notStarted.append(task) }
+        // The holders learn it from their next renewal; a notification only makes it sooner.
+        let running = try await connection.query(
+            """
+            WITH flagged AS (
+                UPDATE parallax.task SET cancel_requested_at = parallax.now()
+                 WHERE group_id = ANY(\(groups)) AND state = 1 AND cancel_requested_at IS NULL
+                RETURNING id, node_id
+            ), hinted AS (
+                SELECT pg_notify('parallax_cancel', string_agg(DISTINCT node_id::text, ','))
+                  FROM flagged HAVING count(*) > 0
+            )
+            SELECT id FROM flagged, (SELECT count(*) FROM hinted) AS h
+            """, logger: logger)
+        for try await task in running.decode(Int64.self) { cancelled.running.append(task) }
+        cancelled.notStarted.sort()
+        cancelled.running.sort()
+        return cancelled
     }
 
     // MARK: Recovery
@@ -561,11 +603,17 @@ package struct QueueStatements: Sendable {
         /// ended them): finished as timed out, never requeued at once. The node's next renewal no
         /// longer lists them as held, so it kills what still runs.
         package var overdue: [Int64] = []
+        /// Groups cancelled because the node that owned them was lost (and they were not
+        /// detached): their tasks that had not started finished as cancelled, their running ones
+        /// were flagged for their nodes. (Finished groups of a lost owner are only marked.)
+        package var ownerLost: [UUID] = []
     }
 
     /// Declares dead the nodes whose lease expired more than `grace` ago, and requeues their
     /// running tasks (or finishes them as lost past `max_lost`); finishes as timed out the running
-    /// tasks of live nodes past their deadline. Every reaped attempt is logged.
+    /// tasks of live nodes past their deadline; cancels the groups whose owner is lost (dead, its
+    /// lease expired or it stopped, while another node kept its lease), unless they keep running
+    /// on owner loss. Every reaped attempt is logged.
     package func reap(grace: Duration) async throws -> Reaped {
         let seconds = grace.timeInterval
         return try await client.withTransaction(logger: logger) { connection in
@@ -628,12 +676,49 @@ package struct QueueStatements: Sendable {
                 RETURNING task_id
                 """, logger: logger)
             for try await task in overdue.decode(Int64.self) { reaped.overdue.append(task) }
+            // An owner is lost when it is dead while another node held its lease throughout:
+            // a node still live that registered before the owner's lease expired. When the
+            // database was out of reach for longer than the leases, every lease lapsed at once
+            // and no owner is judged lost by that; each registers again and keeps its groups.
+            let orphaned = try await connection.query(
+                """
+                WITH lost AS (
+                    SELECT o.id FROM parallax.node o
+                     WHERE o.state = 2
+                       AND EXISTS (SELECT 1 FROM parallax.node w
+                                    WHERE w.state = 0 AND w.lease_expires_at > parallax.now()
+                                      AND w.started_at < o.lease_expires_at)
+                ), orphaned AS (
+                    SELECT g.id, EXISTS (SELECT 1 FROM parallax.task t WHERE t.group_id = g.id) AS open
+                      FROM parallax.task_group g
+                     WHERE g.on_owner_loss = 0 AND g.owner_lost_at IS NULL
+                       AND g.owner_node IN (SELECT id FROM lost)
+                     ORDER BY g.id LIMIT 1000
+                       FOR UPDATE SKIP LOCKED)
+                UPDATE parallax.task_group g
+                   SET owner_lost_at = parallax.now(),
+                       cancel_requested_at = CASE WHEN o.open THEN coalesce(g.cancel_requested_at, parallax.now())
+                                                  ELSE g.cancel_requested_at END
+                  FROM orphaned o WHERE g.id = o.id
+                RETURNING g.id, o.open
+                """, logger: logger)
+            for try await (group, open) in orphaned.decode((UUID, Bool).self) where open {
+                reaped.ownerLost.append(group)
+            }
+            if !reaped.ownerLost.isEmpty {
+                _ = try await Self.cancelTasks(
+                    of: reaped.ownerLost, payload: Self.ownerLost, on: connection, logger: logger)
+            }
+            reaped.ownerLost.sort()
             reaped.requeued.sort()
             reaped.lost.sort()
             reaped.overdue.sort()
             return reaped
         }
     }
+
+    /// The failure of a task that never started because its group's owner was lost.
+    private static let ownerLost = try? WireCodec.encode(TaskError.ownerLost())
 
     // MARK: Results
 

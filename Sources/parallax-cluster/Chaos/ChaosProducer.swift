@@ -6,7 +6,9 @@ import ParallaxPostgres
 
 /// The producer the chaos run kills mid-wait and runs again: it sends a group with an
 /// idempotency key (the second run attaches to it and adds nothing), waits for every result and
-/// writes them to a file, one line per slot.
+/// writes them to a file, one line per slot. Its group is detached, so that it outlives a
+/// producer that is not back within its lease; with `--bound` it is not, and is cancelled once
+/// the killed producer is found lost.
 struct ChaosProducer: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chaos-producer",
@@ -31,6 +33,15 @@ struct ChaosProducer: AsyncParsableCommand {
     @Option(help: "Where to write the results.")
     var out: String
 
+    @Option(help: "The group number of the tasks (their expected values depend on it).")
+    var number = Self.group
+
+    @Option(help: "How long each task computes, in milliseconds.")
+    var milliseconds = 20
+
+    @Flag(help: "Bind the group to this producer: it is cancelled once the producer is lost.")
+    var bound = false
+
     func run() async throws {
         var logger = Logger(label: "parallax.chaos.producer")
         logger.logLevel = .error
@@ -40,8 +51,11 @@ struct ChaosProducer: AsyncParsableCommand {
             postgres: HostsDemo.postgres(port: port, database: database), tasks: ClusterTasks.registry,
             configuration: configuration, logger: logger)
         try await node.running { node in
-            let group = try await node.group(of: Int64.self, queue: "chaos", idempotencyKey: key)
-            for slot in 0..<tasks { try group.go(ChaosWork(group: Self.group, slot: slot, milliseconds: 20)) }
+            let group = try await node.group(
+                of: Int64.self, queue: "chaos", idempotencyKey: key, detached: !bound)
+            for slot in 0..<tasks {
+                try group.go(ChaosWork(group: number, slot: slot, milliseconds: milliseconds))
+            }
             let results = try await group.wait()
             let lines = results.enumerated().map { slot, result in
                 switch result.result {

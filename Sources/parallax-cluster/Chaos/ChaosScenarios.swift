@@ -34,6 +34,7 @@ struct ChaosScenarios {
         try await partition(into: &report)
         try await frozenHost(into: &report)
         try await producerCrash(into: &report)
+        try await orphanedGroup(into: &report)
     }
 
     /// Lets the load run for a few seconds before the first fault.
@@ -304,6 +305,54 @@ struct ChaosScenarios {
         report.check(
             "producer_reattach_tasks", "tasks in the re-attached group (of \(tasks))", Double(added),
             holds: added == Int64(tasks))
+    }
+}
+
+extension ChaosScenarios {
+    /// C7, never run again: a producer whose group is bound to it (not detached) killed with
+    /// SIGKILL mid-wait; once its lease and the reaper's grace are over, its group is cancelled:
+    /// its tasks that had not started finish as cancelled, its running ones are killed, and no
+    /// task of it is left in the queue.
+    func orphanedGroup(into report: inout ChaosReport) async throws {
+        let tasks = quick ? 600 : 1_200
+        let key = "chaos-orphan-\(seed)"
+        let arguments = [
+            "chaos-producer", "--port", "\(server.port)", "--database", "chaos", "--key", key, "--tasks",
+            "\(tasks)", "--out", "/dev/null", "--number", "\(ChaosProducer.group + 50)", "--milliseconds",
+            "100", "--bound",
+        ]
+        let group = "(SELECT id FROM parallax.task_group WHERE idem_key = '\(key)')"
+        let producer = try HostProcess(executable: WorkerLaunch.currentExecutablePath, arguments: arguments)
+        do {
+            try await control.until(
+                """
+                SELECT CASE WHEN count(*) >= \(tasks / 10) THEN 1 ELSE 0 END FROM parallax.result
+                 WHERE group_id = \(group)
+                """, is: 1)
+        } catch {
+            producer.signal(SIGKILL)
+            _ = producer.waitForExit()
+            throw error
+        }
+        producer.signal(SIGKILL)
+        _ = producer.waitForExit()
+        let killed = ContinuousClock.now
+        try await control.until("SELECT count(*) FROM parallax.task WHERE group_id = \(group)", is: 0)
+        let seconds = (ContinuousClock.now - killed).seconds
+        let results = try await control.number(
+            "SELECT count(*) FROM parallax.result WHERE group_id = \(group)")
+        let cancelled = try await control.number(
+            "SELECT count(*) FROM parallax.result WHERE group_id = \(group) AND outcome = \(4)")
+        let added = try await control.number(
+            "SELECT coalesce(max(added), 0) FROM parallax.task_group WHERE idem_key = '\(key)'")
+        say(
+            "C7 producer_lost: producer of a bound group killed mid-wait and never run again: "
+                + "the group was over \(ClusterBench.format(seconds)) s after the kill (lease \(Int(lease)) s), "
+                + "\(cancelled) of its \(added) tasks cancelled, \(results) results")
+        report.figure("orphan_cancelled_s", "a lost producer's bound group over, after the kill (s)", seconds)
+        report.check(
+            "orphan_group_cancelled", "tasks of a lost producer's bound group cancelled, every task ended",
+            Double(cancelled), holds: cancelled > 0 && results == added && added == Int64(tasks))
     }
 }
 

@@ -2,20 +2,31 @@ import FoundationEssentials
 import PostgresNIO
 
 /// Adds tasks to a group (see ``QueueStatements/addTasks(group:queue:lane:_:policy:)``), prepared
-/// once per connection rather than planned at every submit.
+/// once per connection rather than planned at every submit. The tasks of a group that was
+/// cancelled (by its producer, or because its owner was lost) never enter the queue: they finish
+/// at once as cancelled.
 struct AddTasks: PostgresPreparedStatement {
     static let sql = """
         WITH g AS (
-            SELECT added FROM parallax.task_group WHERE id = $1 FOR UPDATE
+            SELECT added, cancel_requested_at IS NOT NULL AS cancelled
+              FROM parallax.task_group WHERE id = $1 FOR UPDATE
+        ), new AS (
+            SELECT s.slot, s.kind, s.payload
+              FROM unnest($8::int4[], $9::text[], $10::bytea[]) AS s(slot, kind, payload)
+             WHERE s.slot >= (SELECT added FROM g)
         ), added AS (
             INSERT INTO parallax.task
                 (group_id, slot, queue, lane, kind, payload, timeout, max_attempts, backoff_initial,
                  backoff_max)
-            SELECT $1, s.slot, $2, $3, s.kind, s.payload,
+            SELECT $1, n.slot, $2, $3, n.kind, n.payload,
                    make_interval(secs => $4), $5, make_interval(secs => $6), make_interval(secs => $7)
-              FROM unnest($8::int4[], $9::text[], $10::bytea[]) AS s(slot, kind, payload)
-             WHERE s.slot >= (SELECT added FROM g)
+              FROM new n WHERE NOT (SELECT cancelled FROM g)
             RETURNING 1
+        ), refused AS (
+            INSERT INTO parallax.result (task_id, group_id, slot, kind, outcome, payload, attempts, enqueued_at)
+            SELECT nextval(pg_get_serial_sequence('parallax.task', 'id')), $1, n.slot, n.kind,
+                   \(ResultOutcome.cancelled.rawValue), NULL, 0, parallax.now()
+              FROM new n WHERE (SELECT cancelled FROM g)
         ), counted AS (
             UPDATE parallax.task_group SET added = greatest(added, $11)
              WHERE id = $1 AND EXISTS (SELECT 1 FROM g)
