@@ -110,9 +110,9 @@ struct MapTests {
         try await TestPool.with(workers: 1) { pool in
             // Every item after the first two sleeps for ten minutes unless it is cancelled.
             let items = [20, 20] + Array(repeating: 600_000, count: 48)
-            let stream = try pool.mapStream(items, TestTasks.probe, limit: 1)
+            // The iteration holds the only reference to the stream: leaving it ends the stream.
             var taken = 0
-            for await _ in stream {
+            for await _ in try pool.mapStream(items, TestTasks.probe, limit: 1) {
                 taken += 1
                 if taken == 2 { break }
             }
@@ -131,6 +131,25 @@ struct MapTests {
                 try await pool.mapValues(0..<40, TestTasks.crashOnThirteen, chunkSize: 5, limit: 2)
             }
             #expect(error?.kind == .crashed)
+        }
+    }
+
+    @Test func theFailFastFormCancelsWhatIsLeftAtTheFirstFailure() async throws {
+        try await TestPool.with { pool in
+            // Each input would sleep ten minutes; each times out after 300 ms and its worker is
+            // replaced. Run to the end, the twenty rounds of two take half a minute; the first
+            // failure ends it.
+            let clock = ContinuousClock()
+            let start = clock.now
+            let error = await #expect(throws: TaskError.self) {
+                try await pool.mapValues(
+                    Array(repeating: 600_000, count: 40), TestTasks.probe, limit: 2,
+                    timeout: .milliseconds(300))
+            }
+            #expect(error?.kind == .timedOut)
+            #expect(clock.now - start < .seconds(3), "the inputs after the first failure never ran")
+            let echoed = try await pool.submit(Echo(1))
+            #expect(echoed == 1)
         }
     }
 

@@ -14,7 +14,7 @@ extension WorkerPool {
         id: UInt64, task: EncodedTask, timeout: Duration?,
         completion: @escaping @Sendable (Result<[UInt8], TaskError>) -> Void
     ) {
-        storage.enqueueRun(id: id, task: task, timeout: timeout, completion: completion)
+        storage.enqueueRun(id: id, kind: .run, task: task, timeout: timeout, completion: completion)
     }
 
     /// Cancels a job: a queued job never runs; a job sent ahead is skipped; a running job is

@@ -41,17 +41,20 @@ extension WorkerPool {
 
         // Every chunk delivers exactly once, whatever happens to it, so every slot is initialized
         // before the results move into the array: no per-chunk arrays to copy and destroy.
-        let slots = UnsafeMutablePointer<TaskResult<Output>>.allocate(capacity: total)
-        defer { slots.deallocate() }
-        await runChunks(chunks, name: function.name, limit: limit, timeout: timeout) { index, answer in
+        // Chunks complete on several threads at once, each initializing its own slots; the run
+        // returns after the last.
+        let slots = MapSlots<TaskResult<Output>>(capacity: total)
+        defer { slots.base.deallocate() }
+        let name = function.name
+        await runChunks(chunks, name: name, limit: limit, timeout: timeout) { index, answer in
             let chunk = chunks[index]
-            Self.forEachResult(of: answer, for: chunk, name: function.name, as: Output.self) {
-                offset, result in
-                (slots + chunk.start + offset).initialize(to: result)
+            Self.forEachResult(of: answer, for: chunk, name: name, as: Output.self) { offset, result in
+                (slots.base + chunk.start + offset).initialize(to: result)
             }
+            return true
         }
         return [TaskResult<Output>](unsafeUninitializedCapacity: total) { buffer, count in
-            buffer.baseAddress!.moveInitialize(from: slots, count: total)
+            buffer.baseAddress!.moveInitialize(from: slots.base, count: total)
             count = total
         }
     }
@@ -77,17 +80,36 @@ extension WorkerPool {
         _ inputs: some Sequence<Input>, _ function: TaskFunction<Input, Output>, chunkSize: Int = 1,
         limit: Int? = nil, timeout: Duration? = nil
     ) async throws -> [Output] {
-        let stream = try mapStream(inputs, function, chunkSize: chunkSize, limit: limit, timeout: timeout)
-        var outputs: [Output?] = []
-        for await item in stream {
-            // Leaving the loop ends the stream, which cancels the chunks still running.
-            let value = try item.result.get()
-            if item.index >= outputs.count {
-                outputs += Array(repeating: nil, count: item.index - outputs.count + 1)
+        precondition(chunkSize > 0, "a chunk holds at least one input")
+        try checkRegistered(function.name)
+        let chunks = try Self.encodeChunks(
+            inputs, name: function.name, chunkSize: chunkSize, payloadLimit: configuration.payloadLimit)
+        let total = chunks.last.map { $0.start + $0.count } ?? 0
+        guard total > 0 else { return [] }
+
+        // As `map`, with the first failure to arrive kept and the chunks not done cancelled; the
+        // caller is resumed once, at the end, not once per input.
+        let slots = MapSlots<TaskResult<Output>>(capacity: total)
+        defer { slots.base.deallocate() }
+        let firstFailure = FirstFailure()
+        let name = function.name
+        await runChunks(chunks, name: name, limit: limit, timeout: timeout) { index, answer in
+            let chunk = chunks[index]
+            var failure: TaskError?
+            Self.forEachResult(of: answer, for: chunk, name: name, as: Output.self) { offset, result in
+                if failure == nil, case .failure(let error) = result.result { failure = error }
+                (slots.base + chunk.start + offset).initialize(to: result)
             }
-            outputs[item.index] = value
+            guard let failure else { return true }
+            firstFailure.keep(failure)
+            return false
         }
-        return outputs.map { $0! }
+        let results = [TaskResult<Output>](unsafeUninitializedCapacity: total) { buffer, count in
+            buffer.baseAddress!.moveInitialize(from: slots.base, count: total)
+            count = total
+        }
+        if let failure = firstFailure.error { throw failure }
+        return results.map { $0.value! }
     }
 
     /// Runs a registered function over every input like ``map(_:_:chunkSize:limit:timeout:)``, and
@@ -102,7 +124,9 @@ extension WorkerPool {
     /// }
     /// ```
     ///
-    /// Ending the iteration early cancels the chunks not yet done.
+    /// Ending the iteration early cancels the chunks not yet done, once the stream is released:
+    /// iterate it where it is made (`for await item in try pool.mapStream(…)`), or drop every copy
+    /// of it, as with any `AsyncStream`.
     ///
     /// - Parameters:
     ///   - inputs: The inputs.
@@ -124,14 +148,14 @@ extension WorkerPool {
         let (stream, continuation) = AsyncStream.makeStream(of: MapItem<Output>.self)
         // The producer lives as long as the stream: it ends with the last chunk, or is cancelled
         // when the consumer stops iterating.
+        let name = function.name
         let producer = Task {
-            await self.runChunks(chunks, name: function.name, limit: limit, timeout: timeout) {
-                index, answer in
+            await self.runChunks(chunks, name: name, limit: limit, timeout: timeout) { index, answer in
                 let chunk = chunks[index]
-                Self.forEachResult(of: answer, for: chunk, name: function.name, as: Output.self) {
-                    offset, result in
+                Self.forEachResult(of: answer, for: chunk, name: name, as: Output.self) { offset, result in
                     continuation.yield(MapItem(index: chunk.start + offset, result: result))
                 }
+                return true
             }
             continuation.finish()
         }
@@ -140,40 +164,17 @@ extension WorkerPool {
     }
 
     /// Runs encoded chunks, at most `limit` at once, handing each chunk's index and encoded answer
-    /// to `deliver` as it completes. Nothing here depends on the output type, so the child tasks
-    /// cost no generic metadata; the answers are decoded by the one consumer.
+    /// to `deliver` as it completes, exactly once each, on whichever thread read it (see
+    /// ``ChunkRun``). Nothing here depends on the output type.
     @usableFromInline
     func runChunks(
         _ chunks: [Chunk], name: String, limit: Int?, timeout: Duration?,
-        deliver: (Int, Result<[UInt8], TaskError>) -> Void
+        deliver: @escaping @Sendable (Int, Result<[UInt8], TaskError>) -> Bool
     ) async {
         let inFlight = max(1, limit ?? configuration.workerCount * configuration.pipelineDepth * 2)
-        await withTaskGroup(of: ChunkAnswer.self) { group in
-            var next = 0
-            func startNext() {
-                let index = next
-                next += 1
-                group.addTask {
-                    let chunk = chunks[index]
-                    let trace = TaskTrace.start(
-                        "map", task: name, pool: self.configuration.name, inputs: chunk.count)
-                    let task = EncodedTask(name: name, payload: chunk.payload, trace: trace)
-                    return ChunkAnswer(
-                        index: index, answer: await self.answer(task, kind: .runBatch, timeout: timeout))
-                }
-            }
-            for _ in 0..<min(inFlight, chunks.count) { startNext() }
-            while let done = await group.next() {
-                deliver(done.index, done.answer)
-                if next < chunks.count { startNext() }
-            }
-        }
-    }
-
-    /// A chunk's answer, as the child task that ran it returns it.
-    private struct ChunkAnswer: Sendable {
-        var index: Int
-        var answer: Result<[UInt8], TaskError>
+        await ChunkRun(
+            pool: self, chunks: chunks, name: name, inFlight: inFlight, timeout: timeout, deliver: deliver
+        ).run()
     }
 
     /// Inputs encoded into the payloads of batch frames.

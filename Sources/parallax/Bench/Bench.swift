@@ -88,6 +88,14 @@ struct Bench: AsyncParsableCommand {
                 for mode in SpeedUp.Mode.allCases where mode != .serial {
                     report["speedup_\(mode.rawValue)_\(granularity.name)"] = result.speedUps[mode]
                 }
+                // What the parent spends per task is the same whatever the task's length; the
+                // shortest tasks have the most of them.
+                if granularity.name == "100us" {
+                    for mode in [SpeedUp.Mode.waitgroup, .submit, .map] {
+                        report["parent_cpu_us_per_task_\(mode.rawValue)"] = result.parentCPU[mode]
+                        report["parent_switches_per_task_\(mode.rawValue)"] = result.parentSwitches[mode]
+                    }
+                }
             }
         }
         if runs("inprocess") {

@@ -15,7 +15,9 @@ struct BenchReport {
         "speedup_taskgroup_1ms", "speedup_waitgroup_1ms", "speedup_submit_1ms", "speedup_map_1ms",
         "speedup_taskgroup_10ms", "speedup_waitgroup_10ms", "speedup_submit_10ms", "speedup_map_10ms",
         "python_ppe_speedup_100us", "python_ppe_speedup_1ms", "payload_1mib_floor_gb_per_s_each_way",
-        "pipelined_floor_tasks_per_s",
+        "pipelined_floor_tasks_per_s", "parent_cpu_us_per_task_waitgroup", "parent_cpu_us_per_task_submit",
+        "parent_cpu_us_per_task_map", "parent_switches_per_task_waitgroup", "parent_switches_per_task_submit",
+        "parent_switches_per_task_map",
     ]
 
     var metrics: [String: Double] = [:]
@@ -122,6 +124,18 @@ struct BenchReport {
                     target: minimum.map { "≥ \(fixed($0, digits: 2))x" } ?? "(orientation)",
                     met: minimum.map { minimum in { $0 >= minimum } })
             }
+        }
+        // Where the 100 µs speed-ups go: the parent's CPU per task is taken from the cores the
+        // workers need.
+        for (api, name) in [("waitgroup", "WaitGroup"), ("submit", "concurrent submit"), ("map", "map")] {
+            let cpu = value("parent_cpu_us_per_task_\(api)")
+            let switches = value("parent_switches_per_task_\(api)")
+            rows.append(
+                Row(
+                    figure: "parent CPU per 100 µs task, \(name)",
+                    ours: cpu.map { "\(format($0)) µs" } ?? "n/a",
+                    against: switches.map { "\(fixed($0, digits: 2)) context switches" } ?? "n/a", ratio: nil,
+                    ratioText: "", target: "(orientation)", met: nil))
         }
         for (granularity, label) in [("100us", "100 µs"), ("1ms", "1 ms")] {
             row(

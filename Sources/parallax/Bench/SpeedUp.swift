@@ -1,5 +1,9 @@
 import Parallax
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The speed-up of CPU-bound tasks over running them one after another in this process: what a
 /// user asks first ("my tasks take a millisecond: how close to N× do I get on N cores?"), beside
 /// the in-process limit (`withTaskGroup`) measured in the same run.
@@ -23,6 +27,11 @@ struct SpeedUp {
 
     /// Each mode's speed-up over serial (serial itself is 1).
     var speedUps: [Mode: Double]
+    /// The CPU time this process (the parent, all of its threads) spent per task in each mode,
+    /// in microseconds: the kernel itself in-process, the pool's cost per task otherwise.
+    var parentCPU: [Mode: Double]
+    /// The context switches of this process per task in each mode, voluntary and not.
+    var parentSwitches: [Mode: Double]
     /// The tasks of each run, and the iterations of each.
     var tasks: Int
     var iterations: Int
@@ -41,6 +50,8 @@ extension Measurements {
         let rounds = quick ? 1 : 3
         let clock = ContinuousClock()
         var times: [SpeedUp.Mode: [Double]] = [:]
+        var cpu: [SpeedUp.Mode: [Double]] = [:]
+        var switches: [SpeedUp.Mode: [Double]] = [:]
 
         var configuration = WorkerPool.Configuration(
             workerCount: WorkerPool.Configuration.activeProcessorCount)
@@ -52,21 +63,35 @@ extension Measurements {
             _ = try await pool.mapValues(jobs.prefix(16), CPUKernel.function)
             for round in 0...rounds {
                 for mode in SpeedUp.Mode.allCases {
+                    let usage = ProcessUsage.now()
                     let start = clock.now
                     let sum = try await Self.run(jobs, mode: mode, pool: pool)
                     let elapsed = (clock.now - start).timeInterval
+                    let used = ProcessUsage.now() - usage
                     guard sum == expected else { throw BenchError("the \(mode) run computed another result") }
-                    if round > 0 { times[mode, default: []].append(elapsed) }  // round 0 warms up
+                    if round > 0 {  // round 0 warms up
+                        times[mode, default: []].append(elapsed)
+                        cpu[mode, default: []].append(used.cpuSeconds * 1e6 / Double(tasks))
+                        switches[mode, default: []].append(Double(used.switches) / Double(tasks))
+                    }
                 }
             }
         }
-        func median(_ mode: SpeedUp.Mode) -> Double {
-            let sorted = (times[mode] ?? [.nan]).sorted()
+        func median(_ mode: SpeedUp.Mode, of samples: [SpeedUp.Mode: [Double]] = times) -> Double {
+            let sorted = (samples[mode] ?? [.nan]).sorted()
             return sorted[sorted.count / 2]
         }
         var speedUps: [SpeedUp.Mode: Double] = [:]
-        for mode in SpeedUp.Mode.allCases { speedUps[mode] = median(.serial) / median(mode) }
-        return SpeedUp(speedUps: speedUps, tasks: tasks, iterations: iterations)
+        var parentCPU: [SpeedUp.Mode: Double] = [:]
+        var parentSwitches: [SpeedUp.Mode: Double] = [:]
+        for mode in SpeedUp.Mode.allCases {
+            speedUps[mode] = median(.serial) / median(mode)
+            parentCPU[mode] = median(mode, of: cpu)
+            parentSwitches[mode] = median(mode, of: switches)
+        }
+        return SpeedUp(
+            speedUps: speedUps, parentCPU: parentCPU, parentSwitches: parentSwitches, tasks: tasks,
+            iterations: iterations)
     }
 
     /// Runs every job in `mode`; the wrapping sum of their results.
@@ -96,5 +121,25 @@ extension Measurements {
         case .map:
             return try await pool.mapValues(jobs, CPUKernel.function).reduce(0, &+)
         }
+    }
+}
+
+/// This process's CPU time and context switches so far, all threads together.
+struct ProcessUsage {
+    var cpuSeconds: Double
+    var switches: Int
+
+    static func now() -> ProcessUsage {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return ProcessUsage(
+            cpuSeconds: seconds(usage.ru_utime) + seconds(usage.ru_stime),
+            switches: usage.ru_nvcsw + usage.ru_nivcsw)
+    }
+
+    static func - (after: ProcessUsage, before: ProcessUsage) -> ProcessUsage {
+        ProcessUsage(
+            cpuSeconds: after.cpuSeconds - before.cpuSeconds, switches: after.switches - before.switches)
     }
 }

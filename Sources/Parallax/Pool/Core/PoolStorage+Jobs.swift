@@ -79,14 +79,14 @@ extension PoolStorage {
         if wake { process.replies.wakeIOThread() }
     }
 
-    /// Queues an encoded run of a task, failing at once when the queue is full; `completion` is
-    /// called exactly once, on any thread.
+    /// Queues an encoded run of a task (or of a chunk, `kind` `.runBatch`), failing at once when
+    /// the queue is full; `completion` is called exactly once, on any thread.
     func enqueueRun(
-        id: UInt64, task: WorkerPool.EncodedTask, timeout: Duration?,
+        id: UInt64, kind: Frame.Kind, task: WorkerPool.EncodedTask, timeout: Duration?,
         completion: @escaping @Sendable (Result<[UInt8], TaskError>) -> Void
     ) {
         _ = enqueueJob(
-            id: id, kind: .run, task: task, timeout: timeout, whenFull: .fail, claimingReplies: false,
+            id: id, kind: kind, task: task, timeout: timeout, whenFull: .fail, claimingReplies: false,
             finish: .call(completion))
     }
 
