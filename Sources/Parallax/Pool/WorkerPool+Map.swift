@@ -31,32 +31,10 @@ extension WorkerPool {
         _ inputs: some Sequence<Input>, _ function: TaskFunction<Input, Output>, chunkSize: Int = 1,
         limit: Int? = nil, timeout: Duration? = nil
     ) async throws -> [TaskResult<Output>] {
-        precondition(chunkSize > 0, "a chunk holds at least one input")
-        try checkRegistered(function.name)
-        let chunks = try Self.encodeChunks(
-            inputs, name: function.name, chunkSize: chunkSize, payloadLimit: configuration.payloadLimit)
-        let total = chunks.last.map { $0.start + $0.count } ?? 0
-
-        guard total > 0 else { return [] }
-
-        // Every chunk delivers exactly once, whatever happens to it, so every slot is initialized
-        // before the results move into the array: no per-chunk arrays to copy and destroy.
-        // Chunks complete on several threads at once, each initializing its own slots; the run
-        // returns after the last.
-        let slots = MapSlots<TaskResult<Output>>(capacity: total)
-        defer { slots.base.deallocate() }
-        let name = function.name
-        await runChunks(chunks, name: name, limit: limit, timeout: timeout) { index, answer in
-            let chunk = chunks[index]
-            Self.forEachResult(of: answer, for: chunk, name: name, as: Output.self) { offset, result in
-                (slots.base + chunk.start + offset).initialize(to: result)
-            }
-            return true
-        }
-        return [TaskResult<Output>](unsafeUninitializedCapacity: total) { buffer, count in
-            buffer.baseAddress!.moveInitialize(from: slots.base, count: total)
-            count = total
-        }
+        try await collect(
+            inputs, function, chunkSize: chunkSize, limit: limit, timeout: timeout, failFast: false
+        )
+        .results
     }
 
     /// Runs a registered function over every input and returns the outputs in input order, or
@@ -80,15 +58,30 @@ extension WorkerPool {
         _ inputs: some Sequence<Input>, _ function: TaskFunction<Input, Output>, chunkSize: Int = 1,
         limit: Int? = nil, timeout: Duration? = nil
     ) async throws -> [Output] {
+        let (results, failure) = try await collect(
+            inputs, function, chunkSize: chunkSize, limit: limit, timeout: timeout, failFast: true)
+        if let failure { throw failure }
+        return results.map { $0.value! }
+    }
+
+    /// Runs the inputs in chunks and collects one result per input, in input order; with
+    /// `failFast`, the first failure to arrive cancels the chunks not done, and is returned too.
+    @inlinable
+    func collect<Input, Output>(
+        _ inputs: some Sequence<Input>, _ function: TaskFunction<Input, Output>, chunkSize: Int, limit: Int?,
+        timeout: Duration?, failFast: Bool
+    ) async throws -> (results: [TaskResult<Output>], firstFailure: TaskError?) {
         precondition(chunkSize > 0, "a chunk holds at least one input")
         try checkRegistered(function.name)
         let chunks = try Self.encodeChunks(
             inputs, name: function.name, chunkSize: chunkSize, payloadLimit: configuration.payloadLimit)
         let total = chunks.last.map { $0.start + $0.count } ?? 0
-        guard total > 0 else { return [] }
+        guard total > 0 else { return ([], nil) }
 
-        // As `map`, with the first failure to arrive kept and the chunks not done cancelled; the
-        // caller is resumed once, at the end, not once per input.
+        // Every chunk delivers exactly once, whatever happens to it, so every slot is initialized
+        // before the results move into the array: no per-chunk arrays to copy and destroy.
+        // Chunks complete on several threads at once, each initializing its own slots; the run
+        // returns after the last, and the caller is resumed once, not once per input.
         let slots = MapSlots<TaskResult<Output>>(capacity: total)
         defer { slots.base.deallocate() }
         let firstFailure = FirstFailure()
@@ -97,7 +90,7 @@ extension WorkerPool {
             let chunk = chunks[index]
             var failure: TaskError?
             Self.forEachResult(of: answer, for: chunk, name: name, as: Output.self) { offset, result in
-                if failure == nil, case .failure(let error) = result.result { failure = error }
+                if failFast, failure == nil, case .failure(let error) = result.result { failure = error }
                 (slots.base + chunk.start + offset).initialize(to: result)
             }
             guard let failure else { return true }
@@ -108,8 +101,7 @@ extension WorkerPool {
             buffer.baseAddress!.moveInitialize(from: slots.base, count: total)
             count = total
         }
-        if let failure = firstFailure.error { throw failure }
-        return results.map { $0.value! }
+        return (results, firstFailure.error)
     }
 
     /// Runs a registered function over every input like ``map(_:_:chunkSize:limit:timeout:)``, and
