@@ -47,6 +47,18 @@ struct QueueSchemaTests {
             let moved = try await Self.seconds(
                 client, "SELECT extract(epoch FROM parallax.now() - clock_timestamp())::float8")
             #expect(abs(moved - 3_600) < 1)
+
+            // Stopped, it stays where it was stopped (plus the offset) while real time runs on.
+            try await client.query(
+                "UPDATE parallax.clock SET frozen_at = clock_timestamp() - interval '1 day'")
+            let stopped = try await Self.seconds(
+                client, "SELECT extract(epoch FROM parallax.now())::float8")
+            try await client.query("SELECT pg_sleep(0.05)")
+            let later = try await Self.seconds(client, "SELECT extract(epoch FROM parallax.now())::float8")
+            #expect(stopped == later)
+            let behind = try await Self.seconds(
+                client, "SELECT extract(epoch FROM clock_timestamp() - parallax.now())::float8")
+            #expect(abs(behind - (86_400 - 3_600)) < 1)
         }
     }
 

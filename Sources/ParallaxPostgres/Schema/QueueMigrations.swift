@@ -4,7 +4,7 @@ enum QueueMigrations {
     /// The key of the transaction-scoped advisory lock that serializes migrations.
     static let lockKey: Int64 = 0x5058_4D49_4752  // "PXMIGR"
 
-    static let all: [[String]] = [version1, version2, version3, version4]
+    static let all: [[String]] = [version1, version2, version3, version4, version5]
 
     /// The database's clock, and a way to move it in tests.
     ///
@@ -175,6 +175,20 @@ enum QueueMigrations {
         """
         CREATE INDEX task_group_owned ON parallax.task_group (owner_node)
          WHERE on_owner_loss = 0 AND owner_lost_at IS NULL
+        """,
+    ]
+
+    /// A clock a test can stop: when `parallax.clock.frozen_at` is set, `parallax.now()` is that
+    /// instant plus the offset, and only a test's moves advance it. A test that asserts what has
+    /// not happened yet ("not before its backoff") then holds however slowly it runs.
+    static let version5: [String] = [
+        "ALTER TABLE parallax.clock ADD COLUMN frozen_at timestamptz",
+        """
+        CREATE OR REPLACE FUNCTION parallax.now() RETURNS timestamptz LANGUAGE sql VOLATILE AS $$
+            SELECT coalesce(
+                (SELECT coalesce(frozen_at, clock_timestamp()) + offset_by FROM parallax.clock),
+                clock_timestamp())
+        $$
         """,
     ]
 }
