@@ -71,6 +71,8 @@ struct SupervisionTests {
             let crash = try #require(await events.next())
             #expect(crash.kind == .workerCrashed)
             if !Sanitizer.isActive { #expect(crash.termination == .signaled(6)) }
+            let restart = try #require(await events.next())
+            #expect(restart.kind == .workerRestarting && restart.delay == .zero && restart.slot == crash.slot)
             let replacement = try #require(await events.next())
             #expect(replacement.kind == .workerStarted)
             #expect(replacement.pid != first.pid)
@@ -98,7 +100,7 @@ struct SupervisionTests {
             try await group.waitForAll()
             let late = await pool.events.reduce(into: []) { $0.append($1.kind) }
             let expected: [WorkerPool.Event.Kind] = [
-                .workerStarted, .workerCrashed, .workerStarted, .draining, .stopped,
+                .workerStarted, .workerCrashed, .workerRestarting, .workerStarted, .draining, .stopped,
             ]
             #expect(await reading.value == expected)
             #expect(await readingToo.value == expected)

@@ -30,7 +30,9 @@ extension WorkerPool {
             public static let workerStartFailed = Kind("workerStartFailed")
             /// A healthy worker was replaced by a fresh one, between tasks (see ``Recycling``).
             public static let workerRecycled = Kind("workerRecycled")
-            /// A worker will be started again after ``Event/delay``.
+            /// A worker that failed will be started again after ``Event/delay``: zero when it is
+            /// replaced at once (it answered a task before it failed), the backoff otherwise. Every
+            /// restart has one, whichever worker failed.
             public static let workerRestarting = Kind("workerRestarting")
             /// Workers failed more often than the restart intensity allows: the pool stopped.
             public static let gaveUp = Kind("gaveUp")

@@ -61,12 +61,13 @@ final class WorkerSlot: Sendable {
             }
             let delay = configuration.restartBackoff.delay(
                 attempt: failuresInARow, random: .random(in: 0..<1))
-            if delay > .zero {
-                storage.emit(
-                    WorkerPool.Event(
-                        .workerRestarting, slot: slot, delay: delay, message: "restarting in \(delay)"))
-                if await storage.wait(for: .spawningStopped, timeout: delay) { break }
-            }
+            // Every restart is announced, one at once with a delay of zero: a reader counting
+            // restarts must not depend on which worker failed.
+            storage.emit(
+                WorkerPool.Event(
+                    .workerRestarting, slot: slot, delay: delay,
+                    message: delay > .zero ? "restarting in \(delay)" : "restarting at once"))
+            if delay > .zero, await storage.wait(for: .spawningStopped, timeout: delay) { break }
         }
         storage.withMachine { _ = $0.workerSpawning(slot: slot) }  // marks the slot stopped
         for process in unreaped {
