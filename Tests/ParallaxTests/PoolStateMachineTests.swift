@@ -148,12 +148,13 @@ import Testing
     @Test func tasksAWorkerHadNotStartedGoToAnotherWorkerAtOnce() {
         var machine = Self.ready(2, depth: 2)
         for id in 1...4 { _ = machine.submit(Self.job(UInt64(id))) }
-        // w0 holds 1 and 3, w1 holds 2 and 4. w1 finishes both, then w0 dies.
+        // w0 holds 1 and 4, w1 holds 2 and 3 (a tie goes to the worker used last). w1 finishes
+        // both, then w0 dies.
         _ = machine.taskFinished(slot: 1, generation: 1, jobID: 2)
-        _ = machine.taskFinished(slot: 1, generation: 1, jobID: 4)
+        _ = machine.taskFinished(slot: 1, generation: 1, jobID: 3)
         let exited = machine.workerExited(slot: 0, generation: 1)
         #expect(exited.job?.id == 1)
-        #expect(exited.sends.map(\.job.id) == [3])
+        #expect(exited.sends.map(\.job.id) == [4])
         #expect(exited.sends.first?.handle == "w1")
     }
 
@@ -345,6 +346,19 @@ import Testing
         // w0 still runs job 1 and is next in turn; w1 is idle.
         let send = try #require(Self.send(machine.submit(Self.job(3))))
         #expect(send.handle == "w1")
+    }
+
+    @Test func leastMailboxGivesATaskToTheIdleWorkerUsedLast() throws {
+        var machine = Self.ready(3)
+        for id in 1...6 {
+            let send = try #require(Self.send(machine.submit(Self.job(UInt64(id)))))
+            // One task at a time: the same warm worker each time, not the next in turn.
+            #expect(send.handle == "w0")
+            _ = machine.taskFinished(slot: 0, generation: 1, jobID: UInt64(id))
+        }
+        // Two at once: the second goes to an idle worker.
+        #expect(try #require(Self.send(machine.submit(Self.job(7)))).handle == "w0")
+        #expect(try #require(Self.send(machine.submit(Self.job(8)))).handle == "w1")
     }
 
     @Test func roundRobinTakesWorkersInTurnAndSkipsFullAndCrashedOnes() throws {

@@ -634,7 +634,9 @@ package struct PoolStateMachine<Handle: Sendable>: Sendable {
             if best == nil || load < slots[best!].sent.count { best = index }
             if load == 0 { break }
         }
-        if let best { nextSlot = (best + 1) % slots.count }
+        // Round robin moves on; least-loaded starts its next scan here, so that among idle workers
+        // the one used last, whose caches and threads are warm, takes the next task.
+        if let best { nextSlot = dispatch.storage == .roundRobin ? (best + 1) % slots.count : best }
         return best
     }
 
