@@ -74,11 +74,10 @@ struct Bench: AsyncParsableCommand {
         }
         if runs("scale") {
             progress("pools of 1, 4, 16 and 64 workers")
-            for size in [1, 4, 16, 64] {
-                let cost = try await measure.scale(size: size)
-                report["pool_ready_ms_\(size)"] = cost.readyMilliseconds
-                report["roundtrip_us_p50_\(size)_workers"] = cost.roundTrip
-                if size == 64 { report["parent_fds_per_worker"] = cost.descriptorsPerWorker }
+            for cost in try await measure.scale(sizes: [1, 4, 16, 64]) {
+                report["pool_ready_ms_\(cost.size)"] = cost.readyMilliseconds
+                report["roundtrip_us_p50_\(cost.size)_workers"] = cost.roundTrip
+                if cost.size == 64 { report["parent_fds_per_worker"] = cost.descriptorsPerWorker }
             }
         }
         if runs("speedup") {

@@ -154,36 +154,55 @@ struct Measurements {
         return samples.median / 1_000
     }
 
-    /// What a pool of `size` workers costs: the time from creating it to every worker having
-    /// answered a task (milliseconds), the parent's descriptors per worker while it runs, and the
-    /// warm round trip through it (median microseconds).
-    func scale(size: Int) async throws -> (
-        readyMilliseconds: Double, descriptorsPerWorker: Double, roundTrip: Double
-    ) {
-        var configuration = WorkerPool.Configuration(workerCount: size)
-        configuration.executable = .current
-        let descriptorsBefore = ProcessStatus.openDescriptors()
-        let start = clock.now
-        let pool = WorkerPool(configuration: configuration, tasks: DemoTasks.registry, logger: logger)
+    /// What a pool of each size costs: the time from creating it to every worker having answered
+    /// a task (milliseconds), the parent's descriptors per worker, and the warm round trip through
+    /// it (median microseconds). The pools start one after another, each measured alone; then all
+    /// run at once and their round trips are interleaved in rounds, so that the ratios between
+    /// sizes do not depend on the moment each was measured.
+    func scale(sizes: [Int]) async throws -> [(
+        size: Int, readyMilliseconds: Double, descriptorsPerWorker: Double, roundTrip: Double
+    )] {
+        var pools: [WorkerPool] = []
+        var started: [(ready: Double, perWorker: Double)] = []
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await pool.run() }
-            defer { pool.shutdown() }
-            await pool.waitForStartedWorkers(size)
-            // One task each at once: with one task per worker at a time, each started worker
-            // takes one.
-            try await withThrowingTaskGroup(of: Int.self) { tasks in
-                for value in 0..<size { tasks.addTask { try await pool.submit(EchoTask(value: value)) } }
-                for try await _ in tasks {}
+            defer { for pool in pools { pool.shutdown() } }
+            for size in sizes {
+                var configuration = WorkerPool.Configuration(workerCount: size)
+                configuration.executable = .current
+                let descriptorsBefore = ProcessStatus.openDescriptors()
+                let start = clock.now
+                let pool = WorkerPool(configuration: configuration, tasks: DemoTasks.registry, logger: logger)
+                pools.append(pool)
+                group.addTask { try await pool.run() }
+                await pool.waitForStartedWorkers(size)
+                // One task each at once: with one task per worker at a time, each started worker
+                // takes one.
+                try await withThrowingTaskGroup(of: Int.self) { tasks in
+                    for value in 0..<size { tasks.addTask { try await pool.submit(EchoTask(value: value)) } }
+                    for try await _ in tasks {}
+                }
+                let ready = (clock.now - start).timeInterval * 1_000
+                let perWorker = Double(ProcessStatus.openDescriptors() - descriptorsBefore) / Double(size)
+                started.append((ready, perWorker))
             }
-            let ready = (clock.now - start).timeInterval * 1_000
-            let perWorker = Double(ProcessStatus.openDescriptors() - descriptorsBefore) / Double(size)
-            var roundTrips = Samples()
-            for value in 0..<(quick ? 300 : 2_000) {
-                let sent = clock.now
-                _ = try await pool.submit(EchoTask(value: value))
-                roundTrips.append(clock.now - sent)
+            var roundTrips = Array(repeating: Samples(), count: pools.count)
+            // Many short rounds: on a virtual machine a pool's round trip can sit in a slow mode for
+            // a while (a worker placed where each wake-up crosses to an idle virtual CPU: about
+            // 60 µs instead of 12, whatever the pool's size), and short rounds spread those
+            // stretches over every size alike.
+            for round in 0..<(quick ? 3 : 40) {
+                for offset in pools.indices {
+                    let index = (round + offset) % pools.count
+                    for value in 0..<(quick ? 100 : 50) {
+                        let sent = clock.now
+                        _ = try await pools[index].submit(EchoTask(value: value))
+                        roundTrips[index].append(clock.now - sent)
+                    }
+                }
             }
-            return (ready, perWorker, roundTrips.median)
+            return sizes.indices.map {
+                (sizes[$0], started[$0].ready, started[$0].perWorker, roundTrips[$0].median)
+            }
         }
     }
 
