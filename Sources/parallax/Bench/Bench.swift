@@ -94,6 +94,9 @@ struct Bench: AsyncParsableCommand {
                         report["parent_cpu_us_per_task_\(mode.rawValue)"] = result.parentCPU[mode]
                         report["parent_switches_per_task_\(mode.rawValue)"] = result.parentSwitches[mode]
                     }
+                    let floor = await measure.resumeFloor(tasks: result.tasks, every: granularity.duration)
+                    report["parent_cpu_us_per_task_resumed"] = floor.cpuMicroseconds
+                    report["parent_switches_per_task_resumed"] = floor.switches
                 }
             }
         }
