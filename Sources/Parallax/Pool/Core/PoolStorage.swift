@@ -111,22 +111,27 @@ final class PoolStorage: Sendable {
         }
         signal(SIGPIPE, SIG_IGN)
         logger.debug("starting pool", metadata: ["parallax.pool.workers": "\(configuration.workerCount)"])
-        switch DescriptorLimit.ensureRoom(forWorkers: configuration.workerCount) {
-        case .enough:
-            break
-        case .raised(let from, let to, let needed):
-            logger.notice(
-                "raised this process's soft limit of open files for the pool's workers",
+        let room: (level: Logger.Level, message: Logger.Message, from: Int, to: Int, needed: Int)? =
+            switch DescriptorLimit.ensureRoom(forWorkers: configuration.workerCount) {
+            case .enough: nil
+            case .raised(let from, let to, let needed):
+                (
+                    .notice, "raised this process's soft limit of open files for the pool's workers", from,
+                    to, needed
+                )
+            case .short(let from, let to, let needed):
+                (
+                    .warning,
+                    "the hard limit of open files is below what the pool's workers need; workers may fail to start",
+                    from, to, needed
+                )
+            }
+        if let room {
+            logger.log(
+                level: room.level, room.message,
                 metadata: [
-                    "parallax.nofile.from": "\(from)", "parallax.nofile.to": "\(to)",
-                    "parallax.nofile.needed": "\(needed)",
-                ])
-        case .short(let from, let to, let needed):
-            logger.warning(
-                "the hard limit of open files is below what the pool's workers need; workers may fail to start",
-                metadata: [
-                    "parallax.nofile.from": "\(from)", "parallax.nofile.to": "\(to)",
-                    "parallax.nofile.needed": "\(needed)",
+                    "parallax.nofile.from": "\(room.from)", "parallax.nofile.to": "\(room.to)",
+                    "parallax.nofile.needed": "\(room.needed)",
                 ])
         }
         // The handler holds the pool until stop() below: no expiry can outlive run().
