@@ -13,20 +13,7 @@ import Synchronization
 enum ResumeFloor {
     /// The continuations waiting to be resumed, oldest first.
     private final class Waiting: Sendable {
-        let continuations = Mutex<FIFOBuffer>(FIFOBuffer())
-    }
-
-    private struct FIFOBuffer: ~Copyable, Sendable {
-        var items: [CheckedContinuation<Int, Never>] = []
-        var head = 0
-
-        mutating func append(_ item: CheckedContinuation<Int, Never>) { items.append(item) }
-
-        mutating func next() -> CheckedContinuation<Int, Never>? {
-            guard head < items.count else { return nil }
-            defer { head += 1 }
-            return items[head]
-        }
+        let continuations = Mutex(FIFOQueue<CheckedContinuation<Int, Never>>())
     }
 
     /// Runs `tasks` tasks in a task group, each resumed by a thread that sleeps `interval`
@@ -39,7 +26,7 @@ enum ResumeFloor {
             var resumed = 0
             while resumed < tasks {
                 nanosleep(&request, nil)
-                if let next = waiting.continuations.withLock({ $0.next() }) {
+                if let next = waiting.continuations.withLock({ $0.popFirst() }) {
                     next.resume(returning: 1)
                     resumed += 1
                 }
